@@ -1,0 +1,24 @@
+/**
+ * The codec's in-memory message: a plain object keyed by proto field name. A key that is present is
+ * a set field. Values: number (32-bit ints, floats, enums), bigint (64-bit ints), boolean, string,
+ * Uint8Array (bytes), Msg (messages), arrays (repeated) and Map (map fields, keys typed by key kind).
+ */
+export type MapKey = string | number | bigint | boolean;
+export type FieldValue = number | bigint | boolean | string | Uint8Array | Msg | FieldValue[] | MsgMap;
+export type MsgMap = Map<MapKey, FieldValue>;
+export interface Msg {
+  [field: string]: FieldValue;
+}
+
+/** The JSON mapping rejected a value; `path` names the field, e.g. "book.tags[2]". */
+export class JsonMappingError extends Error {
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super(path ? `invalid value for field "${path}": ${reason}` : reason);
+    this.name = "JsonMappingError";
+  }
+}
+
+export const fieldPath = (parent: string, name: string): string => (parent ? `${parent}.${name}` : name);

@@ -1,0 +1,161 @@
+import { decodeMessage, encodeMessage } from "./binary.js";
+import { type JsonReadOptions, elementFromJson, messageFromJson } from "./from-json.js";
+import { defaultScalar } from "./json-scalars.js";
+import type { MessageInfo } from "./message-info.js";
+import { JsonMappingError, type Msg, type MsgMap } from "./msg.js";
+import { type JsonWriteOptions, elementToJson, messageToJson } from "./to-json.js";
+import { formatDuration, formatTimestamp, parseDuration, parseTimestamp } from "./time.js";
+
+/** The well-known types that have their own JSON form. */
+
+const TYPE_URL_PREFIX = "type.googleapis.com/";
+
+export function wktFromJson(info: MessageInfo, json: unknown, path: string, opts: JsonReadOptions): Msg {
+  switch (info.wkt) {
+    case "Timestamp":
+      return parseTimestamp(expectString(json, path, "an RFC 3339 timestamp"), path);
+    case "Duration":
+      return parseDuration(expectString(json, path, 'a duration such as "1.5s"'), path);
+    case "FieldMask":
+      return { paths: fieldMaskFromJson(expectString(json, path, 'a field mask such as "a,b.c"'), path) };
+    case "Wrapper": {
+      const value = info.byName.get("value")!;
+      return { value: elementFromJson(value.element, json, path, opts) };
+    }
+    case "Struct":
+      return structFromJson(json, path);
+    case "Value":
+      return valueFromJson(json, path);
+    case "ListValue":
+      if (!Array.isArray(json)) throw new JsonMappingError(path, "expected a JSON array");
+      return { values: json.map((v, i) => valueFromJson(v, `${path}[${i}]`)) };
+    case "Any":
+      return anyFromJson(json, path, opts);
+    default: // Empty: an object with no fields
+      return messageFromJson({ ...info, wkt: undefined }, json, path, opts);
+  }
+}
+
+export function wktToJson(info: MessageInfo, msg: Msg, opts: JsonWriteOptions): unknown {
+  switch (info.wkt) {
+    case "Timestamp":
+      return formatTimestamp(msg);
+    case "Duration":
+      return formatDuration(msg);
+    case "FieldMask":
+      return ((msg.paths as string[] | undefined) ?? []).map(fieldMaskPathToJson).join(",");
+    case "Wrapper": {
+      const value = info.byName.get("value")!;
+      const fallback = value.element.kind === "scalar" ? defaultScalar(value.element.scalar) : 0;
+      return elementToJson(value.element, msg.value ?? fallback, opts);
+    }
+    case "Struct":
+      return structToJson(msg);
+    case "Value":
+      return valueToJson(msg);
+    case "ListValue":
+      return ((msg.values as Msg[] | undefined) ?? []).map(valueToJson);
+    case "Any":
+      return anyToJson(msg, opts);
+    default:
+      return {};
+  }
+}
+
+function expectString(json: unknown, path: string, what: string): string {
+  if (typeof json !== "string") throw new JsonMappingError(path, `expected ${what}`);
+  return json;
+}
+
+// FieldMask: JSON uses lowerCamel paths joined by commas; the message holds snake_case paths.
+function fieldMaskFromJson(s: string, path: string): string[] {
+  if (s === "") return [];
+  return s.split(",").map((p) => {
+    if (p.includes("_") || !/^[A-Za-z0-9.]+$/.test(p)) throw new JsonMappingError(path, `invalid field mask path "${p}"`);
+    return p.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  });
+}
+
+function fieldMaskPathToJson(p: string): string {
+  if (/[A-Z]/.test(p) || /_(?![a-z])/.test(p)) {
+    throw new JsonMappingError("", `field mask path "${p}" has no JSON form`);
+  }
+  return p.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+// Struct, Value and ListValue mirror arbitrary JSON.
+function structFromJson(json: unknown, path: string): Msg {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new JsonMappingError(path, "expected a JSON object");
+  }
+  const fields: MsgMap = new Map();
+  for (const [k, v] of Object.entries(json)) fields.set(k, valueFromJson(v, `${path}.${k}`));
+  return { fields };
+}
+
+function valueFromJson(json: unknown, path: string): Msg {
+  switch (typeof json) {
+    case "number":
+      return { number_value: json };
+    case "string":
+      return { string_value: json };
+    case "boolean":
+      return { bool_value: json };
+    case "object":
+      if (json === null) return { null_value: 0 };
+      if (Array.isArray(json)) return { list_value: { values: json.map((v, i) => valueFromJson(v, `${path}[${i}]`)) } };
+      return { struct_value: structFromJson(json, path) };
+    default:
+      throw new JsonMappingError(path, "not a JSON value");
+  }
+}
+
+function structToJson(msg: Msg): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of (msg.fields as MsgMap | undefined) ?? []) out[String(k)] = valueToJson(v as Msg);
+  return out;
+}
+
+function valueToJson(msg: Msg): unknown {
+  if ("null_value" in msg) return null;
+  if ("number_value" in msg) {
+    const n = msg.number_value as number;
+    if (!Number.isFinite(n)) throw new JsonMappingError("", "google.protobuf.Value cannot hold NaN or Infinity in JSON");
+    return n;
+  }
+  if ("string_value" in msg) return msg.string_value;
+  if ("bool_value" in msg) return msg.bool_value;
+  if ("struct_value" in msg) return structToJson(msg.struct_value as Msg);
+  if ("list_value" in msg) return ((msg.list_value as Msg).values as Msg[] | undefined)?.map(valueToJson) ?? [];
+  throw new JsonMappingError("", "google.protobuf.Value has no kind set");
+}
+
+// Any: {"@type": url, ...fields} or, for a WKT, {"@type": url, "value": <its JSON>}.
+function anyFromJson(json: unknown, path: string, opts: JsonReadOptions): Msg {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new JsonMappingError(path, "expected a JSON object for google.protobuf.Any");
+  }
+  const { "@type": typeUrl, ...rest } = json as Record<string, unknown>;
+  if (typeUrl === undefined && Object.keys(rest).length === 0) return {};
+  if (typeof typeUrl !== "string") throw new JsonMappingError(path, '"@type" is missing');
+  const inner = opts.resolve(typeUrl.slice(typeUrl.lastIndexOf("/") + 1));
+  if (!inner) throw new JsonMappingError(path, `unknown type "${typeUrl}" in "@type"`);
+  const msg = inner.wkt ? wktFromJson(inner, rest.value, `${path}.value`, opts) : messageFromJson(inner, rest, path, opts);
+  if (inner.wkt && Object.keys(rest).some((k) => k !== "value")) {
+    throw new JsonMappingError(path, `an Any holding ${inner.fullName} takes only "@type" and "value"`);
+  }
+  return { type_url: typeUrl, value: encodeMessage(inner, msg) };
+}
+
+function anyToJson(msg: Msg, opts: JsonWriteOptions): unknown {
+  const typeUrl = (msg.type_url as string | undefined) ?? "";
+  const value = (msg.value as Uint8Array | undefined) ?? new Uint8Array(0);
+  if (typeUrl === "" && value.length === 0) return {};
+  const inner = opts.resolve(typeUrl.slice(typeUrl.lastIndexOf("/") + 1));
+  if (!inner) throw new JsonMappingError("", `cannot render google.protobuf.Any of unknown type "${typeUrl}"`);
+  const decoded = decodeMessage(inner, value);
+  if (inner.wkt) return { "@type": typeUrl, value: wktToJson(inner, decoded, opts) };
+  return { "@type": typeUrl, ...(messageToJson(inner, decoded, opts) as object) };
+}
+
+export const typeUrlOf = (fullName: string): string => TYPE_URL_PREFIX + fullName;
