@@ -1,0 +1,75 @@
+import protobuf from "protobufjs";
+import { type MessageInfo, fullNameOf, messageInfo } from "../codec/index.js";
+import type { HttpRule } from "../routing/http-rule.js";
+
+/** The services and messages of a loaded proto set, as the rest of the gateway sees them. */
+
+export interface MethodDescriptor {
+  /** "pkg.Service.Method" */
+  readonly fullName: string;
+  /** "pkg.Service" */
+  readonly service: string;
+  readonly name: string;
+  /** The gRPC path: "/pkg.Service/Method". */
+  readonly path: string;
+  readonly input: MessageInfo;
+  readonly output: MessageInfo;
+  readonly clientStreaming: boolean;
+  readonly serverStreaming: boolean;
+  /** The method's google.api.http option, if annotated. */
+  readonly httpRule: HttpRule | undefined;
+  readonly file: string;
+}
+
+export class ProtoRegistry {
+  readonly methods: readonly MethodDescriptor[];
+
+  constructor(readonly root: protobuf.Root) {
+    this.methods = collectServices(root).flatMap(describeService);
+  }
+
+  /** A message type by full name ("google.rpc.ErrorInfo"), for Any and error details. */
+  readonly findMessage = (fullName: string): MessageInfo | undefined => {
+    try {
+      return messageInfo(this.root.lookupType(fullName));
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+function collectServices(ns: protobuf.NamespaceBase): protobuf.Service[] {
+  const out: protobuf.Service[] = [];
+  for (const nested of ns.nestedArray) {
+    if (nested instanceof protobuf.Service) out.push(nested);
+    if (nested instanceof protobuf.Namespace || nested instanceof protobuf.Type) out.push(...collectServices(nested));
+  }
+  return out;
+}
+
+function describeService(service: protobuf.Service): MethodDescriptor[] {
+  const serviceName = fullNameOf(service);
+  return service.methodsArray.map((m) => {
+    m.resolve();
+    return {
+      fullName: `${serviceName}.${m.name}`,
+      service: serviceName,
+      name: m.name,
+      path: `/${serviceName}/${m.name}`,
+      input: messageInfo(m.resolvedRequestType!),
+      output: messageInfo(m.resolvedResponseType!),
+      clientStreaming: m.requestStream === true,
+      serverStreaming: m.responseStream === true,
+      httpRule: httpOption(m),
+      file: m.filename ?? service.filename ?? "",
+    };
+  });
+}
+
+function httpOption(m: protobuf.Method): HttpRule | undefined {
+  for (const opt of m.parsedOptions ?? []) {
+    const rule = (opt as Record<string, unknown>)["(google.api.http)"];
+    if (rule) return rule as HttpRule;
+  }
+  return undefined;
+}

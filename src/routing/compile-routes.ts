@@ -1,0 +1,122 @@
+import type { FieldInfo, MessageInfo } from "../codec/index.js";
+import { LoadError } from "../config/load-error.js";
+import type { MethodDescriptor, ProtoRegistry } from "../registry/registry.js";
+import { type Binding, type HttpRule, bindingsOf } from "./http-rule.js";
+import type { BodyBinding, Route, RouteSettings } from "./route.js";
+import { DuplicateRouteError, Router } from "./router.js";
+import { type PathTemplate, TemplateError, parseTemplate } from "./template.js";
+
+export interface CompileOptions {
+  /** Rules from mapping files, keyed by selector; they replace the method's own annotation. */
+  readonly rules?: ReadonlyMap<string, HttpRule>;
+  /** Bind methods without a rule as `POST /pkg.Service/Method` with body "*". */
+  readonly autoMapping?: boolean;
+  readonly settingsFor: (method: MethodDescriptor) => RouteSettings;
+}
+
+export interface RouteTable {
+  readonly router: Router<Route>;
+  readonly routes: readonly Route[];
+  /** Things a user should know that do not stop loading (e.g. streaming methods left out). */
+  readonly warnings: readonly string[];
+}
+
+export function compileRoutes(registry: ProtoRegistry, options: CompileOptions): RouteTable {
+  const router = new Router<Route>((r) => r.origin);
+  const routes: Route[] = [];
+  const warnings: string[] = [];
+  const known = new Set(registry.methods.map((m) => m.fullName));
+  for (const selector of options.rules?.keys() ?? []) {
+    if (!known.has(selector)) throw new LoadError("RULE_INVALID", selector, "a mapping rule names a method that no loaded proto declares");
+  }
+  for (const method of registry.methods) {
+    const where = `${method.fullName} (${method.file})`;
+    const rule = options.rules?.get(method.fullName) ?? method.httpRule;
+    if (method.clientStreaming || method.serverStreaming) {
+      if (rule) warnings.push(`${where}: streaming methods are not exposed over REST yet; rule ignored`);
+      continue;
+    }
+    const bindings: Binding[] = rule
+      ? bindingsOf(rule, where)
+      : options.autoMapping === false
+        ? []
+        : [{ httpMethod: "POST", path: `/${method.service}/${method.name}`, body: "*", responseBody: "", index: 0 }];
+    const settings = options.settingsFor(method);
+    for (const b of bindings) {
+      const origin = b.index === 0 ? where : `${where} additional binding #${b.index}`;
+      const route = compileBinding(method, b, settings, origin, registry.findMessage);
+      try {
+        router.add(b.httpMethod, route.template, route);
+      } catch (err) {
+        if (err instanceof DuplicateRouteError) throw new LoadError("ROUTE_CONFLICT", origin, err.message);
+        throw err;
+      }
+      routes.push(route);
+    }
+  }
+  return { router, routes, warnings };
+}
+
+function compileBinding(
+  method: MethodDescriptor,
+  b: Binding,
+  settings: RouteSettings,
+  origin: string,
+  resolve: (fullName: string) => MessageInfo | undefined,
+): Route {
+  let template: PathTemplate;
+  try {
+    template = parseTemplate(b.path);
+  } catch (err) {
+    if (err instanceof TemplateError) throw new LoadError("RULE_TEMPLATE", origin, err.message);
+    throw err;
+  }
+  const pathFields = template.variables.map((v) => resolvePathField(method.input, v.fieldPath, origin));
+  const body = resolveBody(method.input, b.body, origin);
+  const boundPaths: string[][] = template.variables.map((v) => [...v.fieldPath]);
+  if (body.kind === "field") boundPaths.push([body.field.name]);
+  let responseBody: FieldInfo | undefined;
+  if (b.responseBody) {
+    responseBody = method.output.byName.get(b.responseBody);
+    if (!responseBody || responseBody.name !== b.responseBody) {
+      throw new LoadError("RULE_FIELD", origin, `response_body "${b.responseBody}" is not a field of ${method.output.fullName}`);
+    }
+  }
+  const read = { ignoreUnknownFields: settings.json.ignoreUnknownFields, resolve };
+  const write = { ...settings.json, resolve };
+  return { httpMethod: b.httpMethod, template, method, body, responseBody, pathFields, boundPaths, settings, read, write, origin };
+}
+
+function resolveBody(input: MessageInfo, body: string, origin: string): BodyBinding {
+  if (body === "") return { kind: "none" };
+  if (body === "*") return { kind: "all" };
+  const field = input.byName.get(body);
+  if (!field || field.name !== body) {
+    throw new LoadError("RULE_FIELD", origin, `body "${body}" is not a top-level field of ${input.fullName}`);
+  }
+  return { kind: "field", field };
+}
+
+/** Path variables name fields by proto name; every step but the last is a singular message. */
+function resolvePathField(input: MessageInfo, path: readonly string[], origin: string): FieldInfo[] {
+  const chain: FieldInfo[] = [];
+  let info = input;
+  path.forEach((name, i) => {
+    const f = info.byName.get(name);
+    const dotted = path.join(".");
+    if (!f || f.name !== name) throw new LoadError("RULE_FIELD", origin, `path variable "${dotted}": ${info.fullName} has no field "${name}"`);
+    if (f.repeated) throw new LoadError("RULE_FIELD", origin, `path variable "${dotted}" names a repeated or map field`);
+    chain.push(f);
+    const last = i === path.length - 1;
+    if (!last) {
+      if (f.element.kind !== "message") throw new LoadError("RULE_FIELD", origin, `path variable "${dotted}": "${name}" is not a message`);
+      info = f.element.message();
+    } else if (f.element.kind === "message" && !STRING_FORM_WKTS.has(f.element.message().wkt ?? "")) {
+      throw new LoadError("RULE_FIELD", origin, `path variable "${dotted}" names a message field; it must name a scalar or enum`);
+    }
+  });
+  return chain;
+}
+
+/** Message types that a single string from the path or query can set. */
+export const STRING_FORM_WKTS = new Set(["Timestamp", "Duration", "FieldMask", "Wrapper"]);

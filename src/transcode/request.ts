@@ -1,0 +1,65 @@
+import { type Msg, encodeMessage, fieldFromJson, messageFromJson } from "../codec/index.js";
+import { invalidArgument } from "../errors/gateway-error.js";
+import type { Route } from "../routing/route.js";
+import { bindVariables } from "../routing/router.js";
+import { paramValue } from "./param-value.js";
+import { applyQuery } from "./query.js";
+import { setField } from "./set-field.js";
+
+const HTTP_BODY = "google.api.HttpBody";
+
+export interface HttpRequestParts {
+  /** Raw path segments as matched (verb removed). */
+  readonly segments: readonly string[];
+  /** The query string without "?", "" when absent. */
+  readonly query: string;
+  /** The raw request body; undefined or empty when there is none. */
+  readonly body: Buffer | undefined;
+  readonly contentType: string | undefined;
+}
+
+/**
+ * Builds the request message from body, query and path, in that order, so that path variables win.
+ * Throws GatewayError / JsonMappingError / PercentDecodeError; the caller maps them to 400.
+ */
+export function buildRequest(route: Route, req: HttpRequestParts): Msg {
+  const input = route.method.input;
+  let msg: Msg = {};
+  const hasBody = req.body !== undefined && req.body.length > 0;
+  if (route.body.kind === "all" && hasBody) {
+    msg = input.fullName === HTTP_BODY ? httpBody(req) : messageFromJson(input, parseJson(req.body!), "", route.read);
+  } else if (route.body.kind === "field" && hasBody) {
+    const f = route.body.field;
+    const inner = f.element.kind === "message" ? f.element.message() : undefined;
+    if (inner?.fullName === HTTP_BODY && !f.repeated) msg[f.name] = httpBody(req);
+    else {
+      const json = parseJson(req.body!);
+      if (json !== null) msg[f.name] = fieldFromJson(f, json, f.jsonName, route.read);
+    }
+  }
+  if (req.query) applyQuery(route, msg, req.query);
+  const vars = bindVariables(route.template, req.segments);
+  vars.forEach((v, i) => {
+    const chain = route.pathFields[i]!;
+    const leaf = chain[chain.length - 1]!;
+    setField(input, msg, chain, paramValue(leaf, v.value, v.fieldPath.join("."), route.read));
+  });
+  return msg;
+}
+
+export function encodeRequest(route: Route, req: HttpRequestParts): Uint8Array {
+  return encodeMessage(route.method.input, buildRequest(route, req));
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString("utf8"));
+  } catch (err) {
+    throw invalidArgument(`request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** google.api.HttpBody takes the raw bytes and their content type. */
+function httpBody(req: HttpRequestParts): Msg {
+  return { content_type: req.contentType ?? "application/octet-stream", data: req.body! };
+}
