@@ -5,7 +5,7 @@ import type { FieldValue, MapKey, Msg, MsgMap } from "./msg.js";
 
 /** Msg <-> protobuf binary wire format, using protobufjs's Writer and Reader for the primitives. */
 
-const enum Wire {
+enum Wire {
   Varint = 0,
   Fixed64 = 1,
   Len = 2,
@@ -126,7 +126,11 @@ function writeRaw(w: protobuf.Writer, type: ScalarType, v: FieldValue | MapKey):
 
 /** protobufjs takes 64-bit values as {low, high}; two's complement covers negatives. */
 function longBits(v: bigint): protobuf.Long {
-  return { low: Number(v & 0xffffffffn) | 0, high: Number((v >> 32n) & 0xffffffffn) | 0, unsigned: false } as protobuf.Long;
+  return {
+    low: Number(v & 0xffffffffn) | 0,
+    high: Number((v >> 32n) & 0xffffffffn) | 0,
+    unsigned: false,
+  } as protobuf.Long;
 }
 
 function wireType(type: ScalarType): Wire {
@@ -164,7 +168,11 @@ function readMessage(r: protobuf.Reader, info: MessageInfo, end: number, msg: Ms
       readMapEntry(r, f, (msg[f.name] ??= new Map()) as MsgMap);
     } else if (f.repeated) {
       const list = (msg[f.name] ??= []) as FieldValue[];
-      if (wire === Wire.Len && f.element.kind !== "message" && !(f.element.kind === "scalar" && isLen(f.element.scalar))) {
+      if (
+        wire === Wire.Len &&
+        f.element.kind !== "message" &&
+        !(f.element.kind === "scalar" && isLen(f.element.scalar))
+      ) {
         const packedEnd = r.uint32() + r.pos;
         const type = f.element.kind === "scalar" ? f.element.scalar : "int32";
         while (r.pos < packedEnd) list.push(readRaw(r, type));
@@ -196,7 +204,8 @@ function readMapEntry(r: protobuf.Reader, f: FieldInfo, map: MsgMap): void {
     else r.skipType(tag & 7);
   }
   if (value === undefined) {
-    value = f.element.kind === "message" ? {} : f.element.kind === "enum" ? 0 : defaultScalar(f.element.scalar);
+    value =
+      f.element.kind === "message" ? {} : f.element.kind === "enum" ? 0 : defaultScalar(f.element.scalar);
   }
   map.set(key, value);
 }

@@ -1,6 +1,6 @@
 import { enumFromJson, mapKeyFromJson, scalarFromJson } from "./json-scalars.js";
 import type { Element, FieldInfo, MessageInfo } from "./message-info.js";
-import { type FieldValue, JsonMappingError, type Msg, fieldPath } from "./msg.js";
+import { type FieldValue, fieldPath, JsonMappingError, type Msg } from "./msg.js";
 import { wktFromJson } from "./wkt.js";
 
 /** proto3 JSON -> Msg. https://protobuf.dev/programming-guides/json/ */
@@ -26,7 +26,8 @@ export function messageFromJson(info: MessageInfo, json: unknown, path: string, 
       if (opts.ignoreUnknownFields) continue;
       throw new JsonMappingError(path, `unknown field "${key}" in ${info.fullName}`);
     }
-    if (field.name in msg) throw new JsonMappingError(childPath, "field given twice (by proto and JSON name)");
+    if (field.name in msg)
+      throw new JsonMappingError(childPath, "field given twice (by proto and JSON name)");
     const v = (json as Record<string, unknown>)[key];
     if (v === null && !acceptsNull(field)) continue; // null means "not set"
     if (field.oneof) {
@@ -48,12 +49,17 @@ function acceptsNull(f: FieldInfo): boolean {
 
 export function fieldFromJson(field: FieldInfo, v: unknown, path: string, opts: JsonReadOptions): FieldValue {
   if (field.mapKey) {
-    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new JsonMappingError(path, "expected a JSON object for a map");
+    if (typeof v !== "object" || v === null || Array.isArray(v))
+      throw new JsonMappingError(path, "expected a JSON object for a map");
     const map = new Map<string | number | bigint | boolean, FieldValue>();
     for (const [k, item] of Object.entries(v)) {
       const itemPath = `${path}["${k}"]`;
-      if (item === null && !elementAcceptsNull(field.element)) throw new JsonMappingError(itemPath, "map values cannot be null");
-      map.set(mapKeyFromJson(field.mapKey, k, itemPath), elementFromJson(field.element, item, itemPath, opts));
+      if (item === null && !elementAcceptsNull(field.element))
+        throw new JsonMappingError(itemPath, "map values cannot be null");
+      map.set(
+        mapKeyFromJson(field.mapKey, k, itemPath),
+        elementFromJson(field.element, item, itemPath, opts),
+      );
     }
     return map;
   }
@@ -61,7 +67,8 @@ export function fieldFromJson(field: FieldInfo, v: unknown, path: string, opts: 
     if (!Array.isArray(v)) throw new JsonMappingError(path, "expected a JSON array");
     return v.map((item, i) => {
       const itemPath = `${path}[${i}]`;
-      if (item === null && !elementAcceptsNull(field.element)) throw new JsonMappingError(itemPath, "array items cannot be null");
+      if (item === null && !elementAcceptsNull(field.element))
+        throw new JsonMappingError(itemPath, "array items cannot be null");
       return elementFromJson(field.element, item, itemPath, opts);
     });
   }

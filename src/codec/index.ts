@@ -1,9 +1,15 @@
 /** The codec: proto3 JSON <-> Msg <-> protobuf binary. */
 export { decodeMessage, encodeMessage, WireFormatError } from "./binary.js";
-export { type JsonReadOptions, messageFromJson, fieldFromJson, elementFromJson } from "./from-json.js";
-export { type JsonWriteOptions, messageToJson, fieldToJson } from "./to-json.js";
-export { type FieldInfo, type MessageInfo, messageInfo, enumInfo, jsonNameOf, fullNameOf } from "./message-info.js";
-export { type Msg, type FieldValue, JsonMappingError } from "./msg.js";
-export { typeUrlOf } from "./wkt.js";
-export { scalarFromJson, enumFromJson, defaultScalar } from "./json-scalars.js";
-export { wktFromJson } from "./wkt.js";
+export { elementFromJson, fieldFromJson, type JsonReadOptions, messageFromJson } from "./from-json.js";
+export { defaultScalar, enumFromJson, scalarFromJson } from "./json-scalars.js";
+export {
+  enumInfo,
+  type FieldInfo,
+  fullNameOf,
+  jsonNameOf,
+  type MessageInfo,
+  messageInfo,
+} from "./message-info.js";
+export { type FieldValue, JsonMappingError, type Msg } from "./msg.js";
+export { fieldToJson, type JsonWriteOptions, messageToJson } from "./to-json.js";
+export { typeUrlOf, wktFromJson } from "./wkt.js";

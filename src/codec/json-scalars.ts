@@ -13,7 +13,11 @@ const INTEGER = /^-?(0|[1-9][0-9]*)$/;
 // A JSON number written as a string, exponents allowed ("1e3" is the integer 1000).
 const NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
 
-export function scalarFromJson(type: ScalarType, v: unknown, path: string): number | bigint | boolean | string | Uint8Array {
+export function scalarFromJson(
+  type: ScalarType,
+  v: unknown,
+  path: string,
+): number | bigint | boolean | string | Uint8Array {
   switch (type) {
     case "string":
       if (typeof v !== "string") throw wrongType(path, "a string", v);
@@ -166,7 +170,11 @@ export function isDefaultScalar(v: unknown): boolean {
 }
 
 /** Map keys arrive as JSON object keys (strings); convert them to the key's scalar type. */
-export function mapKeyFromJson(type: ScalarType, key: string, path: string): string | number | bigint | boolean {
+export function mapKeyFromJson(
+  type: ScalarType,
+  key: string,
+  path: string,
+): string | number | bigint | boolean {
   if (type === "string") return key;
   if (type === "bool") {
     if (key === "true") return true;
@@ -178,6 +186,13 @@ export function mapKeyFromJson(type: ScalarType, key: string, path: string): str
 }
 
 function wrongType(path: string, expected: string, v: unknown): JsonMappingError {
-  const got = v === null ? "null" : Array.isArray(v) ? "an array" : typeof v === "object" ? "an object" : JSON.stringify(v);
+  const got =
+    v === null
+      ? "null"
+      : Array.isArray(v)
+        ? "an array"
+        : typeof v === "object"
+          ? "an object"
+          : JSON.stringify(v);
   return new JsonMappingError(path, `expected ${expected}, got ${got}`);
 }

@@ -15,7 +15,15 @@ export function parseTimestamp(s: string, path: string): Msg {
   const year = Number(y);
   const month = Number(mo);
   const day = Number(d);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || Number(h) > 23 || Number(mi) > 59 || Number(se) > 59) {
+  if (
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > daysInMonth(year, month) ||
+    Number(h) > 23 ||
+    Number(mi) > 59 ||
+    Number(se) > 59
+  ) {
     throw new JsonMappingError(path, `"${s}" is not a valid date and time`);
   }
   let offset = 0;
@@ -24,8 +32,10 @@ export function parseTimestamp(s: string, path: string): Msg {
     offset = sign * (Number(zone!.slice(1, 3)) * 3600 + Number(zone!.slice(4, 6)) * 60);
   }
   const seconds =
-    BigInt(daysFromCivil(year, month, day)) * 86400n + BigInt(Number(h) * 3600 + Number(mi) * 60 + Number(se) - offset);
-  if (seconds < MIN_SECONDS || seconds > MAX_SECONDS) throw new JsonMappingError(path, `"${s}" is out of range`);
+    BigInt(daysFromCivil(year, month, day)) * 86400n +
+    BigInt(Number(h) * 3600 + Number(mi) * 60 + Number(se) - offset);
+  if (seconds < MIN_SECONDS || seconds > MAX_SECONDS)
+    throw new JsonMappingError(path, `"${s}" is out of range`);
   return { seconds, nanos: fractionToNanos(frac) };
 }
 
@@ -61,7 +71,13 @@ export function parseDuration(s: string, path: string): Msg {
 export function formatDuration(msg: Msg): string {
   const seconds = (msg.seconds as bigint | undefined) ?? 0n;
   const nanos = (msg.nanos as number | undefined) ?? 0;
-  if (seconds > MAX_DURATION || seconds < -MAX_DURATION || Math.abs(nanos) > 999999999 || (seconds > 0n && nanos < 0) || (seconds < 0n && nanos > 0)) {
+  if (
+    seconds > MAX_DURATION ||
+    seconds < -MAX_DURATION ||
+    Math.abs(nanos) > 999999999 ||
+    (seconds > 0n && nanos < 0) ||
+    (seconds < 0n && nanos > 0)
+  ) {
     throw new JsonMappingError("", "google.protobuf.Duration out of range");
   }
   const negative = seconds < 0n || nanos < 0;
@@ -102,7 +118,9 @@ function civilFromDays(z: number): { year: number; month: number; day: number } 
   const zz = z + 719468;
   const era = Math.floor(zz / 146097);
   const doe = zz - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
+  );
   const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
   const mp = Math.floor((5 * doy + 2) / 153);
   const day = doy - Math.floor((153 * mp + 2) / 5) + 1;

@@ -1,10 +1,10 @@
 import { decodeMessage, encodeMessage } from "./binary.js";
-import { type JsonReadOptions, elementFromJson, messageFromJson } from "./from-json.js";
+import { elementFromJson, type JsonReadOptions, messageFromJson } from "./from-json.js";
 import { defaultScalar } from "./json-scalars.js";
 import type { MessageInfo } from "./message-info.js";
 import { JsonMappingError, type Msg, type MsgMap } from "./msg.js";
-import { type JsonWriteOptions, elementToJson, messageToJson } from "./to-json.js";
 import { formatDuration, formatTimestamp, parseDuration, parseTimestamp } from "./time.js";
+import { elementToJson, type JsonWriteOptions, messageToJson } from "./to-json.js";
 
 /** The well-known types that have their own JSON form. */
 
@@ -71,7 +71,8 @@ function expectString(json: unknown, path: string, what: string): string {
 function fieldMaskFromJson(s: string, path: string): string[] {
   if (s === "") return [];
   return s.split(",").map((p) => {
-    if (p.includes("_") || !/^[A-Za-z0-9.]+$/.test(p)) throw new JsonMappingError(path, `invalid field mask path "${p}"`);
+    if (p.includes("_") || !/^[A-Za-z0-9.]+$/.test(p))
+      throw new JsonMappingError(path, `invalid field mask path "${p}"`);
     return p.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
   });
 }
@@ -103,7 +104,8 @@ function valueFromJson(json: unknown, path: string): Msg {
       return { bool_value: json };
     case "object":
       if (json === null) return { null_value: 0 };
-      if (Array.isArray(json)) return { list_value: { values: json.map((v, i) => valueFromJson(v, `${path}[${i}]`)) } };
+      if (Array.isArray(json))
+        return { list_value: { values: json.map((v, i) => valueFromJson(v, `${path}[${i}]`)) } };
       return { struct_value: structFromJson(json, path) };
     default:
       throw new JsonMappingError(path, "not a JSON value");
@@ -120,13 +122,15 @@ function valueToJson(msg: Msg): unknown {
   if ("null_value" in msg) return null;
   if ("number_value" in msg) {
     const n = msg.number_value as number;
-    if (!Number.isFinite(n)) throw new JsonMappingError("", "google.protobuf.Value cannot hold NaN or Infinity in JSON");
+    if (!Number.isFinite(n))
+      throw new JsonMappingError("", "google.protobuf.Value cannot hold NaN or Infinity in JSON");
     return n;
   }
   if ("string_value" in msg) return msg.string_value;
   if ("bool_value" in msg) return msg.bool_value;
   if ("struct_value" in msg) return structToJson(msg.struct_value as Msg);
-  if ("list_value" in msg) return ((msg.list_value as Msg).values as Msg[] | undefined)?.map(valueToJson) ?? [];
+  if ("list_value" in msg)
+    return ((msg.list_value as Msg).values as Msg[] | undefined)?.map(valueToJson) ?? [];
   throw new JsonMappingError("", "google.protobuf.Value has no kind set");
 }
 
@@ -140,7 +144,9 @@ function anyFromJson(json: unknown, path: string, opts: JsonReadOptions): Msg {
   if (typeof typeUrl !== "string") throw new JsonMappingError(path, '"@type" is missing');
   const inner = opts.resolve(typeUrl.slice(typeUrl.lastIndexOf("/") + 1));
   if (!inner) throw new JsonMappingError(path, `unknown type "${typeUrl}" in "@type"`);
-  const msg = inner.wkt ? wktFromJson(inner, rest.value, `${path}.value`, opts) : messageFromJson(inner, rest, path, opts);
+  const msg = inner.wkt
+    ? wktFromJson(inner, rest.value, `${path}.value`, opts)
+    : messageFromJson(inner, rest, path, opts);
   if (inner.wkt && Object.keys(rest).some((k) => k !== "value")) {
     throw new JsonMappingError(path, `an Any holding ${inner.fullName} takes only "@type" and "value"`);
   }
@@ -152,7 +158,8 @@ function anyToJson(msg: Msg, opts: JsonWriteOptions): unknown {
   const value = (msg.value as Uint8Array | undefined) ?? new Uint8Array(0);
   if (typeUrl === "" && value.length === 0) return {};
   const inner = opts.resolve(typeUrl.slice(typeUrl.lastIndexOf("/") + 1));
-  if (!inner) throw new JsonMappingError("", `cannot render google.protobuf.Any of unknown type "${typeUrl}"`);
+  if (!inner)
+    throw new JsonMappingError("", `cannot render google.protobuf.Any of unknown type "${typeUrl}"`);
   const decoded = decodeMessage(inner, value);
   if (inner.wkt) return { "@type": typeUrl, value: wktToJson(inner, decoded, opts) };
   return { "@type": typeUrl, ...(messageToJson(inner, decoded, opts) as object) };

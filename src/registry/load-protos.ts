@@ -18,7 +18,10 @@ export function loadProtos(dirs: readonly string[]): protobuf.Root {
   }
   const root = new protobuf.Root();
   root.resolvePath = (origin, target) => resolveImport(includeDirs, origin, target);
-  const files = [...ALWAYS_LOADED, ...includeDirs.flatMap((d) => findProtoFiles(d).map((f) => relative(d, f).split(sep).join("/")))];
+  const files = [
+    ...ALWAYS_LOADED,
+    ...includeDirs.flatMap((d) => findProtoFiles(d).map((f) => relative(d, f).split(sep).join("/"))),
+  ];
   try {
     root.loadSync(files, { keepCase: true, alternateCommentMode: true });
   } catch (err) {
@@ -40,7 +43,11 @@ function resolveImport(includeDirs: readonly string[], origin: string, target: s
   }
   const builtin = join(BUILTIN_PROTO_DIR, target);
   if (existsSync(builtin)) return builtin;
-  throw new LoadError("PROTO_NOT_FOUND", origin || target, `import "${target}" not found in ${includeDirs.join(", ") || "(no proto dirs)"} or the built-in protos`);
+  throw new LoadError(
+    "PROTO_NOT_FOUND",
+    origin || target,
+    `import "${target}" not found in ${includeDirs.join(", ") || "(no proto dirs)"} or the built-in protos`,
+  );
 }
 
 function findProtoFiles(dir: string, top = true): string[] {

@@ -1,5 +1,5 @@
 import protobuf from "protobufjs";
-import { type MessageInfo, fullNameOf, messageInfo } from "../codec/index.js";
+import { fullNameOf, type MessageInfo, messageInfo } from "../codec/index.js";
 import type { HttpRule } from "../routing/http-rule.js";
 
 /** The services and messages of a loaded proto set, as the rest of the gateway sees them. */
@@ -42,7 +42,8 @@ function collectServices(ns: protobuf.NamespaceBase): protobuf.Service[] {
   const out: protobuf.Service[] = [];
   for (const nested of ns.nestedArray) {
     if (nested instanceof protobuf.Service) out.push(nested);
-    if (nested instanceof protobuf.Namespace || nested instanceof protobuf.Type) out.push(...collectServices(nested));
+    if (nested instanceof protobuf.Namespace || nested instanceof protobuf.Type)
+      out.push(...collectServices(nested));
   }
   return out;
 }

@@ -1,10 +1,10 @@
 import type { FieldInfo, MessageInfo } from "../codec/index.js";
 import { LoadError } from "../config/load-error.js";
 import type { MethodDescriptor, ProtoRegistry } from "../registry/registry.js";
-import { type Binding, type HttpRule, bindingsOf } from "./http-rule.js";
+import { type Binding, bindingsOf, type HttpRule } from "./http-rule.js";
 import type { BodyBinding, Route, RouteSettings } from "./route.js";
 import { DuplicateRouteError, Router } from "./router.js";
-import { type PathTemplate, TemplateError, parseTemplate } from "./template.js";
+import { type PathTemplate, parseTemplate, TemplateError } from "./template.js";
 
 export interface CompileOptions {
   /** Rules from mapping files, keyed by selector; they replace the method's own annotation. */
@@ -27,7 +27,12 @@ export function compileRoutes(registry: ProtoRegistry, options: CompileOptions):
   const warnings: string[] = [];
   const known = new Set(registry.methods.map((m) => m.fullName));
   for (const selector of options.rules?.keys() ?? []) {
-    if (!known.has(selector)) throw new LoadError("RULE_INVALID", selector, "a mapping rule names a method that no loaded proto declares");
+    if (!known.has(selector))
+      throw new LoadError(
+        "RULE_INVALID",
+        selector,
+        "a mapping rule names a method that no loaded proto declares",
+      );
   }
   for (const method of registry.methods) {
     const where = `${method.fullName} (${method.file})`;
@@ -40,7 +45,15 @@ export function compileRoutes(registry: ProtoRegistry, options: CompileOptions):
       ? bindingsOf(rule, where)
       : options.autoMapping === false
         ? []
-        : [{ httpMethod: "POST", path: `/${method.service}/${method.name}`, body: "*", responseBody: "", index: 0 }];
+        : [
+            {
+              httpMethod: "POST",
+              path: `/${method.service}/${method.name}`,
+              body: "*",
+              responseBody: "",
+              index: 0,
+            },
+          ];
     const settings = options.settingsFor(method);
     for (const b of bindings) {
       const origin = b.index === 0 ? where : `${where} additional binding #${b.index}`;
@@ -79,12 +92,28 @@ function compileBinding(
   if (b.responseBody) {
     responseBody = method.output.byName.get(b.responseBody);
     if (!responseBody || responseBody.name !== b.responseBody) {
-      throw new LoadError("RULE_FIELD", origin, `response_body "${b.responseBody}" is not a field of ${method.output.fullName}`);
+      throw new LoadError(
+        "RULE_FIELD",
+        origin,
+        `response_body "${b.responseBody}" is not a field of ${method.output.fullName}`,
+      );
     }
   }
   const read = { ignoreUnknownFields: settings.json.ignoreUnknownFields, resolve };
   const write = { ...settings.json, resolve };
-  return { httpMethod: b.httpMethod, template, method, body, responseBody, pathFields, boundPaths, settings, read, write, origin };
+  return {
+    httpMethod: b.httpMethod,
+    template,
+    method,
+    body,
+    responseBody,
+    pathFields,
+    boundPaths,
+    settings,
+    read,
+    write,
+    origin,
+  };
 }
 
 function resolveBody(input: MessageInfo, body: string, origin: string): BodyBinding {
@@ -104,15 +133,26 @@ function resolvePathField(input: MessageInfo, path: readonly string[], origin: s
   path.forEach((name, i) => {
     const f = info.byName.get(name);
     const dotted = path.join(".");
-    if (!f || f.name !== name) throw new LoadError("RULE_FIELD", origin, `path variable "${dotted}": ${info.fullName} has no field "${name}"`);
-    if (f.repeated) throw new LoadError("RULE_FIELD", origin, `path variable "${dotted}" names a repeated or map field`);
+    if (!f || f.name !== name)
+      throw new LoadError(
+        "RULE_FIELD",
+        origin,
+        `path variable "${dotted}": ${info.fullName} has no field "${name}"`,
+      );
+    if (f.repeated)
+      throw new LoadError("RULE_FIELD", origin, `path variable "${dotted}" names a repeated or map field`);
     chain.push(f);
     const last = i === path.length - 1;
     if (!last) {
-      if (f.element.kind !== "message") throw new LoadError("RULE_FIELD", origin, `path variable "${dotted}": "${name}" is not a message`);
+      if (f.element.kind !== "message")
+        throw new LoadError("RULE_FIELD", origin, `path variable "${dotted}": "${name}" is not a message`);
       info = f.element.message();
     } else if (f.element.kind === "message" && !STRING_FORM_WKTS.has(f.element.message().wkt ?? "")) {
-      throw new LoadError("RULE_FIELD", origin, `path variable "${dotted}" names a message field; it must name a scalar or enum`);
+      throw new LoadError(
+        "RULE_FIELD",
+        origin,
+        `path variable "${dotted}" names a message field; it must name a scalar or enum`,
+      );
     }
   });
   return chain;

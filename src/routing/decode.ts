@@ -29,7 +29,8 @@ function decode(raw: string, keepReserved: boolean): string {
     const c = raw.charCodeAt(i);
     if (c === 0x25 /* % */) {
       const hex = raw.slice(i + 1, i + 3);
-      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) throw new PercentDecodeError(`malformed percent-encoding in "${raw}"`);
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex))
+        throw new PercentDecodeError(`malformed percent-encoding in "${raw}"`);
       const b = Number.parseInt(hex, 16);
       if (keepReserved && RESERVED.has(b)) {
         bytes.push(0x25, hex.charCodeAt(0), hex.charCodeAt(1));

@@ -1,9 +1,9 @@
 import {
+  enumFromJson,
   type FieldInfo,
   type FieldValue,
-  type JsonReadOptions,
   JsonMappingError,
-  enumFromJson,
+  type JsonReadOptions,
   scalarFromJson,
   wktFromJson,
 } from "../codec/index.js";

@@ -1,5 +1,5 @@
 import { parse } from "node:querystring";
-import { type FieldInfo, type MessageInfo, type Msg, JsonMappingError } from "../codec/index.js";
+import { type FieldInfo, JsonMappingError, type MessageInfo, type Msg } from "../codec/index.js";
 import { STRING_FORM_WKTS } from "../routing/compile-routes.js";
 import type { Route } from "../routing/route.js";
 import { paramValue } from "./param-value.js";
@@ -17,7 +17,11 @@ export function applyQuery(route: Route, msg: Msg, rawQuery: string): void {
     if (key === "") continue;
     const raw = query[key]!;
     if (route.body.kind === "all") {
-      if (reject) throw new JsonMappingError("", `query parameter "${key}" is not allowed: the whole request comes from the body`);
+      if (reject)
+        throw new JsonMappingError(
+          "",
+          `query parameter "${key}" is not allowed: the whole request comes from the body`,
+        );
       continue;
     }
     const chain = resolveQueryPath(route.method.input, key);
@@ -32,7 +36,8 @@ export function applyQuery(route: Route, msg: Msg, rawQuery: string): void {
     if (field.repeated) {
       for (const v of values) appendField(msg, chain, paramValue(field, v, key, route.read));
     } else {
-      if (values.length > 1) throw new JsonMappingError(key, "given more than once, but the field is not repeated");
+      if (values.length > 1)
+        throw new JsonMappingError(key, "given more than once, but the field is not repeated");
       setField(route.method.input, msg, chain, paramValue(field, values[0]!, key, route.read));
     }
   }
@@ -48,7 +53,10 @@ function resolveQueryPath(input: MessageInfo, key: string): FieldInfo[] | undefi
     if (!f) return undefined;
     chain.push(f);
     const e: FieldInfo["element"] = f.element;
-    info = e.kind === "message" && !f.repeated && !STRING_FORM_WKTS.has(e.message().wkt ?? "") ? e.message() : undefined;
+    info =
+      e.kind === "message" && !f.repeated && !STRING_FORM_WKTS.has(e.message().wkt ?? "")
+        ? e.message()
+        : undefined;
   }
   return chain;
 }

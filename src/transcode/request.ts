@@ -1,4 +1,4 @@
-import { type Msg, encodeMessage, fieldFromJson, messageFromJson } from "../codec/index.js";
+import { encodeMessage, fieldFromJson, type Msg, messageFromJson } from "../codec/index.js";
 import { invalidArgument } from "../errors/gateway-error.js";
 import type { Route } from "../routing/route.js";
 import { bindVariables } from "../routing/router.js";
@@ -27,7 +27,10 @@ export function buildRequest(route: Route, req: HttpRequestParts): Msg {
   let msg: Msg = {};
   const hasBody = req.body !== undefined && req.body.length > 0;
   if (route.body.kind === "all" && hasBody) {
-    msg = input.fullName === HTTP_BODY ? httpBody(req) : messageFromJson(input, parseJson(req.body!), "", route.read);
+    msg =
+      input.fullName === HTTP_BODY
+        ? httpBody(req)
+        : messageFromJson(input, parseJson(req.body!), "", route.read);
   } else if (route.body.kind === "field" && hasBody) {
     const f = route.body.field;
     const inner = f.element.kind === "message" ? f.element.message() : undefined;

@@ -1,4 +1,4 @@
-import { type Msg, decodeMessage, defaultScalar, fieldToJson, messageToJson } from "../codec/index.js";
+import { decodeMessage, defaultScalar, fieldToJson, type Msg, messageToJson } from "../codec/index.js";
 import type { Route } from "../routing/route.js";
 
 export interface HttpResponseBody {

@@ -1,0 +1,59 @@
+import { parseArgs } from "node:util";
+import { readConfigFile } from "../config/config-file.js";
+import { LoadError } from "../config/load-error.js";
+import type { GatewayOptions } from "../config/options.js";
+
+export const USAGE = `usage: protogate serve [options]
+
+  --config FILE                  YAML config file (flags override it)
+  --protos DIR                   proto directory; repeatable (default: ./protos)
+  --mappings DIR                 mapping files (default: ./mappings if it exists)
+  --backend ADDR                 default backend of every service
+  --backend pkg.Service=ADDR     backend of one service; repeatable
+  --host H                       listen address (default 127.0.0.1)
+  --port N                       listen port, 0 for a free one (default 8080)
+  --log-level LEVEL              trace|debug|info|warn|error|silent (default info)
+`;
+
+/** `serve` flags -> GatewayOptions (flags win over the config file). */
+export function parseServeArgs(argv: readonly string[]): GatewayOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    options: {
+      config: { type: "string" },
+      protos: { type: "string", multiple: true },
+      mappings: { type: "string" },
+      backend: { type: "string", multiple: true },
+      host: { type: "string" },
+      port: { type: "string" },
+      "log-level": { type: "string" },
+    },
+  });
+  const file: GatewayOptions = values.config ? readConfigFile(values.config) : { protos: [] };
+  const backends: Record<string, string> = { ...file.backends };
+  let defaultBackend = file.defaultBackend;
+  for (const b of values.backend ?? []) {
+    const eq = b.indexOf("=");
+    if (eq === -1) defaultBackend = b;
+    else backends[b.slice(0, eq)] = b.slice(eq + 1);
+  }
+  let port = file.port;
+  if (values.port !== undefined) {
+    port = Number(values.port);
+    if (!/^\d+$/.test(values.port) || port > 65535)
+      throw new LoadError("CONFIG_INVALID", "--port", `"${values.port}" is not a port number`);
+  }
+  const protos = values.protos ?? (file.protos.length > 0 ? file.protos : ["protos"]);
+  const logLevel = values["log-level"] === "silent" ? false : (values["log-level"] ?? file.logLevel);
+  return {
+    ...file,
+    protos,
+    mappings: values.mappings ?? file.mappings,
+    defaultBackend,
+    backends,
+    host: values.host ?? file.host,
+    port,
+    ...(logLevel === undefined ? {} : { logLevel }),
+  };
+}

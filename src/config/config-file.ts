@@ -1,0 +1,59 @@
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { parse } from "yaml";
+import { parseSizeBytes } from "./duration.js";
+import { LoadError } from "./load-error.js";
+import { readMethodSettings } from "./method-settings.js";
+import type { GatewayOptions } from "./options.js";
+import { asObject, onlyKeys, optBool, optParsed, optString, stringMap } from "./validate.js";
+
+/**
+ * `protogate serve --config protogate.yaml`. Relative paths are relative to the file.
+ *
+ *   server: { host: 0.0.0.0, port: 8080, bodyLimit: 1mb }
+ *   protos: [protos]
+ *   mappings: mappings
+ *   backends: { default: 127.0.0.1:9090, services: { bookstore.v1.Bookstore: 127.0.0.1:9091 } }
+ *   autoMapping: true
+ *   defaults: { timeout: 30s, unknownQueryParameters: ignore, json: { emitUnpopulated: false } }
+ *   logLevel: info
+ */
+export function readConfigFile(file: string): GatewayOptions {
+  let doc: unknown;
+  try {
+    doc = parse(readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new LoadError("CONFIG_INVALID", file, (err as Error).message, { cause: err });
+  }
+  const o = asObject(doc ?? {}, file);
+  onlyKeys(o, ["server", "protos", "mappings", "backends", "autoMapping", "defaults", "logLevel"], file);
+  const base = dirname(resolve(file));
+  const server = asObject(o.server ?? {}, `${file}: server`);
+  onlyKeys(server, ["host", "port", "bodyLimit"], `${file}: server`);
+  const backends = asObject(o.backends ?? {}, `${file}: backends`);
+  onlyKeys(backends, ["default", "services"], `${file}: backends`);
+  const protos = o.protos === undefined ? [] : ([] as unknown[]).concat(o.protos);
+  if (!protos.every((p) => typeof p === "string"))
+    throw new LoadError("CONFIG_INVALID", `${file}: protos`, "expected a list of directories");
+  const mappings = optString(o, "mappings", file);
+  const logLevel = o.logLevel === false ? false : optString(o, "logLevel", file);
+  return {
+    protos: (protos as string[]).map((p) => resolve(base, p)),
+    mappings: mappings === undefined ? undefined : resolve(base, mappings),
+    defaultBackend: optString(backends, "default", `${file}: backends`),
+    backends:
+      backends.services === undefined ? {} : stringMap(backends.services, `${file}: backends.services`),
+    host: optString(server, "host", `${file}: server`),
+    port: optParsed(
+      server,
+      "port",
+      `${file}: server`,
+      (v) => (Number.isInteger(v) && (v as number) >= 0 && (v as number) < 65536 ? (v as number) : undefined),
+      "a port number",
+    ),
+    bodyLimit: optParsed(server, "bodyLimit", `${file}: server`, parseSizeBytes, 'a size such as "1mb"'),
+    autoMapping: optBool(o, "autoMapping", file),
+    routeDefaults: o.defaults === undefined ? undefined : readMethodSettings(o.defaults, `${file}: defaults`),
+    ...(logLevel === undefined ? {} : { logLevel }),
+  } as GatewayOptions;
+}

@@ -1,0 +1,48 @@
+import type { JsonSettings, RouteSettings } from "../routing/route.js";
+
+/** Everything createGateway() takes. The CLI and the config file both produce one of these. */
+export interface GatewayOptions {
+  /** Directories of .proto files (imports resolve against them, then the built-in google protos). */
+  readonly protos: readonly string[];
+  /** Directory of YAML mapping files (extra HTTP rules, backends, per-method settings). */
+  readonly mappings?: string | undefined;
+  /** Backend of every service without its own entry. */
+  readonly defaultBackend?: string | undefined;
+  /** Backends by full service name ("bookstore.v1.Bookstore"). */
+  readonly backends?: Readonly<Record<string, string>>;
+  readonly host?: string;
+  /** 0 picks a free port. */
+  readonly port?: number;
+  /** Largest request body accepted, bytes; larger is a 413. */
+  readonly bodyLimit?: number;
+  /** Bind methods without a google.api.http rule as POST /pkg.Service/Method (default true). */
+  readonly autoMapping?: boolean;
+  /** Defaults of every route; mapping files override them per method. */
+  readonly routeDefaults?: Partial<Omit<RouteSettings, "json">> & { json?: Partial<JsonSettings> };
+  /** Per-method overrides, keyed by "pkg.Service.Method". */
+  readonly methodSettings?: Readonly<Record<string, MethodSettings>>;
+  /** Fastify/pino logger level, or false for none. */
+  readonly logLevel?: string | false;
+}
+
+export type MethodSettings = Partial<Omit<RouteSettings, "json">> & { json?: Partial<JsonSettings> };
+
+export const DEFAULTS = {
+  host: "127.0.0.1",
+  port: 8080,
+  bodyLimit: 1024 * 1024,
+  route: {
+    timeoutMs: 30_000,
+    unknownQueryParameters: "ignore",
+    json: { emitUnpopulated: false, useProtoNames: false, enumsAsNumbers: false, ignoreUnknownFields: false },
+  } satisfies RouteSettings,
+} as const;
+
+export function mergeSettings(base: RouteSettings, over: MethodSettings | undefined): RouteSettings {
+  if (!over) return base;
+  return {
+    timeoutMs: over.timeoutMs ?? base.timeoutMs,
+    unknownQueryParameters: over.unknownQueryParameters ?? base.unknownQueryParameters,
+    json: { ...base.json, ...over.json },
+  };
+}

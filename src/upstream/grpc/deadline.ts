@@ -1,0 +1,17 @@
+import { invalidArgument } from "../../errors/gateway-error.js";
+
+/** `Grpc-Timeout` as gRPC over HTTP/2 defines it: 1-8 digits and a unit (H, M, S, m, u, n). */
+const UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
+const GRPC_TIMEOUT = /^(\d{1,8})([HMSmun])$/;
+
+/** The call's timeout in ms: the header if given (invalid is a 400), else the route's default (0 = none). */
+export function timeoutMs(header: string | string[] | undefined, routeDefaultMs: number): number {
+  if (header === undefined) return routeDefaultMs;
+  const value = Array.isArray(header) ? header[0]! : header;
+  const m = GRPC_TIMEOUT.exec(value.trim());
+  if (!m)
+    throw invalidArgument(
+      `invalid Grpc-Timeout header "${value}": expected 1-8 digits and one of H, M, S, m, u, n`,
+    );
+  return Number(m[1]) * UNIT_MS[m[2]!]!;
+}

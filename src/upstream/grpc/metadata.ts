@@ -1,0 +1,91 @@
+import type { IncomingHttpHeaders } from "node:http";
+import * as grpc from "@grpc/grpc-js";
+
+/**
+ * HTTP headers <-> gRPC metadata, following grpc-gateway's conventions:
+ * - `Grpc-Metadata-Foo: v` -> `foo: v` (all values kept), `-bin` keys base64-decoded;
+ * - `Authorization` -> `authorization`;
+ * - `X-Forwarded-For` gets the client address appended, `X-Forwarded-Host` comes from `Host`;
+ * - header metadata `k` -> `Grpc-Metadata-K`, trailers -> `Grpc-Trailer-K`.
+ * Keys that are invalid, reserved for gRPC itself, or hop-by-hop are dropped, never forwarded.
+ */
+
+const PREFIX = "grpc-metadata-";
+const VALID_KEY = /^[0-9a-z_.-]+$/;
+const PRINTABLE = /^[\x20-\x7e]*$/;
+const NEVER_FORWARDED = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "host",
+  "content-type",
+  "content-length",
+  "user-agent",
+]);
+/** Metadata the gRPC transport owns; it never becomes an HTTP header either. */
+const TRANSPORT_KEYS = new Set([
+  "content-type",
+  "date",
+  "grpc-status",
+  "grpc-message",
+  "grpc-status-details-bin",
+  "grpc-encoding",
+  "grpc-accept-encoding",
+]);
+
+export function requestMetadata(
+  headers: IncomingHttpHeaders,
+  distinct: Record<string, string[] | undefined>,
+  remoteAddress: string | undefined,
+): grpc.Metadata {
+  const md = new grpc.Metadata();
+  for (const name of Object.keys(headers)) {
+    if (!name.startsWith(PREFIX)) continue;
+    const key = name.slice(PREFIX.length);
+    if (!VALID_KEY.test(key) || key.startsWith("grpc-") || NEVER_FORWARDED.has(key)) continue;
+    for (const value of distinct[name] ?? []) addValue(md, key, value);
+  }
+  const auth = headers.authorization;
+  if (auth !== undefined && PRINTABLE.test(auth)) md.add("authorization", auth);
+  const forwardedFor = headers["x-forwarded-for"];
+  const chain = [forwardedFor, remoteAddress].filter((v): v is string => !!v).join(", ");
+  if (chain && PRINTABLE.test(chain)) md.set("x-forwarded-for", chain);
+  const host = headers["x-forwarded-host"] ?? headers.host;
+  if (typeof host === "string" && PRINTABLE.test(host)) md.set("x-forwarded-host", host);
+  return md;
+}
+
+function addValue(md: grpc.Metadata, key: string, value: string): void {
+  if (key.endsWith("-bin")) {
+    if (/^[A-Za-z0-9+/_-]*={0,2}$/.test(value.trim())) md.add(key, Buffer.from(value.trim(), "base64"));
+  } else if (PRINTABLE.test(value)) {
+    md.add(key, value);
+  }
+}
+
+/** Response headers for the HTTP reply: header metadata and trailers, prefixed. */
+export function responseHeaders(
+  headerMd: grpc.Metadata | undefined,
+  trailerMd: grpc.Metadata | undefined,
+): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  copy(headerMd, "grpc-metadata-", out);
+  copy(trailerMd, "grpc-trailer-", out);
+  return out;
+}
+
+function copy(md: grpc.Metadata | undefined, prefix: string, out: Record<string, string[]>): void {
+  if (!md) return;
+  for (const [key, values] of Object.entries(md.toJSON())) {
+    if (TRANSPORT_KEYS.has(key)) continue;
+    out[prefix + key] = (values as Array<string | Buffer>).map((v) =>
+      typeof v === "string" ? v : v.toString("base64"),
+    );
+  }
+}
