@@ -173,9 +173,11 @@ function fieldInfo(f: protobuf.Field): FieldInfo {
   const synthetic = f.partOf !== null && f.options?.proto3_optional === true;
   const oneof = f.partOf && !synthetic ? f.partOf.name : undefined;
   const jsonOption = f.options?.json_name;
+  // protobufjs swaps in its own camelCase copies of google/protobuf/*.proto; `protoName` keeps the real name.
+  const name = (f as { protoName?: string }).protoName ?? f.name;
   return {
-    name: f.name,
-    jsonName: typeof jsonOption === "string" ? jsonOption : jsonNameOf(f.name),
+    name,
+    jsonName: typeof jsonOption === "string" ? jsonOption : jsonNameOf(name),
     number: f.id,
     element,
     repeated,
