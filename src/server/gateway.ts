@@ -30,6 +30,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     exposeHeadRoutes: false,
     return503OnClosing: true,
     routerOptions: { maxParamLength: 8192 },
+    // Errors Fastify raises before any route runs (a malformed URL) get the same Status shape.
+    frameworkErrors: (err, _req, reply) => sendError(reply, toGatewayError(err)),
   });
   for (const w of loaded.table.warnings) app.log.warn(w);
 
