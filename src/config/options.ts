@@ -21,6 +21,8 @@ export interface GatewayOptions {
   readonly routeDefaults?: Partial<Omit<RouteSettings, "json">> & { json?: Partial<JsonSettings> };
   /** Per-method overrides, keyed by "pkg.Service.Method". */
   readonly methodSettings?: Readonly<Record<string, MethodSettings>>;
+  /** How long close() lets requests in flight finish before cutting connections, ms (default 10 s). */
+  readonly shutdownGraceMs?: number;
   /** Fastify/pino logger level, or false for none. */
   readonly logLevel?: string | false;
 }
@@ -31,6 +33,7 @@ export const DEFAULTS = {
   host: "127.0.0.1",
   port: 8080,
   bodyLimit: 1024 * 1024,
+  shutdownGraceMs: 10_000,
   route: {
     timeoutMs: 30_000,
     unknownQueryParameters: "ignore",

@@ -68,8 +68,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       return address;
     },
     async close() {
-      await app.close();
-      channels.close();
+      // Drain requests in flight, but never longer than the grace period: then cut what is left.
+      const grace = setTimeout(() => app.server.closeAllConnections(), options.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(grace);
+        channels.close();
+      }
     },
   };
 }
