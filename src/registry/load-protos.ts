@@ -24,13 +24,9 @@ export function loadProtos(dirs: readonly string[]): protobuf.Root {
   ];
   try {
     root.loadSync(files, { keepCase: true, alternateCommentMode: true });
-  } catch (err) {
-    throw toLoadError(err, "PROTO_SYNTAX");
-  }
-  try {
     root.resolveAll();
   } catch (err) {
-    throw toLoadError(err, "PROTO_RESOLVE");
+    throw toLoadError(err, root);
   }
   return root;
 }
@@ -62,10 +58,24 @@ function findProtoFiles(dir: string, top = true): string[] {
   return out.sort();
 }
 
-/** protobufjs reports "message (file, line N)"; keep that, add a stable code. */
-function toLoadError(err: unknown, code: "PROTO_SYNTAX" | "PROTO_RESOLVE"): LoadError {
+/**
+ * protobufjs reports syntax errors as "message (file, line N)" and unresolved names as
+ * "no such Type or Enum 'X' in Type .pkg.M"; keep its words, add a stable code and the file.
+ */
+function toLoadError(err: unknown, root: protobuf.Root): LoadError {
   if (err instanceof LoadError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  const where = /\(([^,()]+\.proto), line (\d+)\)/.exec(message);
-  return new LoadError(code, where ? `${where[1]}:${where[2]}` : "protos", message, { cause: err });
+  const syntax = /\(([^,()]+\.proto), line (\d+)\)/.exec(message);
+  if (syntax) return new LoadError("PROTO_SYNTAX", `${syntax[1]}:${syntax[2]}`, message, { cause: err });
+  const unresolved = /^no such .* in \w+ (\S+)$/.exec(message);
+  if (unresolved) {
+    let file = "protos";
+    try {
+      file = root.lookup(unresolved[1]!)?.filename ?? file;
+    } catch {
+      // the referrer itself is not reachable; keep the generic place
+    }
+    return new LoadError("PROTO_RESOLVE", file, message, { cause: err });
+  }
+  return new LoadError("PROTO_SYNTAX", "protos", message, { cause: err });
 }

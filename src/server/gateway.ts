@@ -69,11 +69,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     async close() {
       // Drain requests in flight, but never longer than the grace period: then cut what is left.
-      const grace = setTimeout(() => app.server.closeAllConnections(), options.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs);
+      // Keep-alive connections are closed as soon as their last response is out.
+      const grace = setTimeout(
+        () => app.server.closeAllConnections(),
+        options.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs,
+      );
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
       try {
         await app.close();
       } finally {
         clearTimeout(grace);
+        clearInterval(sweep);
         channels.close();
       }
     },

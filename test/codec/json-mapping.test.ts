@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import {
-  type JsonWriteOptions,
-  JsonMappingError,
   decodeMessage,
   encodeMessage,
+  JsonMappingError,
+  type JsonWriteOptions,
   messageFromJson,
   messageToJson,
 } from "../../src/codec/index.js";
@@ -14,7 +14,12 @@ import { TEST_PROTOS } from "../helpers/echo-server.js";
 const registry = new ProtoRegistry(loadProtos([TEST_PROTOS]));
 const kitchen = registry.findMessage("test.v1.Kitchen")!;
 const read = { ignoreUnknownFields: false, resolve: registry.findMessage };
-const write: JsonWriteOptions = { emitUnpopulated: false, useProtoNames: false, enumsAsNumbers: false, resolve: registry.findMessage };
+const write: JsonWriteOptions = {
+  emitUnpopulated: false,
+  useProtoNames: false,
+  enumsAsNumbers: false,
+  resolve: registry.findMessage,
+};
 
 /** JSON -> Msg -> binary -> Msg -> JSON, the way a request and its echo travel. */
 function roundTrip(json: unknown, opts: JsonWriteOptions = write): unknown {
@@ -29,7 +34,11 @@ describe("proto3 JSON mapping: accepted inputs and canonical output", () => {
     ["defaults are not emitted", { s: "", i32: 0, b: false, rs: [], mss: {} }, {}],
     ["int32 from number and string", { i32: -5, u32: "7" }, { i32: -5, u32: 7 }],
     ["int32 in exponent form", { i32: 1e3, s32: "2e2" }, { i32: 1000, s32: 200 }],
-    ["int64 family as strings", { i64: "-9223372036854775808", u64: "18446744073709551615", s64: -3, f64: "12", sf64: "-12" }, { i64: "-9223372036854775808", u64: "18446744073709551615", s64: "-3", f64: "12", sf64: "-12" }],
+    [
+      "int64 family as strings",
+      { i64: "-9223372036854775808", u64: "18446744073709551615", s64: -3, f64: "12", sf64: "-12" },
+      { i64: "-9223372036854775808", u64: "18446744073709551615", s64: "-3", f64: "12", sf64: "-12" },
+    ],
     ["fixed32 and sfixed32", { f32: 4294967295, sf32: -2147483648 }, { f32: 4294967295, sf32: -2147483648 }],
     ["float and double", { fl: 0.1, db: 1.5e300 }, { fl: 0.1, db: 1.5e300 }],
     ["non-finite floats", { fl: "NaN", db: "-Infinity" }, { fl: "NaN", db: "-Infinity" }],
@@ -42,10 +51,18 @@ describe("proto3 JSON mapping: accepted inputs and canonical output", () => {
     ["unknown enum number kept (open enum)", { color: 42 }, { color: 42 }],
     ["nested message", { inner: { name: "a", child: { n: 2 } } }, { inner: { name: "a", child: { n: 2 } } }],
     ["empty nested message is present", { inner: {} }, { inner: {} }],
-    ["repeated", { rs: ["a", "b"], ri64: ["1", 2], rcolor: ["COLOR_RED", 2] }, { rs: ["a", "b"], ri64: ["1", "2"], rcolor: ["COLOR_RED", "COLOR_GREEN"] }],
+    [
+      "repeated",
+      { rs: ["a", "b"], ri64: ["1", 2], rcolor: ["COLOR_RED", 2] },
+      { rs: ["a", "b"], ri64: ["1", "2"], rcolor: ["COLOR_RED", "COLOR_GREEN"] },
+    ],
     ["repeated messages", { rinner: [{ name: "x" }, {}] }, { rinner: [{ name: "x" }, {}] }],
     ["packed ints", { packedI32: [1, -1, 300] }, { packedI32: [1, -1, 300] }],
-    ["maps with non-string keys", { mss: { a: "1" }, mi: { "-1": { n: 1 } }, mb: { true: "5", false: 0 } }, { mss: { a: "1" }, mi: { "-1": { n: 1 } }, mb: { true: "5", false: "0" } }],
+    [
+      "maps with non-string keys",
+      { mss: { a: "1" }, mi: { "-1": { n: 1 } }, mb: { true: "5", false: 0 } },
+      { mss: { a: "1" }, mi: { "-1": { n: 1 } }, mb: { true: "5", false: "0" } },
+    ],
     ["oneof member at default is emitted", { ob: 0 }, { ob: 0 }],
     ["oneof message", { oc: { name: "z" } }, { oc: { name: "z" } }],
     ["proto3 optional at default is emitted", { opt: 0 }, { opt: 0 }],
@@ -62,14 +79,26 @@ describe("proto3 JSON mapping: accepted inputs and canonical output", () => {
     ["zero duration", { dur: "0s" }, { dur: "0s" }],
     ["field mask", { mask: "a,bC.dE" }, { mask: "a,bC.dE" }],
     ["empty field mask", { mask: "" }, { mask: "" }],
-    ["struct", { st: { a: 1, b: [true, null, "x"], c: { d: {} } } }, { st: { a: 1, b: [true, null, "x"], c: { d: {} } } }],
+    [
+      "struct",
+      { st: { a: 1, b: [true, null, "x"], c: { d: {} } } },
+      { st: { a: 1, b: [true, null, "x"], c: { d: {} } } },
+    ],
     ["value null", { val: null }, { val: null }],
     ["value number", { val: 3.5 }, { val: 3.5 }],
     ["value list", { lv: [1, "a", null] }, { lv: [1, "a", null] }],
     ["wrappers", { w64: "12", wstr: "", wbool: false }, { w64: "12", wstr: "", wbool: false }],
     ["wrapper from number", { w64: 12 }, { w64: "12" }],
-    ["any of a message", { any: { "@type": "type.googleapis.com/test.v1.Inner", name: "x", n: 3 } }, { any: { "@type": "type.googleapis.com/test.v1.Inner", name: "x", n: 3 } }],
-    ["any of a WKT", { any: { "@type": "type.googleapis.com/google.protobuf.Duration", value: "2s" } }, { any: { "@type": "type.googleapis.com/google.protobuf.Duration", value: "2s" } }],
+    [
+      "any of a message",
+      { any: { "@type": "type.googleapis.com/test.v1.Inner", name: "x", n: 3 } },
+      { any: { "@type": "type.googleapis.com/test.v1.Inner", name: "x", n: 3 } },
+    ],
+    [
+      "any of a WKT",
+      { any: { "@type": "type.googleapis.com/google.protobuf.Duration", value: "2s" } },
+      { any: { "@type": "type.googleapis.com/google.protobuf.Duration", value: "2s" } },
+    ],
     ["empty any", { any: {} }, { any: {} }],
     ["empty", { empty: {} }, { empty: {} }],
     ["null value enum", { nul: null }, {}],
@@ -136,19 +165,38 @@ describe("proto3 JSON mapping: rejected inputs name the field", () => {
   });
 
   it("should ignore unknown fields when configured", () => {
-    expect(messageFromJson(kitchen, { nope: 1, s: "x" }, "", { ...read, ignoreUnknownFields: true })).toEqual({ s: "x" });
+    expect(messageFromJson(kitchen, { nope: 1, s: "x" }, "", { ...read, ignoreUnknownFields: true })).toEqual(
+      { s: "x" },
+    );
   });
 });
 
 describe("output options", () => {
   it("should emit unpopulated fields, but not oneof members or unset optionals", () => {
     const out = roundTrip({ s: "x" }, { ...write, emitUnpopulated: true }) as Record<string, unknown>;
-    expect(out).toMatchObject({ s: "x", i32: 0, i64: "0", b: false, by: "", color: "COLOR_UNSPECIFIED", inner: null, rs: [], mss: {}, ts: null, customName: "" });
+    expect(out).toMatchObject({
+      s: "x",
+      i32: 0,
+      i64: "0",
+      b: false,
+      by: "",
+      color: "COLOR_UNSPECIFIED",
+      inner: null,
+      rs: [],
+      mss: {},
+      ts: null,
+      customName: "",
+    });
     expect(out).not.toHaveProperty("oa");
     expect(out).not.toHaveProperty("opt");
   });
   it("should use proto names and enum numbers when asked", () => {
-    expect(roundTrip({ customName: "a", packedI32: [1], color: "COLOR_RED" }, { ...write, useProtoNames: true, enumsAsNumbers: true })).toEqual({
+    expect(
+      roundTrip(
+        { customName: "a", packedI32: [1], color: "COLOR_RED" },
+        { ...write, useProtoNames: true, enumsAsNumbers: true },
+      ),
+    ).toEqual({
       json_named: "a",
       packed_i32: [1],
       color: 1,

@@ -35,7 +35,11 @@ describe("path variables", () => {
   it("should answer 400 naming the field when a path value does not parse", async () => {
     const res = await gw.call("GET", "/v1/echo/ann/n/abc");
     expect(res.status).toBe(400);
-    expect(res.body).toEqual({ code: 3, message: 'invalid value for field "inner.n": "abc" is not a number', details: [] });
+    expect(res.body).toEqual({
+      code: 3,
+      message: 'invalid value for field "inner.n": "abc" is not a number',
+      details: [],
+    });
   });
 
   it("should answer 400 for malformed percent-encoding", async () => {
@@ -63,7 +67,10 @@ describe("request body", () => {
       st: { a: [1, "b", null] },
       w64: "3",
     };
-    const res = await gw.call("POST", "/v1/echo", { body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+    const res = await gw.call("POST", "/v1/echo", {
+      body: JSON.stringify(body),
+      headers: { "content-type": "application/json" },
+    });
     expect(res.status).toBe(200);
     expect(backend.last().request).toMatchObject({
       s: "x",
@@ -117,12 +124,27 @@ describe("request body", () => {
   const bad: Array<[string, string, string, RegExp]> = [
     ["malformed JSON", "/v1/echo", "{", /request body is not valid JSON/],
     ["wrong type", "/v1/echo", '{"i32":"x"}', /field "i32": "x" is not a number/],
-    ["nested wrong type", "/v1/echo", '{"inner":{"child":{"n":true}}}', /field "inner.child.n": expected a number, got true/],
+    [
+      "nested wrong type",
+      "/v1/echo",
+      '{"inner":{"child":{"n":true}}}',
+      /field "inner.child.n": expected a number, got true/,
+    ],
     ["unknown field", "/v1/echo", '{"nope":1}', /unknown field "nope"/],
     ["two oneof members", "/v1/echo", '{"oa":"a","ob":1}', /oneof "choice" already has "oa" set/],
     ["out of range", "/v1/echo", '{"i32":4294967296}', /field "i32": 4294967296 is out of range/],
-    ["bad timestamp", "/v1/echo", '{"ts":"yesterday"}', /field "ts": "yesterday" is not an RFC 3339 timestamp/],
-    ["body field with wrong JSON type", "/v1/body/x", '{"name":"a"}', /field "rinner": expected a JSON array/],
+    [
+      "bad timestamp",
+      "/v1/echo",
+      '{"ts":"yesterday"}',
+      /field "ts": "yesterday" is not an RFC 3339 timestamp/,
+    ],
+    [
+      "body field with wrong JSON type",
+      "/v1/body/x",
+      '{"name":"a"}',
+      /field "rinner": expected a JSON array/,
+    ],
   ];
   it.each(bad)("should answer 400 for %s", async (_name, path, body, message) => {
     const res = await gw.call("POST", path, { body });
@@ -137,14 +159,24 @@ describe("query parameters", () => {
   const cases: Array<[string, Record<string, unknown>]> = [
     ["i32=5&u64=18446744073709551615", { i32: 5, u64: "18446744073709551615" }],
     ["rs=a&rs=b&ri64=1&ri64=-2", { rs: ["a", "b"], ri64: ["1", "-2"] }],
-    ["color=COLOR_RED&rcolor=2&rcolor=COLOR_RED", { color: "COLOR_RED", rcolor: ["COLOR_GREEN", "COLOR_RED"] }],
+    [
+      "color=COLOR_RED&rcolor=2&rcolor=COLOR_RED",
+      { color: "COLOR_RED", rcolor: ["COLOR_GREEN", "COLOR_RED"] },
+    ],
     ["inner.name=z&inner.child.n=3", { inner: { name: "z", child: { n: 3 } } }],
     ["json_named=a", { json_named: "a" }],
     ["customName=b", { json_named: "b" }],
     ["packedI32=1&packed_i32=2", { packed_i32: [1, 2] }],
     ["b=true&by=AQID_w", { b: true, by: "AQID/w==" }],
     ["fl=1.5&db=NaN", { fl: 1.5, db: Number.NaN }],
-    ["ts=2024-01-01T00:00:00Z&dur=1.5s&mask=a,bC", { ts: { seconds: "1704067200" }, dur: { seconds: "1", nanos: 500000000 }, mask: { paths: ["a", "b_c"] } }],
+    [
+      "ts=2024-01-01T00:00:00Z&dur=1.5s&mask=a,bC",
+      {
+        ts: { seconds: "1704067200" },
+        dur: { seconds: "1", nanos: 500000000 },
+        mask: { paths: ["a", "b_c"] },
+      },
+    ],
     ["w64=7&wstr=hi&wbool=false", { w64: { value: "7" }, wstr: { value: "hi" }, wbool: {} }],
     ["oa=x", { oa: "x", choice: "oa" }],
     ["s=fromquery", { s: "path" }], // path wins
@@ -244,6 +276,8 @@ describe("route matching", () => {
 
   it("should not expose streaming methods yet, and say so at load", async () => {
     expect((await gw.call("GET", "/v1/stream")).status).toBe(404);
-    expect(gw.gateway.config().table.warnings.join("\n")).toMatch(/ServerStream.*streaming methods are not exposed/);
+    expect(gw.gateway.config().table.warnings.join("\n")).toMatch(
+      /ServerStream.*streaming methods are not exposed/,
+    );
   });
 });

@@ -42,12 +42,16 @@ describe("gRPC status -> HTTP status (the one table)", () => {
   });
 
   it("should decode details from grpc-status-details-bin and forward trailers", async () => {
-    const res = await gw.call("POST", "/v1/fail", { body: JSON.stringify({ code: 9, message: "no", reason: "OUT_OF_STOCK" }) });
+    const res = await gw.call("POST", "/v1/fail", {
+      body: JSON.stringify({ code: 9, message: "no", reason: "OUT_OF_STOCK" }),
+    });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({
       code: 9,
       message: "no",
-      details: [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "OUT_OF_STOCK", domain: "test" }],
+      details: [
+        { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "OUT_OF_STOCK", domain: "test" },
+      ],
     });
     expect(res.headers.get("grpc-trailer-x-trailer")).toBe("t1");
     expect(res.headers.has("grpc-trailer-grpc-status-details-bin")).toBe(false);
@@ -55,16 +59,24 @@ describe("gRPC status -> HTTP status (the one table)", () => {
 });
 
 /** Sends raw header lines (repeated names stay separate lines) and parses the JSON answer. */
-function rawGet(path: string, headers: Array<[string, string]>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: unknown }> {
+function rawGet(
+  path: string,
+  headers: Array<[string, string]>,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: unknown }> {
   const url = new URL(gw.url + path);
   return new Promise((resolve, reject) => {
     const raw = [["Host", url.host], ...headers].flat();
-    const req = httpRequest({ host: url.hostname, port: url.port, path, method: "GET", headers: raw }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => (text += c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(text) }));
-    });
+    const req = httpRequest(
+      { host: url.hostname, port: url.port, path, method: "GET", headers: raw },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (text += c));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(text) }),
+        );
+      },
+    );
     req.on("error", reject);
     req.end();
   });
@@ -93,7 +105,14 @@ describe("metadata", () => {
     expect(received.authorization).toBe("Bearer token-1");
     expect(received["x-forwarded-for"]).toBe("203.0.113.9, 127.0.0.1");
     expect(received["x-forwarded-host"]).toBe(new URL(gw.url).host);
-    for (const dropped of ["connection", "grpc-timeout", "bad$key", "latin", "cookie", "grpc-metadata-tenant"]) {
+    for (const dropped of [
+      "connection",
+      "grpc-timeout",
+      "bad$key",
+      "latin",
+      "cookie",
+      "grpc-metadata-tenant",
+    ]) {
       expect(received).not.toHaveProperty(dropped);
     }
   });
@@ -122,14 +141,20 @@ describe("deadlines", () => {
     expect(res.status).toBe(200);
   });
 
-  it.each(["abc", "10", "123456789S", "1.5S", "10s"])("should answer 400 for Grpc-Timeout %j", async (value) => {
-    const res = await gw.call("GET", "/v1/sleep/1", { headers: { "grpc-timeout": value } });
-    expect(res.status).toBe(400);
-    expect(res.body).toMatchObject({ code: 3, message: expect.stringContaining("Grpc-Timeout") });
-  });
+  it.each(["abc", "10", "123456789S", "1.5S", "10s"])(
+    "should answer 400 for Grpc-Timeout %j",
+    async (value) => {
+      const res = await gw.call("GET", "/v1/sleep/1", { headers: { "grpc-timeout": value } });
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ code: 3, message: expect.stringContaining("Grpc-Timeout") });
+    },
+  );
 
   it("should apply the route's default timeout", async () => {
-    const short = await startGateway({ backend: backend.address, methodSettings: { "test.v1.EchoService.Sleep": { timeoutMs: 100 } } });
+    const short = await startGateway({
+      backend: backend.address,
+      methodSettings: { "test.v1.EchoService.Sleep": { timeoutMs: 100 } },
+    });
     try {
       const res = await short.call("GET", "/v1/sleep/2000");
       expect(res.status).toBe(504);
@@ -144,9 +169,13 @@ describe("deadlines", () => {
     const req = httpRequest({ host: url.hostname, port: url.port, path: "/v1/sleep/3000" });
     req.on("error", () => undefined);
     req.end();
-    await expect.poll(() => backend.calls.some((c) => c.method === "Sleep" && c.request.ms === 3000)).toBe(true);
+    await expect
+      .poll(() => backend.calls.some((c) => c.method === "Sleep" && c.request.ms === 3000))
+      .toBe(true);
     req.destroy();
-    await expect.poll(() => backend.calls.filter((c) => c.method === "Sleep:cancelled").length).toBe(before + 1);
+    await expect
+      .poll(() => backend.calls.filter((c) => c.method === "Sleep:cancelled").length)
+      .toBe(before + 1);
   });
 });
 
@@ -167,7 +196,11 @@ describe("backend faults", () => {
     try {
       const res = await none.call("GET", "/v1/echo/x");
       expect(res.status).toBe(503);
-      expect(res.body).toEqual({ code: 14, message: "no backend is configured for test.v1.EchoService", details: [] });
+      expect(res.body).toEqual({
+        code: 14,
+        message: "no backend is configured for test.v1.EchoService",
+        details: [],
+      });
     } finally {
       await none.close();
     }
@@ -175,7 +208,10 @@ describe("backend faults", () => {
 
   it("should route a service to its own backend", async () => {
     const other = await startEchoServer();
-    const split = await startGateway({ backend: "127.0.0.1:1", backends: { "test.v1.EchoService": other.address } });
+    const split = await startGateway({
+      backend: "127.0.0.1:1",
+      backends: { "test.v1.EchoService": other.address },
+    });
     try {
       expect((await split.call("GET", "/v1/echo/x")).status).toBe(200);
       expect(other.last().request).toMatchObject({ s: "x" });
@@ -192,7 +228,11 @@ describe("size limits", () => {
     try {
       const res = await small.call("POST", "/v1/echo", { body: JSON.stringify({ s: "x".repeat(100) }) });
       expect(res.status).toBe(413);
-      expect(res.body).toEqual({ code: 8, message: "request body is larger than the configured limit", details: [] });
+      expect(res.body).toEqual({
+        code: 8,
+        message: "request body is larger than the configured limit",
+        details: [],
+      });
       expect((await small.call("POST", "/v1/echo", { body: '{"s":"ok"}' })).status).toBe(200);
     } finally {
       await small.close();

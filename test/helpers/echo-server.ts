@@ -65,7 +65,10 @@ export async function startEchoServer(): Promise<EchoServer> {
     };
   const handlers: grpc.UntypedServiceImplementation = {};
   for (const name of Object.keys(pkg.test.v1.EchoService.service)) handlers[name] = echo(name);
-  handlers.Fail = (call: grpc.ServerUnaryCall<Record<string, unknown>, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+  handlers.Fail = (
+    call: grpc.ServerUnaryCall<Record<string, unknown>, unknown>,
+    cb: grpc.sendUnaryData<unknown>,
+  ) => {
     record("Fail", call);
     const { code, message, reason } = call.request as { code: number; message: string; reason: string };
     const trailers = new grpc.Metadata();
@@ -73,12 +76,21 @@ export async function startEchoServer(): Promise<EchoServer> {
     if (reason) {
       const info = rpcRoot.lookupType("google.rpc.ErrorInfo");
       const status = rpcRoot.lookupType("google.rpc.Status");
-      const detail = { type_url: "type.googleapis.com/google.rpc.ErrorInfo", value: info.encode({ reason, domain: "test" }).finish() };
-      trailers.set("grpc-status-details-bin", Buffer.from(status.encode({ code, message, details: [detail] }).finish()));
+      const detail = {
+        type_url: "type.googleapis.com/google.rpc.ErrorInfo",
+        value: info.encode({ reason, domain: "test" }).finish(),
+      };
+      trailers.set(
+        "grpc-status-details-bin",
+        Buffer.from(status.encode({ code, message, details: [detail] }).finish()),
+      );
     }
     cb({ code, details: message, metadata: trailers });
   };
-  handlers.Sleep = (call: grpc.ServerUnaryCall<Record<string, unknown>, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+  handlers.Sleep = (
+    call: grpc.ServerUnaryCall<Record<string, unknown>, unknown>,
+    cb: grpc.sendUnaryData<unknown>,
+  ) => {
     record("Sleep", call);
     const timer = setTimeout(() => cb(null, { cancelled: false }), Number(call.request.ms));
     call.on("cancelled", () => {
@@ -86,7 +98,10 @@ export async function startEchoServer(): Promise<EchoServer> {
       calls.push({ method: "Sleep:cancelled", request: call.request, metadata: {} });
     });
   };
-  handlers.Metadata = (call: grpc.ServerUnaryCall<Record<string, unknown>, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+  handlers.Metadata = (
+    call: grpc.ServerUnaryCall<Record<string, unknown>, unknown>,
+    cb: grpc.sendUnaryData<unknown>,
+  ) => {
     record("Metadata", call);
     const received: Record<string, string> = {};
     for (const [k, vs] of Object.entries(metadataObject(call.metadata))) received[k] = vs.join(", ");
@@ -102,7 +117,9 @@ export async function startEchoServer(): Promise<EchoServer> {
   };
   server.addService(pkg.test.v1.EchoService.service, handlers);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
   );
   return {
     address: `127.0.0.1:${port}`,

@@ -1,12 +1,16 @@
 import type { GatewayOptions } from "../../src/config/options.js";
-import { type Gateway, createGateway } from "../../src/server/gateway.js";
+import { createGateway, type Gateway } from "../../src/server/gateway.js";
 import { TEST_PROTOS } from "./echo-server.js";
 
 export interface RunningGateway {
   gateway: Gateway;
   url: string;
   /** fetch against the gateway; returns status, headers and the parsed JSON body (or text). */
-  call(method: string, path: string, init?: { body?: string; headers?: Record<string, string> }): Promise<Reply>;
+  call(
+    method: string,
+    path: string,
+    init?: { body?: string; headers?: Record<string, string> },
+  ): Promise<Reply>;
   close(): Promise<void>;
 }
 
@@ -17,7 +21,9 @@ export interface Reply {
   text: string;
 }
 
-export async function startGateway(options: Partial<GatewayOptions> & { backend?: string }): Promise<RunningGateway> {
+export async function startGateway(
+  options: Partial<GatewayOptions> & { backend?: string },
+): Promise<RunningGateway> {
   const { backend, ...rest } = options;
   const gateway = await createGateway({
     protos: [TEST_PROTOS],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PercentDecodeError } from "../../src/routing/decode.js";
-import { DuplicateRouteError, Router, bindVariables } from "../../src/routing/router.js";
+import { bindVariables, DuplicateRouteError, Router } from "../../src/routing/router.js";
 import { parseTemplate } from "../../src/routing/template.js";
 
 function routerOf(rules: Array<[string, string]>): Router<string> {
@@ -12,7 +12,9 @@ function routerOf(rules: Array<[string, string]>): Router<string> {
 function vars(router: Router<string>, method: string, path: string): Record<string, string> | undefined {
   const m = router.find(method, path);
   if (!m) return undefined;
-  return Object.fromEntries(bindVariables(m.template, m.segments).map((v) => [v.fieldPath.join("."), v.value]));
+  return Object.fromEntries(
+    bindVariables(m.template, m.segments).map((v) => [v.fieldPath.join("."), v.value]),
+  );
 }
 
 describe("Router.find()", () => {
@@ -56,7 +58,9 @@ describe("Router.find()", () => {
   it("should reject two routes with the same method and shape, naming both", () => {
     const r = routerOf([["GET", "/v1/{a}/x"]]);
     expect(() => r.add("GET", parseTemplate("/v1/{b}/x"), "second")).toThrow(DuplicateRouteError);
-    expect(() => r.add("GET", parseTemplate("/v1/{b}/x"), "second")).toThrow(/GET \/v1\/\{b\}\/x is bound by both GET \/v1\/\{a\}\/x and second/);
+    expect(() => r.add("GET", parseTemplate("/v1/{b}/x"), "second")).toThrow(
+      /GET \/v1\/\{b\}\/x is bound by both GET \/v1\/\{a\}\/x and second/,
+    );
     expect(() => r.add("POST", parseTemplate("/v1/{b}/x"), "third")).not.toThrow();
   });
 });
@@ -104,9 +108,12 @@ describe("bindVariables()", () => {
     expect(vars(r, "GET", path)).toEqual(expected);
   });
 
-  it.each(["/v1/one/%zz", "/v1/one/%E2%28%A1", "/v1/deep/a/%4"])("should reject malformed encoding %s", (path) => {
-    expect(() => vars(r, "GET", path)).toThrow(PercentDecodeError);
-  });
+  it.each(["/v1/one/%zz", "/v1/one/%E2%28%A1", "/v1/deep/a/%4"])(
+    "should reject malformed encoding %s",
+    (path) => {
+      expect(() => vars(r, "GET", path)).toThrow(PercentDecodeError);
+    },
+  );
 
   it("should match a literal given percent-encoded", () => {
     expect(r.find("GET", "/v1/%6Fne/x")?.route).toBe("GET /v1/one/{id}");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Segment, TemplateError, parseTemplate } from "../../src/routing/template.js";
+import { parseTemplate, type Segment, TemplateError } from "../../src/routing/template.js";
 
 const lit = (value: string): Segment => ({ kind: "literal", value });
 const star: Segment = { kind: "wildcard" };
@@ -11,11 +11,24 @@ describe("parseTemplate()", () => {
     ["/v1/shelves", [lit("v1"), lit("shelves")], [], ""],
     ["/v1/shelves/{shelf}", [lit("v1"), lit("shelves"), star], [["shelf", 2, 3]], ""],
     ["/v1/{name=shelves/*}", [lit("v1"), lit("shelves"), star], [["name", 1, 3]], ""],
-    ["/v1/{book.name=shelves/*/books/*}", [lit("v1"), lit("shelves"), star, lit("books"), star], [["book.name", 1, 5]], ""],
+    [
+      "/v1/{book.name=shelves/*/books/*}",
+      [lit("v1"), lit("shelves"), star, lit("books"), star],
+      [["book.name", 1, 5]],
+      "",
+    ],
     ["/v1/{name=**}", [lit("v1"), deep], [["name", 1, 2]], ""],
     ["/v1/files/**", [lit("v1"), lit("files"), deep], [], ""],
     ["/v1/*/x", [lit("v1"), star, lit("x")], [], ""],
-    ["/v1/{a}/{b}", [lit("v1"), star, star], [["a", 1, 2], ["b", 2, 3]], ""],
+    [
+      "/v1/{a}/{b}",
+      [lit("v1"), star, star],
+      [
+        ["a", 1, 2],
+        ["b", 2, 3],
+      ],
+      "",
+    ],
     ["/v1/{name=shelves/*}:publish", [lit("v1"), lit("shelves"), star], [["name", 1, 3]], "publish"],
     ["/v1/books:batchGet", [lit("v1"), lit("books")], [], "batchGet"],
     ["/v1/{x=**}:undo", [lit("v1"), deep], [["x", 1, 2]], "undo"],

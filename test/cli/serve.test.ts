@@ -1,0 +1,98 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type EchoServer, startEchoServer, TEST_PROTOS } from "../helpers/echo-server.js";
+import { run } from "../helpers/process.js";
+
+let backend: EchoServer;
+beforeAll(async () => {
+  backend = await startEchoServer();
+});
+afterAll(async () => {
+  await backend?.close();
+});
+
+const BIN = "bin/protogate.js";
+
+describe("protogate serve", () => {
+  it("should print its URL when ready, serve, and stop cleanly on SIGTERM", async () => {
+    const p = run("node", [
+      BIN,
+      "serve",
+      "--protos",
+      TEST_PROTOS,
+      "--backend",
+      backend.address,
+      "--port",
+      "0",
+    ]);
+    const url = await p.url;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const res = await fetch(`${url}/v1/echo/cli`);
+    expect(await res.json()).toEqual({ s: "cli" });
+    expect(await p.stop()).toBe(0);
+  });
+
+  it("should take a backend per service", async () => {
+    const p = run("node", [
+      BIN,
+      "serve",
+      "--protos",
+      TEST_PROTOS,
+      "--backend",
+      `test.v1.EchoService=${backend.address}`,
+      "--port",
+      "0",
+      "--log-level",
+      "silent",
+    ]);
+    const url = await p.url;
+    expect((await fetch(`${url}/v1/echo/svc`)).status).toBe(200);
+    await p.stop();
+  });
+
+  it("should read a config file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "protogate-cli-"));
+    const file = join(dir, "protogate.yaml");
+    writeFileSync(
+      file,
+      [
+        "server: { host: 127.0.0.1, port: 0, bodyLimit: 10b }",
+        `protos: [${JSON.stringify(TEST_PROTOS)}]`,
+        `backends: { services: { test.v1.EchoService: ${JSON.stringify(backend.address)} } }`,
+        "defaults: { unknownQueryParameters: reject }",
+        "logLevel: warn",
+      ].join("\n"),
+    );
+    const p = run("node", [BIN, "serve", "--config", file]);
+    const url = await p.url;
+    expect((await fetch(`${url}/v1/echo/x`)).status).toBe(200);
+    expect((await fetch(`${url}/v1/echo/x?nope=1`)).status).toBe(400);
+    expect(
+      (await fetch(`${url}/v1/echo`, { method: "POST", body: '{"s":"too long for ten bytes"}' })).status,
+    ).toBe(413);
+    await p.stop();
+  });
+
+  const failures: Array<[string, string[], number, RegExp]> = [
+    [
+      "a broken proto directory",
+      ["serve", "--protos", "/no/such/dir", "--port", "0"],
+      1,
+      /PROTO_NOT_FOUND: \/no\/such\/dir/,
+    ],
+    ["an unknown flag", ["serve", "--nope"], 2, /Unknown option '--nope'[\s\S]*usage: protogate serve/],
+    ["a bad port", ["serve", "--port", "http"], 2, /--port: "http" is not a port number/],
+    ["an unknown command", ["frobnicate"], 2, /unknown command "frobnicate"/],
+    ["a bad config file", ["serve", "--config", "/no/such.yaml"], 2, /CONFIG_INVALID: \/no\/such\.yaml/],
+  ];
+  it.each(failures)(
+    "should exit non-zero with a clear message for %s",
+    async (_name, args, code, message) => {
+      const p = run("node", [BIN, ...args]);
+      expect(await p.exited).toBe(code);
+      expect(p.output()).toMatch(message);
+    },
+  );
+});

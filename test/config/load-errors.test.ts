@@ -1,0 +1,217 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { LoadError } from "../../src/config/load-error.js";
+import { loadConfig } from "../../src/server/load-table.js";
+
+/** Writes files into a fresh temporary directory and returns it. */
+function tree(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), "protogate-"));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, ".."), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
+}
+
+const service = (rules: string, extra = "") => `syntax = "proto3";
+package demo.v1;
+import "google/api/annotations.proto";
+message Req { string name = 1; repeated string tags = 2; Sub sub = 3; map<string, string> m = 4; }
+message Sub { string id = 1; }
+${extra}
+service Demo {
+${rules}
+}
+`;
+const rpc = (name: string, rule: string) =>
+  `  rpc ${name}(Req) returns (Req) { option (google.api.http) = { ${rule} }; }`;
+
+function loadError(files: Record<string, string>, mappings?: Record<string, string>): LoadError {
+  const protos = tree(files);
+  try {
+    loadConfig({ protos: [protos], mappings: mappings ? tree(mappings) : undefined });
+  } catch (err) {
+    expect(err).toBeInstanceOf(LoadError);
+    return err as LoadError;
+  }
+  throw new Error("expected a load error");
+}
+
+describe("load-time errors name the place and the cause", () => {
+  const cases: Array<[string, Record<string, string>, string, RegExp]> = [
+    [
+      "bad template",
+      { "d.proto": service(rpc("A", 'get: "/v1/{name"')) },
+      "RULE_TEMPLATE",
+      /demo\.v1\.Demo\.A \(.*d\.proto\): invalid path template "\/v1\/\{name"/,
+    ],
+    [
+      "template without leading slash",
+      { "d.proto": service(rpc("A", 'get: "v1/x"')) },
+      "RULE_TEMPLATE",
+      /demo\.v1\.Demo\.A .*must start with '\/'/,
+    ],
+    [
+      "duplicate route",
+      { "d.proto": service([rpc("A", 'get: "/v1/{name}"'), rpc("B", 'get: "/v1/{name=*}"')].join("\n")) },
+      "ROUTE_CONFLICT",
+      /GET \/v1\/\{name=\*\} is bound by both demo\.v1\.Demo\.A .* and demo\.v1\.Demo\.B/,
+    ],
+    [
+      "unknown path field",
+      { "d.proto": service(rpc("A", 'get: "/v1/{nope}"')) },
+      "RULE_FIELD",
+      /path variable "nope": demo\.v1\.Req has no field "nope"/,
+    ],
+    [
+      "repeated path field",
+      { "d.proto": service(rpc("A", 'get: "/v1/{tags}"')) },
+      "RULE_FIELD",
+      /"tags" names a repeated or map field/,
+    ],
+    [
+      "message path field",
+      { "d.proto": service(rpc("A", 'get: "/v1/{sub}"')) },
+      "RULE_FIELD",
+      /"sub" names a message field/,
+    ],
+    [
+      "path through a scalar",
+      { "d.proto": service(rpc("A", 'get: "/v1/{name.x}"')) },
+      "RULE_FIELD",
+      /"name" is not a message/,
+    ],
+    [
+      "unknown body field",
+      { "d.proto": service(rpc("A", 'post: "/v1/x" body: "nope"')) },
+      "RULE_FIELD",
+      /body "nope" is not a top-level field of demo\.v1\.Req/,
+    ],
+    [
+      "nested body field",
+      { "d.proto": service(rpc("A", 'post: "/v1/x" body: "sub.id"')) },
+      "RULE_FIELD",
+      /body "sub\.id" is not a top-level field/,
+    ],
+    [
+      "unknown response_body",
+      { "d.proto": service(rpc("A", 'get: "/v1/x" response_body: "nope"')) },
+      "RULE_FIELD",
+      /response_body "nope"/,
+    ],
+    [
+      "two patterns",
+      { "d.proto": service(rpc("A", 'get: "/v1/x" post: "/v1/y"')) },
+      "RULE_INVALID",
+      /exactly one of get/,
+    ],
+    [
+      "nested additional bindings",
+      {
+        "d.proto": service(
+          rpc("A", 'get: "/v1/x" additional_bindings { get: "/v1/y" additional_bindings { get: "/v1/z" } }'),
+        ),
+      },
+      "RULE_INVALID",
+      /cannot contain additional_bindings/,
+    ],
+    [
+      "syntax error",
+      { "d.proto": 'syntax = "proto3";\npackage p;\nmessage M {\n  string a = ;\n}\n' },
+      "PROTO_SYNTAX",
+      /d\.proto.*line 4/,
+    ],
+    [
+      "missing import",
+      { "d.proto": 'syntax = "proto3";\npackage p;\nimport "nope/other.proto";\n' },
+      "PROTO_NOT_FOUND",
+      /import "nope\/other\.proto" not found/,
+    ],
+    [
+      "unknown type",
+      { "d.proto": 'syntax = "proto3";\npackage p;\nmessage M { Missing m = 1; }\n' },
+      "PROTO_RESOLVE",
+      /PROTO_RESOLVE: .*d\.proto: no such Type or Enum 'Missing' in Type \.p\.M/,
+    ],
+  ];
+  it.each(cases)("%s", (_name, files, code, message) => {
+    const err = loadError(files);
+    expect(err.code).toBe(code);
+    expect(err.message).toMatch(message);
+  });
+
+  it("should reject a proto directory that does not exist", () => {
+    expect(() => loadConfig({ protos: ["/no/such/dir"] })).toThrow(/PROTO_NOT_FOUND: \/no\/such\/dir/);
+  });
+});
+
+describe("mapping files", () => {
+  const protos = { "d.proto": service(rpc("A", 'get: "/v1/a/{name}"') + "\n  rpc B(Req) returns (Req);") };
+
+  it("should add rules, override annotations, and set backends and per-method settings", () => {
+    const config = loadConfig({
+      protos: [tree(protos)],
+      mappings: tree({
+        "demo.yaml": [
+          "http:",
+          "  rules:",
+          "    - selector: demo.v1.Demo.A",
+          "      get: /v2/a/{name}",
+          "    - selector: demo.v1.Demo.B",
+          "      post: /v1/b",
+          '      body: "*"',
+          "      additional_bindings:",
+          "        - get: /v1/b/{name}",
+          "backends:",
+          "  demo.v1.Demo: 127.0.0.1:7000",
+          "methods:",
+          "  demo.v1.Demo.B:",
+          "    timeout: 2.5s",
+          "    unknownQueryParameters: reject",
+          "    json: { emitUnpopulated: true }",
+        ].join("\n"),
+      }),
+    });
+    const routes = config.table.routes.map((r) => `${r.httpMethod} ${r.template.source} ${r.method.name}`);
+    expect(routes).toEqual(["GET /v2/a/{name} A", "POST /v1/b B", "GET /v1/b/{name} B"]);
+    expect(config.backends.get("demo.v1.Demo")).toBe("127.0.0.1:7000");
+    const b = config.table.routes.find((r) => r.method.name === "B")!;
+    expect(b.settings).toMatchObject({
+      timeoutMs: 2500,
+      unknownQueryParameters: "reject",
+      json: { emitUnpopulated: true, useProtoNames: false },
+    });
+  });
+
+  const bad: Array<[string, string, RegExp]> = [
+    ["unknown top-level key", "rulez: []", /demo\.yaml\.rulez: unknown key/],
+    [
+      "unknown rule key",
+      "http:\n  rules:\n    - selector: demo.v1.Demo.A\n      gett: /x",
+      /http\.rules\[0\]\.gett: unknown key/,
+    ],
+    ["rule without selector", "http:\n  rules:\n    - get: /x", /http\.rules\[0\]: a rule needs a selector/],
+    [
+      "unknown method",
+      "http:\n  rules:\n    - selector: demo.v1.Demo.Nope\n      get: /x",
+      /demo\.v1\.Demo\.Nope: a mapping rule names a method that no loaded proto declares/,
+    ],
+    [
+      "bad timeout",
+      "methods:\n  demo.v1.Demo.A:\n    timeout: soon",
+      /methods\.demo\.v1\.Demo\.A\.timeout: expected a duration/,
+    ],
+    [
+      "bad policy",
+      "methods:\n  demo.v1.Demo.A:\n    unknownQueryParameters: maybe",
+      /unknownQueryParameters: expected "ignore" or "reject"/,
+    ],
+    ["YAML syntax", "http: [", /demo\.yaml/],
+  ];
+  it.each(bad)("should reject %s", (_name, yaml, message) => {
+    const err = loadError(protos, { "demo.yaml": yaml });
+    expect(err.message).toMatch(message);
+  });
+});
