@@ -12,8 +12,18 @@ export interface JsonReadOptions {
   readonly resolve: (fullName: string) => MessageInfo | undefined;
 }
 
-export function messageFromJson(info: MessageInfo, json: unknown, path: string, opts: JsonReadOptions): Msg {
-  if (info.wkt) return wktFromJson(info, json, path, opts);
+/** Deeper nesting is refused, as protobuf's own parsers do (a stack overflow would be a 500). */
+export const MAX_DEPTH = 100;
+
+export function messageFromJson(
+  info: MessageInfo,
+  json: unknown,
+  path: string,
+  opts: JsonReadOptions,
+  depth = 0,
+): Msg {
+  if (depth > MAX_DEPTH) throw new JsonMappingError(path, `nested more than ${MAX_DEPTH} levels deep`);
+  if (info.wkt) return wktFromJson(info, json, path, opts, depth);
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new JsonMappingError(path, `expected a JSON object for ${info.fullName}`);
   }
@@ -35,7 +45,7 @@ export function messageFromJson(info: MessageInfo, json: unknown, path: string, 
       if (other) throw new JsonMappingError(childPath, `oneof "${field.oneof}" already has "${other}" set`);
       oneofSet.set(field.oneof, key);
     }
-    msg[field.name] = fieldFromJson(field, v, childPath, opts);
+    msg[field.name] = fieldFromJson(field, v, childPath, opts, depth);
   }
   return msg;
 }
@@ -47,7 +57,13 @@ function acceptsNull(f: FieldInfo): boolean {
   return (e.kind === "enum" && e.enum.isNullValue) || (e.kind === "message" && e.message().wkt === "Value");
 }
 
-export function fieldFromJson(field: FieldInfo, v: unknown, path: string, opts: JsonReadOptions): FieldValue {
+export function fieldFromJson(
+  field: FieldInfo,
+  v: unknown,
+  path: string,
+  opts: JsonReadOptions,
+  depth = 0,
+): FieldValue {
   if (field.mapKey) {
     if (typeof v !== "object" || v === null || Array.isArray(v))
       throw new JsonMappingError(path, "expected a JSON object for a map");
@@ -58,7 +74,7 @@ export function fieldFromJson(field: FieldInfo, v: unknown, path: string, opts: 
         throw new JsonMappingError(itemPath, "map values cannot be null");
       map.set(
         mapKeyFromJson(field.mapKey, k, itemPath),
-        elementFromJson(field.element, item, itemPath, opts),
+        elementFromJson(field.element, item, itemPath, opts, depth),
       );
     }
     return map;
@@ -69,23 +85,29 @@ export function fieldFromJson(field: FieldInfo, v: unknown, path: string, opts: 
       const itemPath = `${path}[${i}]`;
       if (item === null && !elementAcceptsNull(field.element))
         throw new JsonMappingError(itemPath, "array items cannot be null");
-      return elementFromJson(field.element, item, itemPath, opts);
+      return elementFromJson(field.element, item, itemPath, opts, depth);
     });
   }
-  return elementFromJson(field.element, v, path, opts);
+  return elementFromJson(field.element, v, path, opts, depth);
 }
 
 function elementAcceptsNull(e: Element): boolean {
   return e.kind === "message" && e.message().wkt === "Value";
 }
 
-export function elementFromJson(e: Element, v: unknown, path: string, opts: JsonReadOptions): FieldValue {
+export function elementFromJson(
+  e: Element,
+  v: unknown,
+  path: string,
+  opts: JsonReadOptions,
+  depth = 0,
+): FieldValue {
   switch (e.kind) {
     case "scalar":
       return scalarFromJson(e.scalar, v, path);
     case "enum":
       return enumFromJson(e.enum, v, path);
     case "message":
-      return messageFromJson(e.message(), v, path, opts);
+      return messageFromJson(e.message(), v, path, opts, depth + 1);
   }
 }

@@ -1,5 +1,5 @@
 import { decodeMessage, encodeMessage } from "./binary.js";
-import { elementFromJson, type JsonReadOptions, messageFromJson } from "./from-json.js";
+import { elementFromJson, type JsonReadOptions, MAX_DEPTH, messageFromJson } from "./from-json.js";
 import { defaultScalar } from "./json-scalars.js";
 import type { MessageInfo } from "./message-info.js";
 import { JsonMappingError, type Msg, type MsgMap } from "./msg.js";
@@ -10,7 +10,13 @@ import { elementToJson, type JsonWriteOptions, messageToJson } from "./to-json.j
 
 const TYPE_URL_PREFIX = "type.googleapis.com/";
 
-export function wktFromJson(info: MessageInfo, json: unknown, path: string, opts: JsonReadOptions): Msg {
+export function wktFromJson(
+  info: MessageInfo,
+  json: unknown,
+  path: string,
+  opts: JsonReadOptions,
+  depth = 0,
+): Msg {
   switch (info.wkt) {
     case "Timestamp":
       return parseTimestamp(expectString(json, path, "an RFC 3339 timestamp"), path);
@@ -23,16 +29,16 @@ export function wktFromJson(info: MessageInfo, json: unknown, path: string, opts
       return { value: elementFromJson(value.element, json, path, opts) };
     }
     case "Struct":
-      return structFromJson(json, path);
+      return structFromJson(json, path, depth);
     case "Value":
-      return valueFromJson(json, path);
+      return valueFromJson(json, path, depth);
     case "ListValue":
       if (!Array.isArray(json)) throw new JsonMappingError(path, "expected a JSON array");
-      return { values: json.map((v, i) => valueFromJson(v, `${path}[${i}]`)) };
+      return { values: json.map((v, i) => valueFromJson(v, `${path}[${i}]`, depth + 1)) };
     case "Any":
-      return anyFromJson(json, path, opts);
+      return anyFromJson(json, path, opts, depth);
     default: // Empty: an object with no fields
-      return messageFromJson({ ...info, wkt: undefined }, json, path, opts);
+      return messageFromJson({ ...info, wkt: undefined }, json, path, opts, depth);
   }
 }
 
@@ -85,16 +91,18 @@ function fieldMaskPathToJson(p: string): string {
 }
 
 // Struct, Value and ListValue mirror arbitrary JSON.
-function structFromJson(json: unknown, path: string): Msg {
+function structFromJson(json: unknown, path: string, depth: number): Msg {
+  if (depth > MAX_DEPTH) throw new JsonMappingError(path, `nested more than ${MAX_DEPTH} levels deep`);
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new JsonMappingError(path, "expected a JSON object");
   }
   const fields: MsgMap = new Map();
-  for (const [k, v] of Object.entries(json)) fields.set(k, valueFromJson(v, `${path}.${k}`));
+  for (const [k, v] of Object.entries(json)) fields.set(k, valueFromJson(v, `${path}.${k}`, depth + 1));
   return { fields };
 }
 
-function valueFromJson(json: unknown, path: string): Msg {
+function valueFromJson(json: unknown, path: string, depth: number): Msg {
+  if (depth > MAX_DEPTH) throw new JsonMappingError(path, `nested more than ${MAX_DEPTH} levels deep`);
   switch (typeof json) {
     case "number":
       return { number_value: json };
@@ -104,9 +112,10 @@ function valueFromJson(json: unknown, path: string): Msg {
       return { bool_value: json };
     case "object":
       if (json === null) return { null_value: 0 };
-      if (Array.isArray(json))
-        return { list_value: { values: json.map((v, i) => valueFromJson(v, `${path}[${i}]`)) } };
-      return { struct_value: structFromJson(json, path) };
+      if (Array.isArray(json)) {
+        return { list_value: { values: json.map((v, i) => valueFromJson(v, `${path}[${i}]`, depth + 1)) } };
+      }
+      return { struct_value: structFromJson(json, path, depth + 1) };
     default:
       throw new JsonMappingError(path, "not a JSON value");
   }
@@ -135,7 +144,7 @@ function valueToJson(msg: Msg): unknown {
 }
 
 // Any: {"@type": url, ...fields} or, for a WKT, {"@type": url, "value": <its JSON>}.
-function anyFromJson(json: unknown, path: string, opts: JsonReadOptions): Msg {
+function anyFromJson(json: unknown, path: string, opts: JsonReadOptions, depth: number): Msg {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new JsonMappingError(path, "expected a JSON object for google.protobuf.Any");
   }
@@ -145,8 +154,8 @@ function anyFromJson(json: unknown, path: string, opts: JsonReadOptions): Msg {
   const inner = opts.resolve(typeUrl.slice(typeUrl.lastIndexOf("/") + 1));
   if (!inner) throw new JsonMappingError(path, `unknown type "${typeUrl}" in "@type"`);
   const msg = inner.wkt
-    ? wktFromJson(inner, rest.value, `${path}.value`, opts)
-    : messageFromJson(inner, rest, path, opts);
+    ? wktFromJson(inner, rest.value, `${path}.value`, opts, depth + 1)
+    : messageFromJson(inner, rest, path, opts, depth + 1);
   if (inner.wkt && Object.keys(rest).some((k) => k !== "value")) {
     throw new JsonMappingError(path, `an Any holding ${inner.fullName} takes only "@type" and "value"`);
   }

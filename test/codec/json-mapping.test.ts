@@ -203,3 +203,27 @@ describe("output options", () => {
     });
   });
 });
+
+describe("nesting limit", () => {
+  const nest = (depth: number): unknown => {
+    let v: Record<string, unknown> = {};
+    for (let i = 0; i < depth; i++) v = { child: v };
+    return { inner: v };
+  };
+  const deepStruct = (depth: number): unknown => {
+    let v: unknown = 1;
+    for (let i = 0; i < depth; i++) v = { k: v };
+    return { st: v };
+  };
+  it("should accept messages nested below the limit", () => {
+    expect(() => messageFromJson(kitchen, nest(90), "", read)).not.toThrow();
+    expect(() => messageFromJson(kitchen, deepStruct(45), "", read)).not.toThrow();
+  });
+  it.each([
+    ["recursive messages", nest(5000)],
+    ["Struct", deepStruct(5000)],
+    ["ListValue", { lv: JSON.parse(`${"[".repeat(5000)}${"]".repeat(5000)}`) }],
+  ])("should reject %s nested too deep with a mapping error, not a stack overflow", (_name, json) => {
+    expect(() => messageFromJson(kitchen, json, "", read)).toThrow(/nested more than 100 levels deep/);
+  });
+});
