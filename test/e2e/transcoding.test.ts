@@ -145,6 +145,12 @@ describe("request body", () => {
       '{"name":"a"}',
       /field "rinner": expected a JSON array/,
     ],
+    [
+      "nesting too deep",
+      "/v1/echo",
+      `{"st":${'{"a":'.repeat(3000)}1${"}".repeat(3000)}}`,
+      /nested more than 100 levels deep/,
+    ],
   ];
   it.each(bad)("should answer 400 for %s", async (_name, path, body, message) => {
     const res = await gw.call("POST", path, { body });
