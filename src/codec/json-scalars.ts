@@ -8,7 +8,6 @@ const INT32 = { min: -2147483648, max: 2147483647 };
 const UINT32 = { min: 0, max: 4294967295 };
 const INT64 = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
 const UINT64 = { min: 0n, max: 2n ** 64n - 1n };
-const FLOAT_MAX = 3.4028234663852886e38;
 const INTEGER = /^-?(0|[1-9][0-9]*)$/;
 // A JSON number written as a string, exponents allowed ("1e3" is the integer 1000).
 const NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
@@ -62,7 +61,9 @@ function floatFromJson(type: "float" | "double", v: unknown, path: string): numb
     n = Number(v);
   } else throw wrongType(path, "a number", v);
   if (!Number.isFinite(n)) throw new JsonMappingError(path, "number out of range");
-  if (type === "float" && Math.abs(n) > FLOAT_MAX) throw new JsonMappingError(path, "out of range for float");
+  // In range if it rounds to a finite float32 (FLT_MAX printed shortest, 3.40282347e38, is a bit above it).
+  if (type === "float" && !Number.isFinite(Math.fround(n)))
+    throw new JsonMappingError(path, "out of range for float");
   return n;
 }
 
@@ -139,6 +140,7 @@ function nonFinite(n: number): string | undefined {
 
 /** A float read off the wire is a float32 widened to double; print the shortest decimal that is the same float32. */
 function shortestFloat32(n: number): number {
+  if (n === 0) return n; // keeps -0
   for (let p = 1; p < 10; p++) {
     const candidate = Number(n.toPrecision(p));
     if (Math.fround(candidate) === n) return candidate;
@@ -165,8 +167,11 @@ export function defaultScalar(type: ScalarType): number | bigint | boolean | str
   }
 }
 
+/** Zero values are not written for implicit presence; -0.0 is not zero (its bits differ), as in protobuf-go. */
 export function isDefaultScalar(v: unknown): boolean {
-  return v === 0 || v === 0n || v === false || v === "" || (v instanceof Uint8Array && v.length === 0);
+  return (
+    Object.is(v, 0) || v === 0n || v === false || v === "" || (v instanceof Uint8Array && v.length === 0)
+  );
 }
 
 /** Map keys arrive as JSON object keys (strings); convert them to the key's scalar type. */

@@ -6,7 +6,11 @@ import { wktToJson } from "./wkt.js";
 /** Msg -> proto3 JSON. */
 
 export interface JsonWriteOptions {
-  /** Emit fields at their default value (not oneof members or unset optional fields). */
+  /**
+   * Also print fields with implicit presence at their default value (0, "", false, [], {}, the first
+   * enum value). Fields with explicit presence (messages, oneof members, `optional`) are printed only
+   * when set: protobuf-go's EmitDefaultValues, @bufbuild/protobuf's alwaysEmitImplicit.
+   */
   readonly emitUnpopulated: boolean;
   /** Keys are proto field names (`book_id`) instead of JSON names (`bookId`). */
   readonly useProtoNames: boolean;
@@ -22,7 +26,7 @@ export function messageToJson(info: MessageInfo, msg: Msg, opts: JsonWriteOption
     const key = opts.useProtoNames ? f.name : f.jsonName;
     const v = msg[f.name];
     if (v === undefined || !isPopulated(f, v)) {
-      if (opts.emitUnpopulated && !f.oneof && !(f.explicitPresence && f.element.kind !== "message")) {
+      if (opts.emitUnpopulated && !f.explicitPresence) {
         out[key] = defaultJson(f, opts);
       }
       continue;
@@ -63,7 +67,6 @@ function defaultJson(f: FieldInfo, opts: JsonWriteOptions): unknown {
   if (f.mapKey) return {};
   if (f.repeated) return [];
   const e = f.element;
-  if (e.kind === "message") return null;
   if (e.kind === "enum") return enumToJson(e.enum, 0, opts.enumsAsNumbers);
-  return scalarToJson(e.scalar, defaultScalar(e.scalar));
+  return e.kind === "scalar" ? scalarToJson(e.scalar, defaultScalar(e.scalar)) : null;
 }

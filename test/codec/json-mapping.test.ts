@@ -172,7 +172,7 @@ describe("proto3 JSON mapping: rejected inputs name the field", () => {
 });
 
 describe("output options", () => {
-  it("should emit unpopulated fields, but not oneof members or unset optionals", () => {
+  it("should emit unpopulated fields with implicit presence only (not messages, oneofs, optionals)", () => {
     const out = roundTrip({ s: "x" }, { ...write, emitUnpopulated: true }) as Record<string, unknown>;
     expect(out).toMatchObject({
       s: "x",
@@ -181,14 +181,14 @@ describe("output options", () => {
       b: false,
       by: "",
       color: "COLOR_UNSPECIFIED",
-      inner: null,
       rs: [],
       mss: {},
-      ts: null,
       customName: "",
     });
     expect(out).not.toHaveProperty("oa");
     expect(out).not.toHaveProperty("opt");
+    expect(out).not.toHaveProperty("inner");
+    expect(out).not.toHaveProperty("ts");
   });
   it("should use proto names and enum numbers when asked", () => {
     expect(
