@@ -1,7 +1,7 @@
+import { codecOf } from "./compiled/codecs.js";
 import { enumFromJson, mapKeyFromJson, scalarFromJson } from "./json-scalars.js";
 import type { Element, FieldInfo, MessageInfo } from "./message-info.js";
-import { type FieldValue, fieldPath, JsonMappingError, type Msg } from "./msg.js";
-import { wktFromJson } from "./wkt.js";
+import { type FieldValue, JsonMappingError, type Msg } from "./msg.js";
 
 /** proto3 JSON -> Msg. https://protobuf.dev/programming-guides/json/ */
 
@@ -15,6 +15,7 @@ export interface JsonReadOptions {
 /** Deeper nesting is refused, as protobuf's own parsers do (a stack overflow would be a 500). */
 export const MAX_DEPTH = 100;
 
+/** proto3 JSON -> Msg, by the message type's compiled codec. */
 export function messageFromJson(
   info: MessageInfo,
   json: unknown,
@@ -22,39 +23,7 @@ export function messageFromJson(
   opts: JsonReadOptions,
   depth = 0,
 ): Msg {
-  if (depth > MAX_DEPTH) throw new JsonMappingError(path, `nested more than ${MAX_DEPTH} levels deep`);
-  if (info.wkt) return wktFromJson(info, json, path, opts, depth);
-  if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    throw new JsonMappingError(path, `expected a JSON object for ${info.fullName}`);
-  }
-  const msg: Msg = {};
-  const oneofSet = new Map<string, string>();
-  for (const key of Object.keys(json)) {
-    const field = info.byName.get(key);
-    const childPath = fieldPath(path, key);
-    if (!field) {
-      if (opts.ignoreUnknownFields) continue;
-      throw new JsonMappingError(path, `unknown field "${key}" in ${info.fullName}`);
-    }
-    if (field.name in msg)
-      throw new JsonMappingError(childPath, "field given twice (by proto and JSON name)");
-    const v = (json as Record<string, unknown>)[key];
-    if (v === null && !acceptsNull(field)) continue; // null means "not set"
-    if (field.oneof) {
-      const other = oneofSet.get(field.oneof);
-      if (other) throw new JsonMappingError(childPath, `oneof "${field.oneof}" already has "${other}" set`);
-      oneofSet.set(field.oneof, key);
-    }
-    msg[field.name] = fieldFromJson(field, v, childPath, opts, depth);
-  }
-  return msg;
-}
-
-/** Only google.protobuf.Value and NullValue take null as a value; elsewhere null means unset. */
-function acceptsNull(f: FieldInfo): boolean {
-  if (f.repeated) return false;
-  const e = f.element;
-  return (e.kind === "enum" && e.enum.isNullValue) || (e.kind === "message" && e.message().wkt === "Value");
+  return codecOf(info).fromJson(json, path, opts, depth);
 }
 
 export function fieldFromJson(

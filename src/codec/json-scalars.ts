@@ -74,17 +74,24 @@ function int32FromJson(v: unknown, path: string, range: { min: number; max: numb
   return n;
 }
 
-function int64FromJson(v: unknown, path: string, range: { min: bigint; max: bigint }): bigint {
-  let n: bigint;
-  if (typeof v === "string" && INTEGER.test(v)) n = BigInt(v);
+/**
+ * 64-bit integers are JS numbers while exactly representable (most ids and counts), bigints beyond:
+ * cheaper than a bigint for every value, exact for all.
+ */
+function int64FromJson(v: unknown, path: string, range: { min: bigint; max: bigint }): number | bigint {
+  let n: number | bigint;
+  if (typeof v === "string" && INTEGER.test(v)) n = v.length <= 15 ? Number(v) : BigInt(v);
   else {
     const f = numberOf(v, path);
     if (!Number.isInteger(f)) throw new JsonMappingError(path, `${String(v)} is not an integer`);
-    n = BigInt(f);
+    n = Number.isSafeInteger(f) ? f : BigInt(f);
   }
   if (n < range.min || n > range.max) throw new JsonMappingError(path, `${String(v)} is out of range`);
-  return n;
+  return typeof n === "bigint" && n >= MIN_SAFE && n <= MAX_SAFE ? Number(n) : n;
 }
+
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 function numberOf(v: unknown, path: string): number {
   if (typeof v === "number") return v;
@@ -156,12 +163,6 @@ export function defaultScalar(type: ScalarType): number | bigint | boolean | str
       return false;
     case "bytes":
       return new Uint8Array(0);
-    case "int64":
-    case "sint64":
-    case "sfixed64":
-    case "uint64":
-    case "fixed64":
-      return 0n;
     default:
       return 0;
   }

@@ -14,7 +14,7 @@ export interface Msg {
 export class JsonMappingError extends Error {
   constructor(
     readonly path: string,
-    reason: string,
+    readonly reason: string,
   ) {
     super(path ? `invalid value for field "${path}": ${reason}` : reason);
     this.name = "JsonMappingError";
@@ -22,3 +22,14 @@ export class JsonMappingError extends Error {
 }
 
 export const fieldPath = (parent: string, name: string): string => (parent ? `${parent}.${name}` : name);
+
+/**
+ * The path of a value for error messages, built only when an error is thrown: `path.key`, then `[i]`
+ * for an array item or `["k"]` for a map value.
+ */
+export function at(path: string, key?: string, index?: number | string): string {
+  let p = key === undefined ? path : fieldPath(path, key);
+  if (typeof index === "number") p += `[${index}]`;
+  else if (index !== undefined) p += `["${index}"]`;
+  return p;
+}

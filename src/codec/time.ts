@@ -2,9 +2,10 @@ import { JsonMappingError, type Msg } from "./msg.js";
 
 /** google.protobuf.Timestamp and Duration in their JSON string forms. */
 
-const MIN_SECONDS = -62135596800n; // 0001-01-01T00:00:00Z
-const MAX_SECONDS = 253402300799n; // 9999-12-31T23:59:59Z
-const MAX_DURATION = 315576000000n;
+// Every valid value is far below 2^53, so plain numbers are exact here.
+const MIN_SECONDS = -62135596800; // 0001-01-01T00:00:00Z
+const MAX_SECONDS = 253402300799; // 9999-12-31T23:59:59Z
+const MAX_DURATION = 315576000000;
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
 const DURATION = /^(-)?(\d+)(?:\.(\d{1,9}))?s$/;
 
@@ -32,26 +33,22 @@ export function parseTimestamp(s: string, path: string): Msg {
     offset = sign * (Number(zone!.slice(1, 3)) * 3600 + Number(zone!.slice(4, 6)) * 60);
   }
   const seconds =
-    BigInt(daysFromCivil(year, month, day)) * 86400n +
-    BigInt(Number(h) * 3600 + Number(mi) * 60 + Number(se) - offset);
+    daysFromCivil(year, month, day) * 86400 + Number(h) * 3600 + Number(mi) * 60 + Number(se) - offset;
   if (seconds < MIN_SECONDS || seconds > MAX_SECONDS)
     throw new JsonMappingError(path, `"${s}" is out of range`);
   return { seconds, nanos: fractionToNanos(frac) };
 }
 
 export function formatTimestamp(msg: Msg): string {
-  const seconds = (msg.seconds as bigint | undefined) ?? 0n;
+  const raw = (msg.seconds as number | bigint | undefined) ?? 0;
   const nanos = (msg.nanos as number | undefined) ?? 0;
-  if (seconds < MIN_SECONDS || seconds > MAX_SECONDS || nanos < 0 || nanos > 999999999) {
+  if (raw < MIN_SECONDS || raw > MAX_SECONDS || nanos < 0 || nanos > 999999999) {
     throw new JsonMappingError("", "google.protobuf.Timestamp out of range");
   }
-  let days = seconds / 86400n;
-  let rem = Number(seconds % 86400n);
-  if (rem < 0) {
-    rem += 86400;
-    days -= 1n;
-  }
-  const { year, month, day } = civilFromDays(Number(days));
+  const seconds = Number(raw);
+  const days = Math.floor(seconds / 86400);
+  const rem = seconds - days * 86400;
+  const { year, month, day } = civilFromDays(days);
   const hh = Math.floor(rem / 3600);
   const mm = Math.floor((rem % 3600) / 60);
   const ss = rem % 60;
@@ -62,27 +59,27 @@ export function parseDuration(s: string, path: string): Msg {
   const m = DURATION.exec(s);
   if (!m) throw new JsonMappingError(path, `"${s}" is not a duration such as "1.5s"`);
   const sign = m[1] ? -1 : 1;
-  const seconds = BigInt(m[2]!);
+  const seconds = Number(m[2]!);
   if (seconds > MAX_DURATION) throw new JsonMappingError(path, `"${s}" is out of range`);
   const nanos = fractionToNanos(m[3]);
   return { seconds: sign < 0 ? -seconds : seconds, nanos: sign < 0 && nanos !== 0 ? -nanos : nanos };
 }
 
 export function formatDuration(msg: Msg): string {
-  const seconds = (msg.seconds as bigint | undefined) ?? 0n;
+  const raw = (msg.seconds as number | bigint | undefined) ?? 0;
   const nanos = (msg.nanos as number | undefined) ?? 0;
   if (
-    seconds > MAX_DURATION ||
-    seconds < -MAX_DURATION ||
+    raw > MAX_DURATION ||
+    raw < -MAX_DURATION ||
     Math.abs(nanos) > 999999999 ||
-    (seconds > 0n && nanos < 0) ||
-    (seconds < 0n && nanos > 0)
+    (raw > 0 && nanos < 0) ||
+    (raw < 0 && nanos > 0)
   ) {
     throw new JsonMappingError("", "google.protobuf.Duration out of range");
   }
-  const negative = seconds < 0n || nanos < 0;
-  const abs = seconds < 0n ? -seconds : seconds;
-  return `${negative ? "-" : ""}${abs}${fraction(Math.abs(nanos))}s`;
+  const seconds = Number(raw);
+  const negative = seconds < 0 || nanos < 0;
+  return `${negative ? "-" : ""}${Math.abs(seconds)}${fraction(Math.abs(nanos))}s`;
 }
 
 function fractionToNanos(frac: string | undefined): number {

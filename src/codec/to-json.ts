@@ -1,7 +1,8 @@
-import { defaultScalar, enumToJson, isDefaultScalar, scalarToJson } from "./json-scalars.js";
+import { codecOf } from "./compiled/codecs.js";
+import { flagsKey } from "./compiled/gen-to-json.js";
+import { enumToJson, scalarToJson } from "./json-scalars.js";
 import type { Element, FieldInfo, MessageInfo } from "./message-info.js";
 import type { FieldValue, Msg, MsgMap } from "./msg.js";
-import { wktToJson } from "./wkt.js";
 
 /** Msg -> proto3 JSON. */
 
@@ -19,27 +20,9 @@ export interface JsonWriteOptions {
   readonly resolve: (fullName: string) => MessageInfo | undefined;
 }
 
+/** Msg -> proto3 JSON, by the message type's compiled codec (specialised for the output options). */
 export function messageToJson(info: MessageInfo, msg: Msg, opts: JsonWriteOptions): unknown {
-  if (info.wkt) return wktToJson(info, msg, opts);
-  const out: Record<string, unknown> = {};
-  for (const f of info.fields) {
-    const key = opts.useProtoNames ? f.name : f.jsonName;
-    const v = msg[f.name];
-    if (v === undefined || !isPopulated(f, v)) {
-      if (opts.emitUnpopulated && !f.explicitPresence) {
-        out[key] = defaultJson(f, opts);
-      }
-      continue;
-    }
-    out[key] = fieldToJson(f, v, opts);
-  }
-  return out;
-}
-
-function isPopulated(f: FieldInfo, v: FieldValue): boolean {
-  if (f.mapKey) return (v as MsgMap).size > 0;
-  if (f.repeated) return (v as FieldValue[]).length > 0;
-  return f.explicitPresence || !isDefaultScalar(v);
+  return codecOf(info).toJsonFor(flagsKey(opts))(msg, opts);
 }
 
 export function fieldToJson(f: FieldInfo, v: FieldValue, opts: JsonWriteOptions): unknown {
@@ -61,12 +44,4 @@ export function elementToJson(e: Element, v: FieldValue, opts: JsonWriteOptions)
     case "message":
       return messageToJson(e.message(), v as Msg, opts);
   }
-}
-
-function defaultJson(f: FieldInfo, opts: JsonWriteOptions): unknown {
-  if (f.mapKey) return {};
-  if (f.repeated) return [];
-  const e = f.element;
-  if (e.kind === "enum") return enumToJson(e.enum, 0, opts.enumsAsNumbers);
-  return e.kind === "scalar" ? scalarToJson(e.scalar, defaultScalar(e.scalar)) : null;
 }

@@ -38,7 +38,7 @@ export function wktFromJson(
     case "Any":
       return anyFromJson(json, path, opts, depth);
     default: // Empty: an object with no fields
-      return messageFromJson({ ...info, wkt: undefined }, json, path, opts, depth);
+      return emptyFromJson(json, path, opts);
   }
 }
 
@@ -71,6 +71,17 @@ export function wktToJson(info: MessageInfo, msg: Msg, opts: JsonWriteOptions): 
 function expectString(json: unknown, path: string, what: string): string {
   if (typeof json !== "string") throw new JsonMappingError(path, `expected ${what}`);
   return json;
+}
+
+function emptyFromJson(json: unknown, path: string, opts: JsonReadOptions): Msg {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new JsonMappingError(path, "expected a JSON object for google.protobuf.Empty");
+  }
+  const key = Object.keys(json)[0];
+  if (key !== undefined && !opts.ignoreUnknownFields) {
+    throw new JsonMappingError(path, `unknown field "${key}" in google.protobuf.Empty`);
+  }
+  return {};
 }
 
 // FieldMask: JSON uses lowerCamel paths joined by commas; the message holds snake_case paths.
@@ -128,17 +139,17 @@ function structToJson(msg: Msg): Record<string, unknown> {
 }
 
 function valueToJson(msg: Msg): unknown {
-  if ("null_value" in msg) return null;
-  if ("number_value" in msg) {
+  if (msg.null_value !== undefined) return null;
+  if (msg.number_value !== undefined) {
     const n = msg.number_value as number;
     if (!Number.isFinite(n))
       throw new JsonMappingError("", "google.protobuf.Value cannot hold NaN or Infinity in JSON");
     return n;
   }
-  if ("string_value" in msg) return msg.string_value;
-  if ("bool_value" in msg) return msg.bool_value;
-  if ("struct_value" in msg) return structToJson(msg.struct_value as Msg);
-  if ("list_value" in msg)
+  if (msg.string_value !== undefined) return msg.string_value;
+  if (msg.bool_value !== undefined) return msg.bool_value;
+  if (msg.struct_value !== undefined) return structToJson(msg.struct_value as Msg);
+  if (msg.list_value !== undefined)
     return ((msg.list_value as Msg).values as Msg[] | undefined)?.map(valueToJson) ?? [];
   throw new JsonMappingError("", "google.protobuf.Value has no kind set");
 }

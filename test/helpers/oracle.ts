@@ -1,10 +1,6 @@
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createFileRegistry, type DescMessage, fromBinary, type Registry } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
-import { REPO } from "./process.js";
+import { bufImage } from "../../bench/lib/buf-image.mjs";
 
 /**
  * The test oracle: @bufbuild/protobuf (certified against the protobuf conformance suite), loaded from a
@@ -16,14 +12,7 @@ export interface Oracle {
 }
 
 export function loadOracle(protoDir: string): Oracle {
-  const work = mkdtempSync(join(tmpdir(), "protogate-oracle-"));
-  symlinkSync(protoDir, join(work, "user"));
-  mkdirSync(join(work, "builtin"));
-  symlinkSync(join(REPO, "protos", "google"), join(work, "builtin", "google"));
-  writeFileSync(join(work, "buf.yaml"), "version: v2\nmodules:\n  - path: user\n  - path: builtin\n");
-  const out = join(work, "image.binpb");
-  execFileSync(join(REPO, "node_modules", ".bin", "buf"), ["build", "-o", out], { cwd: work, stdio: "pipe" });
-  const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, readFileSync(out)));
+  const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, bufImage(protoDir)));
   return {
     registry,
     message(name) {
