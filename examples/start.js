@@ -12,6 +12,7 @@ const gateway = await createGateway({
   defaultBackend: bookstore.address,
   host: process.env.HOST ?? "127.0.0.1",
   port: Number(process.env.PORT ?? 8080),
+  watch: true, // drop a .proto into protos/ and it is live
 });
 const url = await gateway.listen();
 console.log(`protogate listening on ${url} (bookstore gRPC backend at ${bookstore.address})`);

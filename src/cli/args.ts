@@ -1,9 +1,12 @@
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { readConfigFile } from "../config/config-file.js";
 import { LoadError } from "../config/load-error.js";
 import type { GatewayOptions } from "../config/options.js";
 
-export const USAGE = `usage: protogate serve [options]
+export const USAGE = `usage: protogate serve [options]     run the gateway
+       protogate check [options]     load protos and mappings as serve does; report every problem
+       protogate routes [options]    print the route table (and any problem)
 
   --config FILE                  YAML config file (flags override it)
   --protos DIR                   proto directory; repeatable (default: ./protos)
@@ -13,6 +16,7 @@ export const USAGE = `usage: protogate serve [options]
   --host H                       listen address (default 127.0.0.1)
   --port N                       listen port, 0 for a free one (default 8080)
   --log-level LEVEL              trace|debug|info|warn|error|silent (default info)
+  --no-watch                     serve: do not reload when protos or mappings change
 `;
 
 /** `serve` flags -> GatewayOptions (flags win over the config file). */
@@ -28,6 +32,7 @@ export function parseServeArgs(argv: readonly string[]): GatewayOptions {
       host: { type: "string" },
       port: { type: "string" },
       "log-level": { type: "string" },
+      "no-watch": { type: "boolean" },
     },
   });
   const file: GatewayOptions = values.config ? readConfigFile(values.config) : { protos: [] };
@@ -44,12 +49,17 @@ export function parseServeArgs(argv: readonly string[]): GatewayOptions {
     if (!/^\d+$/.test(values.port) || port > 65535)
       throw new LoadError("CONFIG_INVALID", "--port", `"${values.port}" is not a port number`);
   }
-  const protos = values.protos ?? (file.protos.length > 0 ? file.protos : ["protos"]);
+  // With neither --protos nor a config file, the working directory's protos/ and mappings/ are used.
+  const defaults = values.protos === undefined && file.protos.length === 0;
+  const protos = values.protos ?? (defaults ? ["protos"] : file.protos);
+  const mappings =
+    values.mappings ?? file.mappings ?? (defaults && existsSync("mappings") ? "mappings" : undefined);
   const logLevel = values["log-level"] === "silent" ? false : (values["log-level"] ?? file.logLevel);
   return {
     ...file,
     protos,
-    mappings: values.mappings ?? file.mappings,
+    mappings,
+    watch: !values["no-watch"],
     defaultBackend,
     backends,
     host: values.host ?? file.host,

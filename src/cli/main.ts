@@ -1,7 +1,10 @@
-import { existsSync } from "node:fs";
 import { LoadError } from "../config/load-error.js";
+import type { GatewayOptions } from "../config/options.js";
 import { createGateway } from "../server/gateway.js";
 import { parseServeArgs, USAGE } from "./args.js";
+import { runCheck, runRoutes } from "./inspect.js";
+
+const COMMANDS = new Set(["serve", "check", "routes"]);
 
 /** The `protogate` command. Returns an exit code, or undefined while serving. */
 export async function main(argv: string[]): Promise<number | undefined> {
@@ -10,19 +13,23 @@ export async function main(argv: string[]): Promise<number | undefined> {
     process.stdout.write(USAGE);
     return command === undefined ? 2 : 0;
   }
-  if (command !== "serve") {
+  if (!COMMANDS.has(command)) {
     process.stderr.write(`unknown command "${command}"\n${USAGE}`);
     return 2;
   }
-  let options: ReturnType<typeof parseServeArgs>;
+  let options: GatewayOptions;
   try {
     options = parseServeArgs(rest);
-    if (options.mappings === undefined && existsSync("mappings"))
-      options = { ...options, mappings: "mappings" };
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n${USAGE}`);
     return 2;
   }
+  if (command === "check") return runCheck(options, process.stdout, process.stderr);
+  if (command === "routes") return runRoutes(options, process.stdout, process.stderr);
+  return serve(options);
+}
+
+async function serve(options: GatewayOptions): Promise<number | undefined> {
   try {
     const gateway = await createGateway(options);
     const url = await gateway.listen();
@@ -36,6 +43,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     };
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
+    process.on("SIGHUP", () => gateway.reload());
     return undefined;
   } catch (err) {
     if (err instanceof LoadError) {

@@ -21,6 +21,8 @@ export interface GatewayOptions {
   readonly routeDefaults?: Partial<Omit<RouteSettings, "json">> & { json?: Partial<JsonSettings> };
   /** Per-method overrides, keyed by "pkg.Service.Method". */
   readonly methodSettings?: Readonly<Record<string, MethodSettings>>;
+  /** Watch the proto and mapping directories and reload on change (the CLI's default; off here). */
+  readonly watch?: boolean;
   /** How long close() lets requests in flight finish before cutting connections, ms (default 10 s). */
   readonly shutdownGraceMs?: number;
   /** Fastify/pino logger level, or false for none. */

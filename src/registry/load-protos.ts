@@ -10,20 +10,45 @@ import { ALWAYS_LOADED, BUILTIN_PROTO_DIR } from "./builtin.js";
  * Folders named `google` at the top of a directory are import-only: they hold no services to expose.
  */
 export function loadProtos(dirs: readonly string[]): protobuf.Root {
+  const includeDirs = checkDirs(dirs);
+  const files = includeDirs.flatMap((d) => findProtoFiles(d).map((f) => relative(d, f).split(sep).join("/")));
+  return loadFiles(includeDirs, [...ALWAYS_LOADED, ...files]);
+}
+
+/**
+ * When the whole set does not load, loads each file on its own to name every broken one (protobufjs stops
+ * at the first error). Errors that several files share (a broken import) are reported once.
+ */
+export function diagnoseProtos(dirs: readonly string[]): LoadError[] {
+  const includeDirs = checkDirs(dirs);
+  const seen = new Map<string, LoadError>();
+  for (const dir of includeDirs) {
+    for (const file of findProtoFiles(dir)) {
+      try {
+        loadFiles(includeDirs, [...ALWAYS_LOADED, relative(dir, file).split(sep).join("/")]);
+      } catch (err) {
+        if (err instanceof LoadError && !seen.has(err.message)) seen.set(err.message, err);
+      }
+    }
+  }
+  return [...seen.values()];
+}
+
+function checkDirs(dirs: readonly string[]): string[] {
   const includeDirs = dirs.map((d) => resolve(d));
   for (const d of includeDirs) {
     if (!existsSync(d) || !statSync(d).isDirectory()) {
       throw new LoadError("PROTO_NOT_FOUND", d, "proto directory does not exist");
     }
   }
+  return includeDirs;
+}
+
+function loadFiles(includeDirs: readonly string[], files: readonly string[]): protobuf.Root {
   const root = new protobuf.Root();
   root.resolvePath = (origin, target) => resolveImport(includeDirs, origin, target);
-  const files = [
-    ...ALWAYS_LOADED,
-    ...includeDirs.flatMap((d) => findProtoFiles(d).map((f) => relative(d, f).split(sep).join("/"))),
-  ];
   try {
-    root.loadSync(files, { keepCase: true, alternateCommentMode: true });
+    root.loadSync([...files], { keepCase: true, alternateCommentMode: true });
     root.resolveAll();
   } catch (err) {
     throw toLoadError(err, root);

@@ -12,6 +12,8 @@ export interface CompileOptions {
   /** Bind methods without a rule as `POST /pkg.Service/Method` with body "*". */
   readonly autoMapping?: boolean;
   readonly settingsFor: (method: MethodDescriptor) => RouteSettings;
+  /** Collect problems instead of throwing at the first (the bad binding is left out); for `check`. */
+  readonly report?: (err: LoadError) => void;
 }
 
 export interface RouteTable {
@@ -22,52 +24,82 @@ export interface RouteTable {
 }
 
 export function compileRoutes(registry: ProtoRegistry, options: CompileOptions): RouteTable {
-  const router = new Router<Route>((r) => r.origin);
-  const routes: Route[] = [];
-  const warnings: string[] = [];
+  const fail = (err: unknown): void => {
+    if (options.report && err instanceof LoadError) options.report(err);
+    else throw err;
+  };
+  const ctx: Context = {
+    router: new Router<Route>((r) => r.origin),
+    routes: [],
+    warnings: [],
+    options,
+    registry,
+    fail,
+  };
   const known = new Set(registry.methods.map((m) => m.fullName));
   for (const selector of options.rules?.keys() ?? []) {
-    if (!known.has(selector))
-      throw new LoadError(
-        "RULE_INVALID",
-        selector,
-        "a mapping rule names a method that no loaded proto declares",
+    if (!known.has(selector)) {
+      fail(
+        new LoadError(
+          "RULE_INVALID",
+          selector,
+          "a mapping rule names a method that no loaded proto declares",
+        ),
       );
+    }
   }
   for (const method of registry.methods) {
-    const where = `${method.fullName} (${method.file})`;
-    const rule = options.rules?.get(method.fullName) ?? method.httpRule;
-    if (method.clientStreaming || method.serverStreaming) {
-      if (rule) warnings.push(`${where}: streaming methods are not exposed over REST yet; rule ignored`);
-      continue;
-    }
-    const bindings: Binding[] = rule
-      ? bindingsOf(rule, where)
-      : options.autoMapping === false
-        ? []
-        : [
-            {
-              httpMethod: "POST",
-              path: `/${method.service}/${method.name}`,
-              body: "*",
-              responseBody: "",
-              index: 0,
-            },
-          ];
-    const settings = options.settingsFor(method);
-    for (const b of bindings) {
-      const origin = b.index === 0 ? where : `${where} additional binding #${b.index}`;
-      const route = compileBinding(method, b, settings, origin, registry.findMessage);
-      try {
-        router.add(b.httpMethod, route.template, route);
-      } catch (err) {
-        if (err instanceof DuplicateRouteError) throw new LoadError("ROUTE_CONFLICT", origin, err.message);
-        throw err;
-      }
-      routes.push(route);
+    try {
+      compileMethod(method, ctx);
+    } catch (err) {
+      fail(err);
     }
   }
-  return { router, routes, warnings };
+  return { router: ctx.router, routes: ctx.routes, warnings: ctx.warnings };
+}
+
+interface Context {
+  readonly router: Router<Route>;
+  readonly routes: Route[];
+  readonly warnings: string[];
+  readonly options: CompileOptions;
+  readonly registry: ProtoRegistry;
+  readonly fail: (err: unknown) => void;
+}
+
+function compileMethod(method: MethodDescriptor, ctx: Context): void {
+  const where = `${method.fullName} (${method.file})`;
+  const rule = ctx.options.rules?.get(method.fullName) ?? method.httpRule;
+  if (method.clientStreaming || method.serverStreaming) {
+    if (rule) ctx.warnings.push(`${where}: streaming methods are not exposed over REST yet; rule ignored`);
+    return;
+  }
+  let bindings: Binding[] = [];
+  if (rule) bindings = bindingsOf(rule, where);
+  else if (ctx.options.autoMapping !== false) {
+    bindings = [
+      {
+        httpMethod: "POST",
+        path: `/${method.service}/${method.name}`,
+        body: "*",
+        responseBody: "",
+        index: 0,
+      },
+    ];
+  }
+  const settings = ctx.options.settingsFor(method);
+  for (const b of bindings) {
+    const origin = b.index === 0 ? where : `${where} additional binding #${b.index}`;
+    try {
+      const route = compileBinding(method, b, settings, origin, ctx.registry.findMessage);
+      ctx.router.add(b.httpMethod, route.template, route);
+      ctx.routes.push(route);
+    } catch (err) {
+      ctx.fail(
+        err instanceof DuplicateRouteError ? new LoadError("ROUTE_CONFLICT", origin, err.message) : err,
+      );
+    }
+  }
 }
 
 function compileBinding(

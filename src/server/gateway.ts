@@ -4,14 +4,20 @@ import { DEFAULTS, type GatewayOptions } from "../config/options.js";
 import { Code } from "../errors/code.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { ChannelPool } from "../upstream/grpc/channels.js";
+import { registerAdminRoutes } from "./admin.js";
 import { sendError, toGatewayError } from "./error-reply.js";
 import { makeHandler } from "./handler.js";
-import { type LoadedConfig, loadConfig } from "./load-table.js";
+import type { LoadedConfig } from "./load-table.js";
+import { type ConfigStatus, Reloader } from "./reloader.js";
+import { DirectoryWatcher } from "./watch.js";
 
 export interface Gateway {
   readonly app: FastifyInstance;
   /** The loaded protos, routes and backends in force. */
   readonly config: () => LoadedConfig;
+  /** Recompiles protos and mappings and swaps them in if they have no error (also run by the watcher). */
+  reload(): boolean;
+  status(): ConfigStatus;
   /** Starts listening; resolves to "http://host:port". */
   listen(): Promise<string>;
   /** Stops accepting, lets requests in flight finish, closes upstream channels. */
@@ -20,7 +26,7 @@ export interface Gateway {
 
 /** Builds a gateway from options. Throws LoadError if protos, rules or mappings are wrong. */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
-  const loaded = loadConfig(options);
+  const reloader = new Reloader(options);
   const channels = new ChannelPool();
   const app = Fastify({
     logger: options.logLevel === false ? false : { level: options.logLevel ?? "info" },
@@ -33,7 +39,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // Errors Fastify raises before any route runs (a malformed URL) get the same Status shape.
     frameworkErrors: (err, _req, reply) => sendError(reply, toGatewayError(err)),
   });
-  for (const w of loaded.table.warnings) app.log.warn(w);
+  for (const w of reloader.config().table.warnings) app.log.warn(w);
 
   // Bodies stay raw: the transcoder parses JSON itself so that every error has the Status shape.
   app.removeAllContentTypeParsers();
@@ -48,26 +54,45 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     sendError(reply, new GatewayError(Code.NOT_FOUND, `no route for ${req.method} ${req.url}`)),
   );
 
-  const methods = new Set([
-    ...METHODS.filter((m) => app.supportedMethods.includes(m)),
-    ...loaded.table.routes.map((r) => r.httpMethod),
-  ]);
+  // Every HTTP method Node knows goes to the gateway's own router, so that a reload may bring rules
+  // with any method (`custom: {kind: "PURGE"}`) without a restart. CONNECT never reaches a route.
+  const methods = METHODS.filter((m) => m !== "CONNECT");
   for (const m of methods) if (!app.supportedMethods.includes(m)) app.addHttpMethod(m, { hasBody: true });
-  const handler = makeHandler(() => loaded, channels);
-  app.route({ method: [...methods], url: "/", handler });
-  app.route({ method: [...methods], url: "/*", handler });
+  registerAdminRoutes(app, reloader);
+  const handler = makeHandler(reloader.config, channels);
+  app.route({ method: methods, url: "/", handler });
+  app.route({ method: methods, url: "/*", handler });
+
+  const reload = (): boolean => {
+    const result = reloader.reload();
+    if (result.ok) {
+      app.log.info(
+        `configuration reloaded: generation ${reloader.status().generation}, ${result.config.table.routes.length} routes`,
+      );
+      for (const w of result.config.table.warnings) app.log.warn(w);
+    } else {
+      for (const e of result.errors)
+        app.log.error(`reload failed, the running configuration stays: ${e.message}`);
+    }
+    return result.ok;
+  };
+  const watched = [...options.protos, ...(options.mappings ? [options.mappings] : [])];
+  const watcher = options.watch
+    ? new DirectoryWatcher(watched, reload, (err) =>
+        app.log.error(`watching ${watched.join(", ")}: ${err.message}`),
+      )
+    : undefined;
 
   return {
     app,
-    config: () => loaded,
+    config: reloader.config,
+    reload,
+    status: () => reloader.status(),
     async listen() {
-      const address = await app.listen({
-        host: options.host ?? DEFAULTS.host,
-        port: options.port ?? DEFAULTS.port,
-      });
-      return address;
+      return app.listen({ host: options.host ?? DEFAULTS.host, port: options.port ?? DEFAULTS.port });
     },
     async close() {
+      watcher?.close();
       // Drain requests in flight, but never longer than the grace period: then cut what is left.
       // Keep-alive connections are closed as soon as their last response is out.
       const grace = setTimeout(

@@ -1,6 +1,7 @@
+import { LoadError } from "../config/load-error.js";
 import { loadMappings } from "../config/mapping-files.js";
 import { DEFAULTS, type GatewayOptions, mergeSettings } from "../config/options.js";
-import { loadProtos } from "../registry/load-protos.js";
+import { diagnoseProtos, loadProtos } from "../registry/load-protos.js";
 import { ProtoRegistry } from "../registry/registry.js";
 import { compileRoutes, type RouteTable } from "../routing/compile-routes.js";
 import type { RouteSettings } from "../routing/route.js";
@@ -13,16 +14,52 @@ export interface LoadedConfig {
   readonly backends: ReadonlyMap<string, string>;
 }
 
-/** Loads protos and mapping files and compiles the route table; throws LoadError on any problem. */
+/** Loads protos and mapping files and compiles the route table; throws LoadError at the first problem. */
 export function loadConfig(options: GatewayOptions): LoadedConfig {
-  const mappings = options.mappings ? loadMappings(options.mappings) : undefined;
-  const registry = new ProtoRegistry(loadProtos(options.protos));
+  return buildConfig(options, undefined)!;
+}
+
+export interface CheckResult {
+  /** Undefined when the protos or mapping files themselves do not load. */
+  readonly config: LoadedConfig | undefined;
+  readonly errors: readonly LoadError[];
+}
+
+/** Like loadConfig, but collects every problem it can find instead of stopping at the first. */
+export function checkConfig(options: GatewayOptions): CheckResult {
+  const errors: LoadError[] = [];
+  const config = buildConfig(options, (err) => errors.push(err));
+  return { config, errors };
+}
+
+function buildConfig(
+  options: GatewayOptions,
+  report: ((err: LoadError) => void) | undefined,
+): LoadedConfig | undefined {
+  const guard = <T>(load: () => T, diagnose?: () => LoadError[]): T | undefined => {
+    try {
+      return load();
+    } catch (err) {
+      if (!report || !(err instanceof LoadError)) throw err;
+      const found = diagnose?.() ?? [];
+      for (const e of found.length > 0 ? found : [err]) report(e);
+      return undefined;
+    }
+  };
+  const mappings = options.mappings ? guard(() => loadMappings(options.mappings!)) : undefined;
+  const root = guard(
+    () => loadProtos(options.protos),
+    () => diagnoseProtos(options.protos),
+  );
+  if (!root || (options.mappings && !mappings)) return undefined;
+  const registry = new ProtoRegistry(root);
   const base = mergeSettings(DEFAULTS.route, options.routeDefaults);
   const perMethod = { ...options.methodSettings, ...mappings?.methodSettings };
   const table = compileRoutes(registry, {
     rules: mappings?.rules,
     autoMapping: options.autoMapping ?? true,
     settingsFor: (m): RouteSettings => mergeSettings(base, perMethod[m.fullName]),
+    report,
   });
   const backends = new Map<string, string>(Object.entries({ ...options.backends, ...mappings?.backends }));
   if (options.defaultBackend) backends.set("", options.defaultBackend);

@@ -132,3 +132,39 @@ export async function startEchoServer(): Promise<EchoServer> {
     close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
   };
 }
+
+/** A gRPC server for any proto file: every method of `service` answers with its request. */
+export async function startAnyEchoServer(
+  protoDir: string,
+  file: string,
+  service: string,
+): Promise<{ address: string; close: () => Promise<void> }> {
+  const def = protoLoader.loadSync(file, {
+    includeDirs: [protoDir, BUILTIN],
+    keepCase: true,
+    longs: String,
+    enums: String,
+  });
+  const ctor = service
+    .split(".")
+    .reduce<unknown>(
+      (o, k) => (o as Record<string, unknown>)[k],
+      grpc.loadPackageDefinition(def),
+    ) as grpc.ServiceClientConstructor;
+  const server = new grpc.Server();
+  const handlers: grpc.UntypedServiceImplementation = {};
+  for (const name of Object.keys(ctor.service)) {
+    handlers[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) =>
+      cb(null, call.request);
+  }
+  server.addService(ctor.service, handlers);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
+  return {
+    address: `127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+  };
+}

@@ -1,0 +1,28 @@
+import type { FastifyInstance } from "fastify";
+import type { Reloader } from "./reloader.js";
+
+/** The gateway's own endpoints live under this prefix; user routes there are shadowed. */
+export const ADMIN_PREFIX = "/_protogate";
+
+/**
+ * Admin endpoints, registered as static routes so that Fastify matches them before the catch-all:
+ * - `GET /_protogate/status`: the configuration in force and the last failed reload (file, line, cause);
+ * - `GET /_protogate/routes`: the route table.
+ */
+export function registerAdminRoutes(app: FastifyInstance, reloader: Reloader): void {
+  app.get(`${ADMIN_PREFIX}/status`, async (_req, reply) => {
+    reply.type("application/json").send(JSON.stringify(reloader.status()));
+  });
+  app.get(`${ADMIN_PREFIX}/routes`, async (_req, reply) => {
+    const { table, backends } = reloader.config();
+    const routes = table.routes.map((r) => ({
+      method: r.httpMethod,
+      path: r.template.source,
+      rpc: r.method.fullName,
+      body: r.body.kind === "all" ? "*" : r.body.kind === "field" ? r.body.field.name : "",
+      responseBody: r.responseBody?.name ?? "",
+      backend: backends.get(r.method.service) ?? backends.get("") ?? "",
+    }));
+    reply.type("application/json").send(JSON.stringify({ routes, warnings: table.warnings }));
+  });
+}
