@@ -2,6 +2,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ConfigStatus } from "../../src/server/reloader.js";
 import { type EchoServer, startAnyEchoServer, startEchoServer, TEST_PROTOS } from "../helpers/echo-server.js";
 import { type RunningGateway, startGateway } from "../helpers/gateway.js";
 
@@ -119,7 +120,10 @@ describe("hot reload", () => {
       EXTRA.replace("string name = 1;", "string name = ;"),
     );
     await expect
-      .poll(async () => (await (await fetch(`${gw.url}/_protogate/status`)).json()).lastFailure, LIVE)
+      .poll(
+        async () => ((await (await fetch(`${gw.url}/_protogate/status`)).json()) as ConfigStatus).lastFailure,
+        LIVE,
+      )
       .toMatchObject({
         errors: [{ code: "PROTO_SYNTAX", where: expect.stringMatching(/extra\.proto:4$/) }],
       });
