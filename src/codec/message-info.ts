@@ -62,6 +62,8 @@ export interface FieldInfo {
   readonly oneof: string | undefined;
   /** Set even when default (proto3 `optional`, oneof members, messages, proto2 optional). */
   readonly explicitPresence: boolean;
+  /** The field's comment in its .proto, for generated documentation. */
+  readonly comment: string | undefined;
 }
 
 export interface MessageInfo {
@@ -186,6 +188,7 @@ function fieldInfo(f: protobuf.Field): FieldInfo {
     oneof,
     explicitPresence:
       !repeated && (element.kind === "message" || f.partOf !== null || f.hasPresence === true),
+    comment: f.comment ?? undefined,
   };
 }
 

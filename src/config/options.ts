@@ -21,6 +21,9 @@ export interface GatewayOptions {
   readonly routeDefaults?: Partial<Omit<RouteSettings, "json">> & { json?: Partial<JsonSettings> };
   /** Per-method overrides, keyed by "pkg.Service.Method". */
   readonly methodSettings?: Readonly<Record<string, MethodSettings>>;
+  /** `info.title` and `info.version` of the OpenAPI document at /openapi.json. */
+  readonly apiTitle?: string;
+  readonly apiVersion?: string;
   /** Watch the proto and mapping directories and reload on change (the CLI's default; off here). */
   readonly watch?: boolean;
   /** How long close() lets requests in flight finish before cutting connections, ms (default 10 s). */

@@ -19,6 +19,8 @@ export interface MethodDescriptor {
   /** The method's google.api.http option, if annotated. */
   readonly httpRule: HttpRule | undefined;
   readonly file: string;
+  /** The method's comment in its .proto, for generated documentation. */
+  readonly comment: string | undefined;
 }
 
 export class ProtoRegistry {
@@ -63,6 +65,7 @@ function describeService(service: protobuf.Service): MethodDescriptor[] {
       serverStreaming: m.responseStream === true,
       httpRule: httpOption(m),
       file: m.filename ?? service.filename ?? "",
+      comment: m.comment ?? undefined,
     };
   });
 }

@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { DEFAULTS, type GatewayOptions } from "../config/options.js";
 import { Code } from "../errors/code.js";
 import { GatewayError } from "../errors/gateway-error.js";
+import { registerOpenApiRoutes } from "../openapi/serve.js";
 import { ChannelPool } from "../upstream/grpc/channels.js";
 import { registerAdminRoutes } from "./admin.js";
 import { sendError, toGatewayError } from "./error-reply.js";
@@ -59,6 +60,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const methods = METHODS.filter((m) => m !== "CONNECT");
   for (const m of methods) if (!app.supportedMethods.includes(m)) app.addHttpMethod(m, { hasBody: true });
   registerAdminRoutes(app, reloader);
+  registerOpenApiRoutes(app, reloader.config, {
+    title: options.apiTitle ?? "protogate",
+    version: options.apiVersion ?? "1.0.0",
+  });
   const handler = makeHandler(reloader.config, channels);
   app.route({ method: methods, url: "/", handler });
   app.route({ method: methods, url: "/*", handler });

@@ -100,6 +100,10 @@ describe("hot reload", () => {
     writeFileSync(join(protos, "extra", "v1", "extra.proto"), EXTRA);
     await expect.poll(() => status("/v1/ping/bob"), LIVE).toBe(200);
     expect(await (await fetch(`${gw.url}/v1/ping/bob`)).json()).toEqual({ name: "bob" });
+    const openapi = (await (await fetch(`${gw.url}/openapi.json`)).json()) as {
+      paths: Record<string, unknown>;
+    };
+    expect(Object.keys(openapi.paths)).toContain("/v1/ping/{name}"); // the document follows reloads
 
     // a changed proto: a route moves
     writeFileSync(
