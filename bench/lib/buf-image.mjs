@@ -1,7 +1,7 @@
 // Compiles a proto directory (plus protogate's built-in google protos) to a FileDescriptorSet with the
 // `buf` binary from node_modules, for @bufbuild/protobuf (the differential tests' oracle, a benchmark peer).
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,9 +12,16 @@ const REPO = fileURLToPath(new URL("../..", import.meta.url));
 export function bufImage(protoDir) {
   const work = mkdtempSync(join(tmpdir(), "protogate-buf-"));
   symlinkSync(protoDir, join(work, "user"));
-  mkdirSync(join(work, "builtin"));
-  symlinkSync(join(REPO, "protos", "google"), join(work, "builtin", "google"));
-  writeFileSync(join(work, "buf.yaml"), "version: v2\nmodules:\n  - path: user\n  - path: builtin\n");
+  // The built-in google protos, unless the directory ships its own (as protogate's protos/ does).
+  const builtin = !existsSync(join(protoDir, "google"));
+  if (builtin) {
+    mkdirSync(join(work, "builtin"));
+    symlinkSync(join(REPO, "protos", "google"), join(work, "builtin", "google"));
+  }
+  writeFileSync(
+    join(work, "buf.yaml"),
+    `version: v2\nmodules:\n  - path: user\n${builtin ? "  - path: builtin\n" : ""}`,
+  );
   const out = join(work, "image.binpb");
   execFileSync(join(REPO, "node_modules", ".bin", "buf"), ["build", "-o", out], { cwd: work, stdio: "pipe" });
   return readFileSync(out);

@@ -11,6 +11,7 @@ export const USAGE = `usage: protogate serve [options]     run the gateway
   --config FILE                  YAML config file (flags override it)
   --protos DIR                   proto directory; repeatable (default: ./protos)
   --mappings DIR                 mapping files (default: ./mappings if it exists)
+  --descriptor-set FILE          a compiled FileDescriptorSet (buf build -o, protoc -o); repeatable
   --backend ADDR                 default backend of every service
   --backend pkg.Service=ADDR     backend of one service; repeatable
   --host H                       listen address (default 127.0.0.1)
@@ -28,6 +29,7 @@ export function parseServeArgs(argv: readonly string[]): GatewayOptions {
       config: { type: "string" },
       protos: { type: "string", multiple: true },
       mappings: { type: "string" },
+      "descriptor-set": { type: "string", multiple: true },
       backend: { type: "string", multiple: true },
       host: { type: "string" },
       port: { type: "string" },
@@ -50,8 +52,9 @@ export function parseServeArgs(argv: readonly string[]): GatewayOptions {
       throw new LoadError("CONFIG_INVALID", "--port", `"${values.port}" is not a port number`);
   }
   // With neither --protos nor a config file, the working directory's protos/ and mappings/ are used.
-  const defaults = values.protos === undefined && file.protos.length === 0;
-  const protos = values.protos ?? (defaults ? ["protos"] : file.protos);
+  const descriptorSets = values["descriptor-set"] ?? file.descriptorSets ?? [];
+  const defaults = values.protos === undefined && file.protos.length === 0 && descriptorSets.length === 0;
+  const protos = values.protos ?? (defaults && existsSync("protos") ? ["protos"] : file.protos);
   const mappings =
     values.mappings ?? file.mappings ?? (defaults && existsSync("mappings") ? "mappings" : undefined);
   const logLevel = values["log-level"] === "silent" ? false : (values["log-level"] ?? file.logLevel);
@@ -59,6 +62,7 @@ export function parseServeArgs(argv: readonly string[]): GatewayOptions {
     ...file,
     protos,
     mappings,
+    descriptorSets,
     watch: !values["no-watch"],
     defaultBackend,
     backends,

@@ -26,7 +26,11 @@ export function readConfigFile(file: string): GatewayOptions {
     throw new LoadError("CONFIG_INVALID", file, (err as Error).message, { cause: err });
   }
   const o = asObject(doc ?? {}, file);
-  onlyKeys(o, ["server", "protos", "mappings", "backends", "autoMapping", "defaults", "logLevel"], file);
+  onlyKeys(
+    o,
+    ["server", "protos", "descriptorSets", "mappings", "backends", "autoMapping", "defaults", "logLevel"],
+    file,
+  );
   const base = dirname(resolve(file));
   const server = asObject(o.server ?? {}, `${file}: server`);
   onlyKeys(server, ["host", "port", "bodyLimit"], `${file}: server`);
@@ -36,10 +40,14 @@ export function readConfigFile(file: string): GatewayOptions {
   if (!protos.every((p) => typeof p === "string"))
     throw new LoadError("CONFIG_INVALID", `${file}: protos`, "expected a list of directories");
   const mappings = optString(o, "mappings", file);
+  const sets = o.descriptorSets === undefined ? [] : ([] as unknown[]).concat(o.descriptorSets);
+  if (!sets.every((p) => typeof p === "string"))
+    throw new LoadError("CONFIG_INVALID", `${file}: descriptorSets`, "expected a list of files");
   const logLevel = o.logLevel === false ? false : optString(o, "logLevel", file);
   return {
     protos: (protos as string[]).map((p) => resolve(base, p)),
     mappings: mappings === undefined ? undefined : resolve(base, mappings),
+    descriptorSets: (sets as string[]).map((p) => resolve(base, p)),
     defaultBackend: optString(backends, "default", `${file}: backends`),
     backends:
       backends.services === undefined ? {} : stringMap(backends.services, `${file}: backends.services`),

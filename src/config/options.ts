@@ -4,6 +4,8 @@ import type { JsonSettings, RouteSettings } from "../routing/route.js";
 export interface GatewayOptions {
   /** Directories of .proto files (imports resolve against them, then the built-in google protos). */
   readonly protos: readonly string[];
+  /** Compiled descriptor sets (`buf build -o x.binpb`, `protoc --include_imports -o x.binpb`). */
+  readonly descriptorSets?: readonly string[];
   /** Directory of YAML mapping files (extra HTTP rules, backends, per-method settings). */
   readonly mappings?: string | undefined;
   /** Backend of every service without its own entry. */

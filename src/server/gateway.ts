@@ -1,4 +1,5 @@
 import { METHODS } from "node:http";
+import { dirname } from "node:path";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { DEFAULTS, type GatewayOptions } from "../config/options.js";
 import { Code } from "../errors/code.js";
@@ -81,7 +82,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }
     return result.ok;
   };
-  const watched = [...options.protos, ...(options.mappings ? [options.mappings] : [])];
+  const watched = [
+    ...options.protos,
+    ...(options.mappings ? [options.mappings] : []),
+    ...(options.descriptorSets ?? []).map((f) => dirname(f)),
+  ];
   const watcher = options.watch
     ? new DirectoryWatcher(watched, reload, (err) =>
         app.log.error(`watching ${watched.join(", ")}: ${err.message}`),

@@ -1,6 +1,9 @@
+import { readFileSync } from "node:fs";
+import type protobuf from "protobufjs";
 import { LoadError } from "../config/load-error.js";
 import { loadMappings } from "../config/mapping-files.js";
 import { DEFAULTS, type GatewayOptions, mergeSettings } from "../config/options.js";
+import { addFileDescriptors, decodeDescriptorSet, type FileDesc } from "../registry/descriptors.js";
 import { diagnoseProtos, loadProtos } from "../registry/load-protos.js";
 import { ProtoRegistry } from "../registry/registry.js";
 import { compileRoutes, type RouteTable } from "../routing/compile-routes.js";
@@ -15,8 +18,17 @@ export interface LoadedConfig {
 }
 
 /** Loads protos and mapping files and compiles the route table; throws LoadError at the first problem. */
-export function loadConfig(options: GatewayOptions): LoadedConfig {
-  return buildConfig(options, undefined)!;
+export function loadConfig(
+  options: GatewayOptions,
+  reflected: readonly DescriptorSource[] = [],
+): LoadedConfig {
+  return buildConfig(options, undefined, reflected)!;
+}
+
+/** Descriptors obtained at run time (gRPC server reflection), with where they came from. */
+export interface DescriptorSource {
+  readonly where: string;
+  readonly files: readonly FileDesc[];
 }
 
 export interface CheckResult {
@@ -26,15 +38,19 @@ export interface CheckResult {
 }
 
 /** Like loadConfig, but collects every problem it can find instead of stopping at the first. */
-export function checkConfig(options: GatewayOptions): CheckResult {
+export function checkConfig(
+  options: GatewayOptions,
+  reflected: readonly DescriptorSource[] = [],
+): CheckResult {
   const errors: LoadError[] = [];
-  const config = buildConfig(options, (err) => errors.push(err));
+  const config = buildConfig(options, (err) => errors.push(err), reflected);
   return { config, errors };
 }
 
 function buildConfig(
   options: GatewayOptions,
   report: ((err: LoadError) => void) | undefined,
+  reflected: readonly DescriptorSource[],
 ): LoadedConfig | undefined {
   const guard = <T>(load: () => T, diagnose?: () => LoadError[]): T | undefined => {
     try {
@@ -48,7 +64,7 @@ function buildConfig(
   };
   const mappings = options.mappings ? guard(() => loadMappings(options.mappings!)) : undefined;
   const root = guard(
-    () => loadProtos(options.protos),
+    () => loadRoot(options, reflected),
     () => diagnoseProtos(options.protos),
   );
   if (!root || (options.mappings && !mappings)) return undefined;
@@ -64,4 +80,25 @@ function buildConfig(
   const backends = new Map<string, string>(Object.entries({ ...options.backends, ...mappings?.backends }));
   if (options.defaultBackend) backends.set("", options.defaultBackend);
   return { registry, table, backends };
+}
+
+/** .proto directories, then compiled descriptor sets, then reflected descriptors, into one Root. */
+function loadRoot(options: GatewayOptions, reflected: readonly DescriptorSource[]): protobuf.Root {
+  const root = loadProtos(options.protos);
+  for (const file of options.descriptorSets ?? []) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch (err) {
+      throw new LoadError("PROTO_NOT_FOUND", file, "descriptor set cannot be read", { cause: err });
+    }
+    addFileDescriptors(root, decodeDescriptorSet(bytes, file), file);
+  }
+  for (const source of reflected) addFileDescriptors(root, source.files, source.where);
+  try {
+    root.resolveAll();
+  } catch (err) {
+    throw new LoadError("PROTO_RESOLVE", "descriptors", (err as Error).message, { cause: err });
+  }
+  return root;
 }
