@@ -12,6 +12,7 @@ export const USAGE = `usage: protogate serve [options]     run the gateway
   --protos DIR                   proto directory; repeatable (default: ./protos)
   --mappings DIR                 mapping files (default: ./mappings if it exists)
   --descriptor-set FILE          a compiled FileDescriptorSet (buf build -o, protoc -o); repeatable
+  --reflect ADDR                 discover services by gRPC reflection from this backend; repeatable
   --backend ADDR                 default backend of every service
   --backend pkg.Service=ADDR     backend of one service; repeatable
   --host H                       listen address (default 127.0.0.1)
@@ -30,6 +31,7 @@ export function parseServeArgs(argv: readonly string[]): GatewayOptions {
       protos: { type: "string", multiple: true },
       mappings: { type: "string" },
       "descriptor-set": { type: "string", multiple: true },
+      reflect: { type: "string", multiple: true },
       backend: { type: "string", multiple: true },
       host: { type: "string" },
       port: { type: "string" },
@@ -53,7 +55,12 @@ export function parseServeArgs(argv: readonly string[]): GatewayOptions {
   }
   // With neither --protos nor a config file, the working directory's protos/ and mappings/ are used.
   const descriptorSets = values["descriptor-set"] ?? file.descriptorSets ?? [];
-  const defaults = values.protos === undefined && file.protos.length === 0 && descriptorSets.length === 0;
+  const reflect = values.reflect ?? file.reflect ?? [];
+  const defaults =
+    values.protos === undefined &&
+    file.protos.length === 0 &&
+    descriptorSets.length === 0 &&
+    reflect.length === 0;
   const protos = values.protos ?? (defaults && existsSync("protos") ? ["protos"] : file.protos);
   const mappings =
     values.mappings ?? file.mappings ?? (defaults && existsSync("mappings") ? "mappings" : undefined);
@@ -63,6 +70,7 @@ export function parseServeArgs(argv: readonly string[]): GatewayOptions {
     protos,
     mappings,
     descriptorSets,
+    reflect,
     watch: !values["no-watch"],
     defaultBackend,
     backends,

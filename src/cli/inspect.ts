@@ -1,17 +1,19 @@
 import type { GatewayOptions } from "../config/options.js";
 import type { Route } from "../routing/route.js";
-import { type CheckResult, checkConfig } from "../server/load-table.js";
+import { type CheckResult, checkConfig, type DescriptorSource } from "../server/load-table.js";
+import { ReflectionSources } from "../server/reflection-sources.js";
+import { ChannelPool } from "../upstream/grpc/channels.js";
 
 /**
  * `protogate check` and `protogate routes`: load protos and mappings exactly as `serve` does and report,
  * for users' CI. Both exit 1 if anything is wrong, after printing every problem found.
  */
-export function runCheck(
+export async function runCheck(
   options: GatewayOptions,
   out: NodeJS.WritableStream,
   err: NodeJS.WritableStream,
-): number {
-  const result = checkConfig(options);
+): Promise<number> {
+  const result = checkConfig(options, await reflectOnce(options, err));
   printProblems(result, err);
   if (result.errors.length > 0) {
     err.write(`protogate check: ${result.errors.length} error${result.errors.length === 1 ? "" : "s"}\n`);
@@ -26,12 +28,12 @@ export function runCheck(
   return 0;
 }
 
-export function runRoutes(
+export async function runRoutes(
   options: GatewayOptions,
   out: NodeJS.WritableStream,
   err: NodeJS.WritableStream,
-): number {
-  const result = checkConfig(options);
+): Promise<number> {
+  const result = checkConfig(options, await reflectOnce(options, err));
   if (result.config) out.write(routeTable(result.config.table.routes, result.config.backends));
   printProblems(result, err);
   return result.errors.length > 0 ? 1 : 0;
@@ -65,4 +67,19 @@ export function routeTable(routes: readonly Route[], backends: ReadonlyMap<strin
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   return `${rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n")}\n`;
+}
+
+/** Services of `--reflect` backends, fetched once (a backend that does not answer is reported). */
+async function reflectOnce(options: GatewayOptions, err: NodeJS.WritableStream): Promise<DescriptorSource[]> {
+  if (!options.reflect?.length) return [];
+  const channels = new ChannelPool();
+  const log = { info: () => undefined, error: (m: string) => err.write(`warning ${m}\n`) };
+  const sources = new ReflectionSources(options.reflect, channels, () => undefined, log);
+  try {
+    await sources.start();
+    return sources.sources();
+  } finally {
+    sources.close();
+    channels.close();
+  }
 }

@@ -28,7 +28,17 @@ export function readConfigFile(file: string): GatewayOptions {
   const o = asObject(doc ?? {}, file);
   onlyKeys(
     o,
-    ["server", "protos", "descriptorSets", "mappings", "backends", "autoMapping", "defaults", "logLevel"],
+    [
+      "server",
+      "protos",
+      "descriptorSets",
+      "reflect",
+      "mappings",
+      "backends",
+      "autoMapping",
+      "defaults",
+      "logLevel",
+    ],
     file,
   );
   const base = dirname(resolve(file));
@@ -48,6 +58,7 @@ export function readConfigFile(file: string): GatewayOptions {
     protos: (protos as string[]).map((p) => resolve(base, p)),
     mappings: mappings === undefined ? undefined : resolve(base, mappings),
     descriptorSets: (sets as string[]).map((p) => resolve(base, p)),
+    reflect: stringList(o.reflect, `${file}: reflect`),
     defaultBackend: optString(backends, "default", `${file}: backends`),
     backends:
       backends.services === undefined ? {} : stringMap(backends.services, `${file}: backends.services`),
@@ -64,4 +75,11 @@ export function readConfigFile(file: string): GatewayOptions {
     routeDefaults: o.defaults === undefined ? undefined : readMethodSettings(o.defaults, `${file}: defaults`),
     ...(logLevel === undefined ? {} : { logLevel }),
   } as GatewayOptions;
+}
+
+function stringList(v: unknown, where: string): string[] {
+  const list = v === undefined ? [] : ([] as unknown[]).concat(v);
+  if (!list.every((x) => typeof x === "string" && x !== ""))
+    throw new LoadError("CONFIG_INVALID", where, "expected a list of strings");
+  return list as string[];
 }

@@ -6,6 +6,13 @@ export interface GatewayOptions {
   readonly protos: readonly string[];
   /** Compiled descriptor sets (`buf build -o x.binpb`, `protoc --include_imports -o x.binpb`). */
   readonly descriptorSets?: readonly string[];
+  /**
+   * Backends to discover services from by gRPC server reflection; the services found are routed to the
+   * backend that reflected them unless `backends` says otherwise.
+   */
+  readonly reflect?: readonly string[];
+  /** How often reflected descriptors are fetched again, ms (default 30 s; also on every reconnect). */
+  readonly reflectionRefreshMs?: number;
   /** Directory of YAML mapping files (extra HTTP rules, backends, per-method settings). */
   readonly mappings?: string | undefined;
   /** Backend of every service without its own entry. */

@@ -89,7 +89,7 @@ export function addFileDescriptors(root: protobuf.Root, files: readonly FileDesc
   const added: Array<{ fullName: string; file: string }> = [];
   for (const file of files) {
     const name = file.name ?? "";
-    if (name.startsWith("google/") && existsSync(join(BUILTIN_PROTO_DIR, name))) continue;
+    if (isBuiltinFile(name)) continue;
     const pkg = file.package ?? "";
     let ns = nested;
     for (const part of pkg ? pkg.split(".") : []) {
@@ -98,11 +98,15 @@ export function addFileDescriptors(root: protobuf.Root, files: readonly FileDesc
     }
     const proto2 = !file.syntax || file.syntax === "proto2";
     const prefix = pkg ? `.${pkg}` : "";
+    // Google's own types may come again under another file name (servers built on protobufjs name
+    // them differently): the Root's copy wins. Any other duplicate is an error, from addJSON.
+    const known = (n: unknown) => pkg.startsWith("google.") && root.lookup(`${prefix}.${n}`) !== null;
     for (const m of list(file.message_type)) {
+      if (known(m.name)) continue;
       ns[m.name as string] = messageJson(m, `${prefix}.${m.name}`, proto2);
       added.push({ fullName: `${prefix}.${m.name}`, file: name });
     }
-    for (const e of list(file.enum_type)) ns[e.name as string] = enumJson(e);
+    for (const e of list(file.enum_type)) if (!known(e.name)) ns[e.name as string] = enumJson(e);
     for (const s of list(file.service)) {
       ns[s.name as string] = serviceJson(s);
       added.push({ fullName: `${prefix}.${s.name}`, file: name });
@@ -118,6 +122,10 @@ export function addFileDescriptors(root: protobuf.Root, files: readonly FileDesc
     if (obj) obj.filename = `${where}#${file}`;
   }
 }
+
+/** google/protobuf, google/api and google/rpc files protogate ships: every Root has them already. */
+export const isBuiltinFile = (name: string): boolean =>
+  name.startsWith("google/") && existsSync(join(BUILTIN_PROTO_DIR, name));
 
 const list = (v: unknown): Msg[] => (Array.isArray(v) ? (v as Msg[]) : []);
 
@@ -135,7 +143,10 @@ function messageJson(d: Msg, fullName: string, proto2: boolean): Json {
   for (const f of list(d.field)) {
     const name = f.name as string;
     const field: Json = { id: f.number };
-    const entry = mapEntries.get(f.type_name as string);
+    // type_name is fully qualified (".pkg.Msg.MEntry") from protoc and buf; some servers send it
+    // relative to the message ("MEntry"), as protobufjs's toDescriptor writes it.
+    const typeName = f.type_name as string | undefined;
+    const entry = typeName && mapEntries.get(typeName.startsWith(".") ? typeName : `${fullName}.${typeName}`);
     if (entry) {
       const [key, value] = list(entry.field);
       field.keyType = SCALARS[key!.type as number];

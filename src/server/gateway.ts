@@ -10,6 +10,7 @@ import { registerAdminRoutes } from "./admin.js";
 import { sendError, toGatewayError } from "./error-reply.js";
 import { makeHandler } from "./handler.js";
 import type { LoadedConfig } from "./load-table.js";
+import { ReflectionSources } from "./reflection-sources.js";
 import { type ConfigStatus, Reloader } from "./reloader.js";
 import { DirectoryWatcher } from "./watch.js";
 
@@ -28,7 +29,6 @@ export interface Gateway {
 
 /** Builds a gateway from options. Throws LoadError if protos, rules or mappings are wrong. */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
-  const reloader = new Reloader(options);
   const channels = new ChannelPool();
   const app = Fastify({
     logger: options.logLevel === false ? false : { level: options.logLevel ?? "info" },
@@ -41,6 +41,24 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // Errors Fastify raises before any route runs (a malformed URL) get the same Status shape.
     frameworkErrors: (err, _req, reply) => sendError(reply, toGatewayError(err)),
   });
+  // Reflection answers before the first load, so that the first route table has reflected services.
+  let reload: () => boolean = () => false;
+  const reflection = new ReflectionSources(
+    options.reflect ?? [],
+    channels,
+    () => reload(),
+    { info: (m) => app.log.info(m), error: (m) => app.log.error(m) },
+    options.reflectionRefreshMs,
+  );
+  await reflection.start();
+  let reloader: Reloader;
+  try {
+    reloader = new Reloader(options, reflection.sources);
+  } catch (err) {
+    reflection.close();
+    channels.close();
+    throw err;
+  }
   for (const w of reloader.config().table.warnings) app.log.warn(w);
 
   // Bodies stay raw: the transcoder parses JSON itself so that every error has the Status shape.
@@ -69,7 +87,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   app.route({ method: methods, url: "/", handler });
   app.route({ method: methods, url: "/*", handler });
 
-  const reload = (): boolean => {
+  reload = (): boolean => {
     const result = reloader.reload();
     if (result.ok) {
       app.log.info(
@@ -103,6 +121,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     async close() {
       watcher?.close();
+      reflection.close();
       // Drain requests in flight, but never longer than the grace period: then cut what is left.
       // Keep-alive connections are closed as soon as their last response is out.
       const grace = setTimeout(

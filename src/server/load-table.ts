@@ -29,6 +29,8 @@ export function loadConfig(
 export interface DescriptorSource {
   readonly where: string;
   readonly files: readonly FileDesc[];
+  /** The backend that reflected them: the default backend of the services they define. */
+  readonly backend?: string;
 }
 
 export interface CheckResult {
@@ -77,7 +79,18 @@ function buildConfig(
     settingsFor: (m): RouteSettings => mergeSettings(base, perMethod[m.fullName]),
     report,
   });
-  const backends = new Map<string, string>(Object.entries({ ...options.backends, ...mappings?.backends }));
+  const backends = new Map<string, string>();
+  // Services found by reflection go to the backend that reflected them, unless configured otherwise.
+  for (const source of reflected) {
+    if (!source.backend) continue;
+    for (const file of source.files) {
+      for (const s of (file.service as Array<{ name: string }> | undefined) ?? []) {
+        backends.set(file.package ? `${file.package}.${s.name}` : s.name, source.backend);
+      }
+    }
+  }
+  for (const [service, address] of Object.entries({ ...options.backends, ...mappings?.backends }))
+    backends.set(service, address);
   if (options.defaultBackend) backends.set("", options.defaultBackend);
   return { registry, table, backends };
 }

@@ -1,6 +1,6 @@
 import type { LoadError } from "../config/load-error.js";
 import type { GatewayOptions } from "../config/options.js";
-import { checkConfig, type LoadedConfig, loadConfig } from "./load-table.js";
+import { checkConfig, type DescriptorSource, type LoadedConfig, loadConfig } from "./load-table.js";
 
 export interface ReloadProblem {
   readonly code: string;
@@ -29,14 +29,17 @@ export class Reloader {
   private loadedAt = new Date().toISOString();
   private lastFailure: ConfigStatus["lastFailure"];
 
-  constructor(private readonly options: GatewayOptions) {
-    this.current = loadConfig(options);
+  constructor(
+    private readonly options: GatewayOptions,
+    private readonly reflected: () => readonly DescriptorSource[] = () => [],
+  ) {
+    this.current = loadConfig(options, reflected());
   }
 
   readonly config = (): LoadedConfig => this.current;
 
   reload(): { ok: true; config: LoadedConfig } | { ok: false; errors: readonly LoadError[] } {
-    const { config, errors } = checkConfig(this.options);
+    const { config, errors } = checkConfig(this.options, this.reflected());
     if (errors.length > 0 || !config) {
       this.lastFailure = { at: new Date().toISOString(), errors: errors.map(problem) };
       return { ok: false, errors };

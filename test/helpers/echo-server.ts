@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import { ReflectionService } from "@grpc/reflection";
 import protobuf from "protobufjs";
 
 /**
@@ -48,7 +49,7 @@ function metadataObject(md: grpc.Metadata): Record<string, string[]> {
   return out;
 }
 
-export async function startEchoServer(): Promise<EchoServer> {
+export async function startEchoServer(opts: { reflection?: boolean } = {}): Promise<EchoServer> {
   const calls: RecordedCall[] = [];
   const server = new grpc.Server();
   const record = (method: string, call: grpc.ServerUnaryCall<Record<string, unknown>, unknown>) => {
@@ -116,6 +117,7 @@ export async function startEchoServer(): Promise<EchoServer> {
     cb(null, { received }, trailers);
   };
   server.addService(pkg.test.v1.EchoService.service, handlers);
+  if (opts.reflection) new ReflectionService(definition).addToServer(server);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) =>
       err ? reject(err) : resolve(p),
@@ -138,6 +140,7 @@ export async function startAnyEchoServer(
   protoDir: string,
   file: string,
   service: string,
+  opts: { port?: number; reflection?: boolean } = {},
 ): Promise<{ address: string; close: () => Promise<void> }> {
   const def = protoLoader.loadSync(file, {
     includeDirs: [protoDir, BUILTIN],
@@ -158,13 +161,14 @@ export async function startAnyEchoServer(
       cb(null, call.request);
   }
   server.addService(ctor.service, handlers);
+  if (opts.reflection) new ReflectionService(def).addToServer(server);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) =>
+    server.bindAsync(`127.0.0.1:${opts.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
       err ? reject(err) : resolve(p),
     ),
   );
   return {
     address: `127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+    close: async () => server.forceShutdown(),
   };
 }
