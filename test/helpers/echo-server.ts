@@ -49,7 +49,9 @@ function metadataObject(md: grpc.Metadata): Record<string, string[]> {
   return out;
 }
 
-export async function startEchoServer(opts: { reflection?: boolean } = {}): Promise<EchoServer> {
+export async function startEchoServer(
+  opts: { reflection?: boolean | "v1alpha-only" } = {},
+): Promise<EchoServer> {
   const calls: RecordedCall[] = [];
   const server = new grpc.Server();
   const record = (method: string, call: grpc.ServerUnaryCall<Record<string, unknown>, unknown>) => {
@@ -117,7 +119,14 @@ export async function startEchoServer(opts: { reflection?: boolean } = {}): Prom
     cb(null, { received }, trailers);
   };
   server.addService(pkg.test.v1.EchoService.service, handlers);
-  if (opts.reflection) new ReflectionService(definition).addToServer(server);
+  if (opts.reflection === "v1alpha-only") {
+    // an older server: only the v1alpha reflection service
+    (
+      new ReflectionService(definition) as unknown as { v1Alpha: { addToServer(s: grpc.Server): void } }
+    ).v1Alpha.addToServer(server);
+  } else if (opts.reflection) {
+    new ReflectionService(definition).addToServer(server);
+  }
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) =>
       err ? reject(err) : resolve(p),

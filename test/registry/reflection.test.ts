@@ -86,6 +86,20 @@ describe("gRPC server reflection", () => {
   });
 });
 
+describe("reflection v1alpha", () => {
+  it("should fall back to v1alpha when a server has no v1", async () => {
+    const old = await startEchoServer({ reflection: "v1alpha-only" });
+    const g = await startGateway({ protos: [], reflect: [old.address] });
+    try {
+      const res = await g.call("POST", "/test.v1.EchoService/EchoAll", { body: '{"s":"old"}' });
+      expect(res.body).toEqual({ s: "old" });
+    } finally {
+      await g.close();
+      await old.close();
+    }
+  });
+});
+
 describe("reflection refresh", () => {
   it("should follow a backend that comes back with other services", async () => {
     const dir = mkdtempSync(join(tmpdir(), "protogate-reflect-src-"));
