@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse } from "yaml";
+import { readAuthConfig } from "../policies/auth/config.js";
 import { parseSizeBytes } from "./duration.js";
 import { LoadError } from "./load-error.js";
 import { readMethodSettings } from "./method-settings.js";
@@ -37,6 +38,7 @@ export function readConfigFile(file: string): GatewayOptions {
       "backends",
       "autoMapping",
       "defaults",
+      "auth",
       "logLevel",
     ],
     file,
@@ -59,6 +61,7 @@ export function readConfigFile(file: string): GatewayOptions {
     mappings: mappings === undefined ? undefined : resolve(base, mappings),
     descriptorSets: (sets as string[]).map((p) => resolve(base, p)),
     reflect: stringList(o.reflect, `${file}: reflect`),
+    ...(o.auth === undefined ? {} : { auth: readAuthConfig(o.auth, `${file}: auth`) }),
     defaultBackend: optString(backends, "default", `${file}: backends`),
     backends:
       backends.services === undefined ? {} : stringMap(backends.services, `${file}: backends.services`),

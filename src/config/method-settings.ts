@@ -1,3 +1,4 @@
+import { readRequirement } from "../policies/auth/config.js";
 import { parseDurationMs } from "./duration.js";
 import type { MethodSettings } from "./options.js";
 import { asObject, type Obj, onlyKeys, optBool, optParsed } from "./validate.js";
@@ -5,7 +6,7 @@ import { asObject, type Obj, onlyKeys, optBool, optParsed } from "./validate.js"
 /** Reads route settings (`timeout`, `unknownQueryParameters`, `json`) from a config or mapping file. */
 export function readMethodSettings(v: unknown, where: string): MethodSettings {
   const o = asObject(v, where);
-  onlyKeys(o, ["timeout", "unknownQueryParameters", "json"], where);
+  onlyKeys(o, ["timeout", "unknownQueryParameters", "json", "auth"], where);
   const out: { -readonly [K in keyof MethodSettings]: MethodSettings[K] } = {};
   const timeout = optParsed(o, "timeout", where, parseDurationMs, 'a duration such as "5s" (0 for none)');
   if (timeout !== undefined) out.timeoutMs = timeout;
@@ -18,6 +19,7 @@ export function readMethodSettings(v: unknown, where: string): MethodSettings {
   );
   if (uq !== undefined) out.unknownQueryParameters = uq;
   if (o.json !== undefined) out.json = readJson(asObject(o.json, `${where}.json`), `${where}.json`);
+  if (o.auth !== undefined) out.auth = readRequirement(o.auth, `${where}.auth`);
   return out;
 }
 

@@ -1,3 +1,4 @@
+import type { AuthConfig } from "../policies/auth/config.js";
 import type { JsonSettings, RouteSettings } from "../routing/route.js";
 
 /** Everything createGateway() takes. The CLI and the config file both produce one of these. */
@@ -37,6 +38,8 @@ export interface GatewayOptions {
   readonly watch?: boolean;
   /** How long close() lets requests in flight finish before cutting connections, ms (default 10 s). */
   readonly shutdownGraceMs?: number;
+  /** JWT providers and the default requirement; per-method requirements go in methodSettings/mappings. */
+  readonly auth?: AuthConfig;
   /** Fastify/pino logger level, or false for none. */
   readonly logLevel?: string | false;
 }
@@ -61,5 +64,6 @@ export function mergeSettings(base: RouteSettings, over: MethodSettings | undefi
     timeoutMs: over.timeoutMs ?? base.timeoutMs,
     unknownQueryParameters: over.unknownQueryParameters ?? base.unknownQueryParameters,
     json: { ...base.json, ...over.json },
+    auth: over.auth ?? base.auth,
   };
 }

@@ -1,4 +1,5 @@
 import type { FieldInfo, JsonReadOptions, JsonWriteOptions } from "../codec/index.js";
+import type { Requirement } from "../policies/auth/config.js";
 import type { MethodDescriptor } from "../registry/registry.js";
 import type { PathTemplate } from "./template.js";
 
@@ -10,6 +11,8 @@ export interface RouteSettings {
   readonly unknownQueryParameters: "ignore" | "reject";
   /** proto3 JSON options of this route's request and response. */
   readonly json: JsonSettings;
+  /** Who may call this route; undefined: the gateway's default (auth.default). */
+  readonly auth?: Requirement | undefined;
 }
 
 export interface JsonSettings {

@@ -5,10 +5,13 @@ import { DEFAULTS, type GatewayOptions } from "../config/options.js";
 import { Code } from "../errors/code.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { registerOpenApiRoutes } from "../openapi/serve.js";
+import { Authenticator } from "../policies/auth/authenticator.js";
+import { authenticate } from "../policies/auth/hook.js";
+import { requestId } from "../policies/request-id.js";
 import { ChannelPool } from "../upstream/grpc/channels.js";
 import { registerAdminRoutes } from "./admin.js";
 import { sendError, toGatewayError } from "./error-reply.js";
-import { makeHandler } from "./handler.js";
+import { makeHandler, matchRoute } from "./handler.js";
 import type { LoadedConfig } from "./load-table.js";
 import { ReflectionSources } from "./reflection-sources.js";
 import { type ConfigStatus, Reloader } from "./reloader.js";
@@ -38,6 +41,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     exposeHeadRoutes: false,
     return503OnClosing: true,
     routerOptions: { maxParamLength: 8192 },
+    genReqId: requestId,
     // Errors Fastify raises before any route runs (a malformed URL) get the same Status shape.
     frameworkErrors: (err, _req, reply) => sendError(reply, toGatewayError(err)),
   });
@@ -78,14 +82,27 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // with any method (`custom: {kind: "PURGE"}`) without a restart. CONNECT never reaches a route.
   const methods = METHODS.filter((m) => m !== "CONNECT");
   for (const m of methods) if (!app.supportedMethods.includes(m)) app.addHttpMethod(m, { hasBody: true });
+  app.addHook("onRequest", (req, reply, done) => {
+    reply.header("x-request-id", req.id);
+    done();
+  });
   registerAdminRoutes(app, reloader);
   registerOpenApiRoutes(app, reloader.config, {
     title: options.apiTitle ?? "protogate",
     version: options.apiVersion ?? "1.0.0",
   });
-  const handler = makeHandler(reloader.config, channels);
-  app.route({ method: methods, url: "/", handler });
-  app.route({ method: methods, url: "/*", handler });
+  // The gateway's own routes in their own scope: its hooks (route matching, auth) do not touch the
+  // admin and docs routes. Policies run in this order: match -> auth -> (body) -> call.
+  const authenticator = options.auth ? await Authenticator.create(options.auth) : undefined;
+  const forwarded = new Map(options.auth?.providers.flatMap((p) => Object.entries(p.forwardClaims)) ?? []);
+  const handler = makeHandler(channels, forwarded);
+  app.decorateRequest("gateway", null);
+  await app.register(async (scope) => {
+    scope.addHook("onRequest", matchRoute(reloader.config));
+    if (authenticator) scope.addHook("onRequest", authenticate(authenticator, options.auth!.default));
+    scope.route({ method: methods, url: "/", handler });
+    scope.route({ method: methods, url: "/*", handler });
+  });
 
   reload = (): boolean => {
     const result = reloader.reload();

@@ -1,7 +1,10 @@
+import type * as grpc from "@grpc/grpc-js";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Code } from "../errors/code.js";
 import { GatewayError } from "../errors/gateway-error.js";
+import type { Identity } from "../policies/auth/authenticator.js";
 import type { Route } from "../routing/route.js";
+import type { Match } from "../routing/router.js";
 import { encodeRequest } from "../transcode/request.js";
 import { renderResponse } from "../transcode/response.js";
 import type { ChannelPool } from "../upstream/grpc/channels.js";
@@ -11,18 +14,46 @@ import { errorFromStatus } from "../upstream/grpc/status.js";
 import { callUnary } from "../upstream/grpc/unary.js";
 import type { LoadedConfig } from "./load-table.js";
 
+/** What the hooks learn about a request before the handler runs. */
+export interface RequestState {
+  /** The configuration in force when the request arrived: a reload never changes a request halfway. */
+  readonly config: LoadedConfig;
+  readonly match: Match<Route>;
+  /** The query string without "?". */
+  readonly query: string;
+  /** Set by the auth hook when a valid token came with the request. */
+  identity: Identity | undefined;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    gateway: RequestState | null;
+  }
+}
+
 /**
- * The request's way through the gateway: match -> transcode -> call upstream -> render.
- * `current()` is read once per request, so a reload never changes a request halfway.
+ * onRequest: finds the route before the body is read, so that an unknown path (404), a wrong method
+ * (405) and, next, a missing token (401) cost no body parsing.
  */
-export function makeHandler(current: () => LoadedConfig, channels: ChannelPool) {
-  return async function handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+export function matchRoute(current: () => LoadedConfig) {
+  return async function match(req: FastifyRequest): Promise<void> {
     const config = current();
     const url = req.raw.url ?? "/";
     const q = url.indexOf("?");
     const path = q === -1 ? url : url.slice(0, q);
-    const match = config.table.router.find(req.method, path);
-    if (!match) throw noRoute(config, req.method, path);
+    const found = config.table.router.find(req.method, path);
+    if (!found) throw noRoute(config, req.method, path);
+    req.gateway = { config, match: found, query: q === -1 ? "" : url.slice(q + 1), identity: undefined };
+  };
+}
+
+/**
+ * The call: transcode -> upstream -> render. `forwardedClaims` are the metadata keys identity claims
+ * travel under; a client may not send them itself.
+ */
+export function makeHandler(channels: ChannelPool, forwardedClaims: ReadonlyMap<string, string>) {
+  return async function handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const { config, match, query, identity } = req.gateway!;
     const route = match.route;
     const backend = config.backends.get(route.method.service) ?? config.backends.get("");
     if (!backend)
@@ -30,11 +61,13 @@ export function makeHandler(current: () => LoadedConfig, channels: ChannelPool) 
 
     const request = encodeRequest(route, {
       segments: match.segments,
-      query: q === -1 ? "" : url.slice(q + 1),
+      query,
       body: req.body as Buffer | undefined,
       contentType: req.headers["content-type"],
     });
     const metadata = requestMetadata(req.headers, req.raw.headersDistinct, req.socket.remoteAddress);
+    metadata.set("x-request-id", req.id);
+    if (forwardedClaims.size > 0) forwardClaims(metadata, forwardedClaims, identity);
     const timeout = timeoutMs(req.headers["grpc-timeout"], route.settings.timeoutMs);
     const call = callUnary(channels.get(backend), route.method.path, request, metadata, timeout);
     const onClose = (): void => {
@@ -52,6 +85,22 @@ export function makeHandler(current: () => LoadedConfig, channels: ChannelPool) 
       responseHeaders(result.headers, result.status.metadata),
     );
   };
+}
+
+/** Claims go under their configured keys; whatever the client sent under those keys is dropped. */
+function forwardClaims(
+  md: grpc.Metadata,
+  keys: ReadonlyMap<string, string>,
+  identity: Identity | undefined,
+): void {
+  for (const key of keys.values()) md.remove(key);
+  if (!identity) return;
+  for (const [claim, key] of Object.entries(identity.provider.forwardClaims)) {
+    const v = identity.claims[claim];
+    if (v === undefined || v === null) continue;
+    const text = Array.isArray(v) ? v.join(",") : typeof v === "object" ? JSON.stringify(v) : String(v);
+    if (/^[\x20-\x7e]*$/.test(text)) md.set(key, text);
+  }
 }
 
 function sendResult(
