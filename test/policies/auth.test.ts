@@ -16,7 +16,7 @@ let k1: KeyPair;
 let k2: KeyPair;
 let served: JWK[] = [];
 let fetches = 0;
-const jwks = createServer((req, res) => {
+const jwks = createServer((_req, res) => {
   fetches++;
   res.setHeader("content-type", "application/json");
   res.end(JSON.stringify({ keys: served }));
