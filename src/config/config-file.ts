@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse } from "yaml";
 import { readAuthConfig } from "../policies/auth/config.js";
+import { readRateLimitConfig } from "../policies/rate-limit/config.js";
 import { parseSizeBytes } from "./duration.js";
 import { LoadError } from "./load-error.js";
 import { readMethodSettings } from "./method-settings.js";
@@ -39,6 +40,8 @@ export function readConfigFile(file: string): GatewayOptions {
       "autoMapping",
       "defaults",
       "auth",
+      "rateLimit",
+      "trustProxy",
       "logLevel",
     ],
     file,
@@ -62,6 +65,10 @@ export function readConfigFile(file: string): GatewayOptions {
     descriptorSets: (sets as string[]).map((p) => resolve(base, p)),
     reflect: stringList(o.reflect, `${file}: reflect`),
     ...(o.auth === undefined ? {} : { auth: readAuthConfig(o.auth, `${file}: auth`) }),
+    ...(o.rateLimit === undefined
+      ? {}
+      : { rateLimit: readRateLimitConfig(o.rateLimit, `${file}: rateLimit`) }),
+    ...(o.trustProxy === undefined ? {} : { trustProxy: o.trustProxy as boolean | string | string[] }),
     defaultBackend: optString(backends, "default", `${file}: backends`),
     backends:
       backends.services === undefined ? {} : stringMap(backends.services, `${file}: backends.services`),

@@ -1,4 +1,5 @@
 import type { AuthConfig } from "../policies/auth/config.js";
+import type { RateLimitConfig } from "../policies/rate-limit/config.js";
 import type { JsonSettings, RouteSettings } from "../routing/route.js";
 
 /** Everything createGateway() takes. The CLI and the config file both produce one of these. */
@@ -40,6 +41,10 @@ export interface GatewayOptions {
   readonly shutdownGraceMs?: number;
   /** JWT providers and the default requirement; per-method requirements go in methodSettings/mappings. */
   readonly auth?: AuthConfig;
+  /** Rate limiting: store (memory or Redis), failure mode, default limits. */
+  readonly rateLimit?: RateLimitConfig;
+  /** Trust X-Forwarded-For for the client IP (Fastify's trustProxy): true, or the proxies' addresses (CIDRs). */
+  readonly trustProxy?: boolean | string | string[];
   /** Fastify/pino logger level, or false for none. */
   readonly logLevel?: string | false;
 }
@@ -65,5 +70,6 @@ export function mergeSettings(base: RouteSettings, over: MethodSettings | undefi
     unknownQueryParameters: over.unknownQueryParameters ?? base.unknownQueryParameters,
     json: { ...base.json, ...over.json },
     auth: over.auth ?? base.auth,
+    rateLimit: over.rateLimit ?? base.rateLimit,
   };
 }

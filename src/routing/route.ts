@@ -1,5 +1,6 @@
 import type { FieldInfo, JsonReadOptions, JsonWriteOptions } from "../codec/index.js";
 import type { Requirement } from "../policies/auth/config.js";
+import type { RouteLimit } from "../policies/rate-limit/config.js";
 import type { MethodDescriptor } from "../registry/registry.js";
 import type { PathTemplate } from "./template.js";
 
@@ -13,6 +14,8 @@ export interface RouteSettings {
   readonly json: JsonSettings;
   /** Who may call this route; undefined: the gateway's default (auth.default). */
   readonly auth?: Requirement | undefined;
+  /** This route's rate limits; undefined: the gateway's default (rateLimit.default). */
+  readonly rateLimit?: readonly RouteLimit[] | undefined;
 }
 
 export interface JsonSettings {

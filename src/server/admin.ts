@@ -9,9 +9,9 @@ export const ADMIN_PREFIX = "/_protogate";
  * - `GET /_protogate/status`: the configuration in force and the last failed reload (file, line, cause);
  * - `GET /_protogate/routes`: the route table.
  */
-export function registerAdminRoutes(app: FastifyInstance, reloader: Reloader): void {
+export function registerAdminRoutes(app: FastifyInstance, reloader: Reloader, status: () => object): void {
   app.get(`${ADMIN_PREFIX}/status`, async (_req, reply) => {
-    reply.type("application/json").send(JSON.stringify(reloader.status()));
+    reply.type("application/json").send(JSON.stringify(status()));
   });
   app.get(`${ADMIN_PREFIX}/routes`, async (_req, reply) => {
     const { table, backends } = reloader.config();

@@ -7,6 +7,9 @@ import { GatewayError } from "../errors/gateway-error.js";
 import { registerOpenApiRoutes } from "../openapi/serve.js";
 import { Authenticator } from "../policies/auth/authenticator.js";
 import { authenticate } from "../policies/auth/hook.js";
+import type { RateLimitConfig } from "../policies/rate-limit/config.js";
+import { RateLimiter } from "../policies/rate-limit/hook.js";
+import { MemoryStore, RedisStore } from "../policies/rate-limit/stores.js";
 import { requestId } from "../policies/request-id.js";
 import { ChannelPool } from "../upstream/grpc/channels.js";
 import { registerAdminRoutes } from "./admin.js";
@@ -17,13 +20,16 @@ import { ReflectionSources } from "./reflection-sources.js";
 import { type ConfigStatus, Reloader } from "./reloader.js";
 import { DirectoryWatcher } from "./watch.js";
 
+/** What GET /_protogate/status shows. */
+export type GatewayStatus = ConfigStatus & { readonly rateLimitStoreFailures: number };
+
 export interface Gateway {
   readonly app: FastifyInstance;
   /** The loaded protos, routes and backends in force. */
   readonly config: () => LoadedConfig;
   /** Recompiles protos and mappings and swaps them in if they have no error (also run by the watcher). */
   reload(): boolean;
-  status(): ConfigStatus;
+  status(): GatewayStatus;
   /** Starts listening; resolves to "http://host:port". */
   listen(): Promise<string>;
   /** Stops accepting, lets requests in flight finish, closes upstream channels. */
@@ -42,6 +48,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     return503OnClosing: true,
     routerOptions: { maxParamLength: 8192 },
     genReqId: requestId,
+    trustProxy: options.trustProxy ?? false,
     // Errors Fastify raises before any route runs (a malformed URL) get the same Status shape.
     frameworkErrors: (err, _req, reply) => sendError(reply, toGatewayError(err)),
   });
@@ -86,7 +93,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     reply.header("x-request-id", req.id);
     done();
   });
-  registerAdminRoutes(app, reloader);
+  const status = (): GatewayStatus => ({
+    ...reloader.status(),
+    rateLimitStoreFailures: limiter?.storeFailures ?? 0,
+  });
+  registerAdminRoutes(app, reloader, status);
   registerOpenApiRoutes(app, reloader.config, {
     title: options.apiTitle ?? "protogate",
     version: options.apiVersion ?? "1.0.0",
@@ -96,10 +107,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const authenticator = options.auth ? await Authenticator.create(options.auth) : undefined;
   const forwarded = new Map(options.auth?.providers.flatMap((p) => Object.entries(p.forwardClaims)) ?? []);
   const handler = makeHandler(channels, forwarded);
+  const store = options.rateLimit ? rateLimitStore(options.rateLimit) : undefined;
+  const limiter = store ? new RateLimiter(options.rateLimit!, store, (m) => app.log.warn(m)) : undefined;
   app.decorateRequest("gateway", null);
   await app.register(async (scope) => {
     scope.addHook("onRequest", matchRoute(reloader.config));
     if (authenticator) scope.addHook("onRequest", authenticate(authenticator, options.auth!.default));
+    if (limiter) scope.addHook("onRequest", limiter.hook);
     scope.route({ method: methods, url: "/", handler });
     scope.route({ method: methods, url: "/*", handler });
   });
@@ -132,7 +146,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     app,
     config: reloader.config,
     reload,
-    status: () => reloader.status(),
+    status,
     async listen() {
       return app.listen({ host: options.host ?? DEFAULTS.host, port: options.port ?? DEFAULTS.port });
     },
@@ -152,7 +166,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         clearTimeout(grace);
         clearInterval(sweep);
         channels.close();
+        await store?.close();
       }
     },
   };
+}
+
+function rateLimitStore(config: RateLimitConfig): MemoryStore | RedisStore {
+  return config.store === "redis"
+    ? new RedisStore(config.redis.url, config.redis.keyPrefix, config.redis.timeoutMs)
+    : new MemoryStore();
 }

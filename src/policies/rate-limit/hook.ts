@@ -1,0 +1,91 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { Code } from "../../errors/code.js";
+import { GatewayError } from "../../errors/gateway-error.js";
+import type { RateLimitConfig, RouteLimit } from "./config.js";
+import type { Decision } from "./gcra.js";
+import type { RateLimitStore } from "./stores.js";
+
+/**
+ * onRequest, after auth (so `subject` is known): every limit of the route takes one from its bucket.
+ * Over a limit: 429 with Retry-After. Headers per the IETF draft (draft-ietf-httpapi-ratelimit-headers):
+ * `RateLimit-Policy: "name";q=100;w=60` and `RateLimit: "name";r=42;t=10`.
+ * If the store fails, `onStoreFailure` decides; failures are counted.
+ */
+export class RateLimiter {
+  storeFailures = 0;
+  private lastLogged = 0;
+
+  constructor(
+    private readonly config: RateLimitConfig,
+    private readonly store: RateLimitStore,
+    private readonly log: (message: string) => void,
+  ) {}
+
+  readonly hook = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const state = req.gateway!;
+    const limits = state.match.route.settings.rateLimit ?? this.config.default;
+    if (limits.length === 0) return;
+    let tightest: { limit: RouteLimit; decision: Decision } | undefined;
+    for (const limit of limits) {
+      let decision: Decision;
+      try {
+        decision = await this.store.take(this.key(limit, req), limit);
+      } catch (err) {
+        this.failed(err);
+        if (this.config.onStoreFailure === "closed") {
+          throw new GatewayError(Code.UNAVAILABLE, "rate limit store unavailable", {
+            headers: { "retry-after": "1" },
+          });
+        }
+        return;
+      }
+      if (!decision.allowed) {
+        throw new GatewayError(Code.RESOURCE_EXHAUSTED, `rate limit "${limit.name}" exceeded`, {
+          headers: {
+            "retry-after": String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))),
+            ...headers(limit, decision),
+          },
+        });
+      }
+      if (!tightest || decision.remaining < tightest.decision.remaining) tightest = { limit, decision };
+    }
+    if (tightest) reply.headers(headers(tightest.limit, tightest.decision));
+  };
+
+  private key(limit: RouteLimit, req: FastifyRequest): string {
+    const parts = limit.key.map((part) => {
+      switch (part) {
+        case "ip":
+          return `ip=${req.ip}`;
+        case "subject":
+          return `sub=${req.gateway!.identity?.claims.sub ?? "-"}`;
+        case "apiKey": {
+          const v = req.headers[this.config.apiKeyHeader];
+          return `key=${(Array.isArray(v) ? v[0] : v) ?? "-"}`;
+        }
+        case "route":
+          return `route=${req.gateway!.match.route.httpMethod} ${req.gateway!.match.route.template.source}`;
+      }
+    });
+    return `${limit.name}|${parts.join("|")}`;
+  }
+
+  private failed(err: unknown): void {
+    this.storeFailures++;
+    const now = Date.now();
+    if (now - this.lastLogged > 1000) {
+      this.lastLogged = now;
+      this.log(
+        `rate limit store failed (${this.storeFailures} so far), failing ${this.config.onStoreFailure}: ${(err as Error).message}`,
+      );
+    }
+  }
+}
+
+function headers(limit: RouteLimit, d: Decision): Record<string, string> {
+  const name = JSON.stringify(limit.name);
+  return {
+    "ratelimit-policy": `${name};q=${limit.burst};w=${Math.ceil(limit.periodMs / 1000)}`,
+    ratelimit: `${name};r=${d.remaining};t=${Math.ceil(d.resetMs / 1000)}`,
+  };
+}
