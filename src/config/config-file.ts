@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse } from "yaml";
 import { readAuthConfig } from "../policies/auth/config.js";
+import { readCorsConfig } from "../policies/cors.js";
+import { readIpFilterConfig } from "../policies/ip-filter.js";
 import { readRateLimitConfig } from "../policies/rate-limit/config.js";
 import { parseSizeBytes } from "./duration.js";
 import { LoadError } from "./load-error.js";
@@ -42,13 +44,15 @@ export function readConfigFile(file: string): GatewayOptions {
       "auth",
       "rateLimit",
       "trustProxy",
+      "cors",
+      "ipFilter",
       "logLevel",
     ],
     file,
   );
   const base = dirname(resolve(file));
   const server = asObject(o.server ?? {}, `${file}: server`);
-  onlyKeys(server, ["host", "port", "bodyLimit"], `${file}: server`);
+  onlyKeys(server, ["host", "port", "bodyLimit", "maxHeaderSize"], `${file}: server`);
   const backends = asObject(o.backends ?? {}, `${file}: backends`);
   onlyKeys(backends, ["default", "services"], `${file}: backends`);
   const protos = o.protos === undefined ? [] : ([] as unknown[]).concat(o.protos);
@@ -68,6 +72,8 @@ export function readConfigFile(file: string): GatewayOptions {
     ...(o.rateLimit === undefined
       ? {}
       : { rateLimit: readRateLimitConfig(o.rateLimit, `${file}: rateLimit`) }),
+    ...(o.cors === undefined ? {} : { cors: readCorsConfig(o.cors, `${file}: cors`) }),
+    ...(o.ipFilter === undefined ? {} : { ipFilter: readIpFilterConfig(o.ipFilter, `${file}: ipFilter`) }),
     ...(o.trustProxy === undefined ? {} : { trustProxy: o.trustProxy as boolean | string | string[] }),
     defaultBackend: optString(backends, "default", `${file}: backends`),
     backends:
@@ -82,6 +88,13 @@ export function readConfigFile(file: string): GatewayOptions {
     ),
     bodyLimit: optParsed(server, "bodyLimit", `${file}: server`, parseSizeBytes, 'a size such as "1mb"'),
     autoMapping: optBool(o, "autoMapping", file),
+    maxHeaderSize: optParsed(
+      server,
+      "maxHeaderSize",
+      `${file}: server`,
+      parseSizeBytes,
+      'a size such as "16kb"',
+    ),
     routeDefaults: o.defaults === undefined ? undefined : readMethodSettings(o.defaults, `${file}: defaults`),
     ...(logLevel === undefined ? {} : { logLevel }),
   } as GatewayOptions;

@@ -1,4 +1,6 @@
 import type { AuthConfig } from "../policies/auth/config.js";
+import type { CorsConfig } from "../policies/cors.js";
+import type { IpFilterConfig } from "../policies/ip-filter.js";
 import type { RateLimitConfig } from "../policies/rate-limit/config.js";
 import type { JsonSettings, RouteSettings } from "../routing/route.js";
 
@@ -41,6 +43,12 @@ export interface GatewayOptions {
   readonly shutdownGraceMs?: number;
   /** JWT providers and the default requirement; per-method requirements go in methodSettings/mappings. */
   readonly auth?: AuthConfig;
+  /** CORS: origins (per method: `corsOrigins`), headers, credentials, preflight max age. */
+  readonly cors?: CorsConfig;
+  /** Client addresses and CIDR ranges to admit or refuse. */
+  readonly ipFilter?: IpFilterConfig;
+  /** Largest request head (request line and headers) accepted, bytes; larger is a 431. Default 16 KiB. */
+  readonly maxHeaderSize?: number;
   /** Rate limiting: store (memory or Redis), failure mode, default limits. */
   readonly rateLimit?: RateLimitConfig;
   /** Trust X-Forwarded-For for the client IP (Fastify's trustProxy): true, or the proxies' addresses (CIDRs). */
@@ -56,6 +64,7 @@ export const DEFAULTS = {
   port: 8080,
   bodyLimit: 1024 * 1024,
   shutdownGraceMs: 10_000,
+  maxHeaderSize: 16 * 1024,
   route: {
     timeoutMs: 30_000,
     unknownQueryParameters: "ignore",
@@ -71,5 +80,6 @@ export function mergeSettings(base: RouteSettings, over: MethodSettings | undefi
     json: { ...base.json, ...over.json },
     auth: over.auth ?? base.auth,
     rateLimit: over.rateLimit ?? base.rateLimit,
+    corsOrigins: over.corsOrigins ?? base.corsOrigins,
   };
 }

@@ -14,6 +14,8 @@ export interface RouteSettings {
   readonly json: JsonSettings;
   /** Who may call this route; undefined: the gateway's default (auth.default). */
   readonly auth?: Requirement | undefined;
+  /** Origins allowed to call this route from a browser; undefined: the gateway's (cors.origins). */
+  readonly corsOrigins?: readonly string[] | undefined;
   /** This route's rate limits; undefined: the gateway's default (rateLimit.default). */
   readonly rateLimit?: readonly RouteLimit[] | undefined;
 }

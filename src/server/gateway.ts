@@ -1,4 +1,5 @@
-import { METHODS } from "node:http";
+import { createServer, METHODS } from "node:http";
+import type { Socket } from "node:net";
 import { dirname } from "node:path";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { DEFAULTS, type GatewayOptions } from "../config/options.js";
@@ -7,6 +8,8 @@ import { GatewayError } from "../errors/gateway-error.js";
 import { registerOpenApiRoutes } from "../openapi/serve.js";
 import { Authenticator } from "../policies/auth/authenticator.js";
 import { authenticate } from "../policies/auth/hook.js";
+import { Cors } from "../policies/cors.js";
+import { ipFilter } from "../policies/ip-filter.js";
 import type { RateLimitConfig } from "../policies/rate-limit/config.js";
 import { RateLimiter } from "../policies/rate-limit/hook.js";
 import { MemoryStore, RedisStore } from "../policies/rate-limit/stores.js";
@@ -48,6 +51,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     return503OnClosing: true,
     routerOptions: { maxParamLength: 8192 },
     genReqId: requestId,
+    // Node enforces the header limit; its errors are answered in the Status shape too.
+    serverFactory: (handle) =>
+      createServer({ maxHeaderSize: options.maxHeaderSize ?? DEFAULTS.maxHeaderSize }, handle),
+    clientErrorHandler: answerClientError,
     trustProxy: options.trustProxy ?? false,
     // Errors Fastify raises before any route runs (a malformed URL) get the same Status shape.
     frameworkErrors: (err, _req, reply) => sendError(reply, toGatewayError(err)),
@@ -93,6 +100,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     reply.header("x-request-id", req.id);
     done();
   });
+  if (options.ipFilter) app.addHook("onRequest", ipFilter(options.ipFilter));
   const status = (): GatewayStatus => ({
     ...reloader.status(),
     rateLimitStoreFailures: limiter?.storeFailures ?? 0,
@@ -110,8 +118,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const store = options.rateLimit ? rateLimitStore(options.rateLimit) : undefined;
   const limiter = store ? new RateLimiter(options.rateLimit!, store, (m) => app.log.warn(m)) : undefined;
   app.decorateRequest("gateway", null);
+  const cors = options.cors ? new Cors(options.cors, reloader.config) : undefined;
   await app.register(async (scope) => {
+    if (cors) scope.addHook("onRequest", cors.preflight);
     scope.addHook("onRequest", matchRoute(reloader.config));
+    if (cors) scope.addHook("onRequest", cors.actual);
     if (authenticator) scope.addHook("onRequest", authenticate(authenticator, options.auth!.default));
     if (limiter) scope.addHook("onRequest", limiter.hook);
     scope.route({ method: methods, url: "/", handler });
@@ -176,4 +187,22 @@ function rateLimitStore(config: RateLimitConfig): MemoryStore | RedisStore {
   return config.store === "redis"
     ? new RedisStore(config.redis.url, config.redis.keyPrefix, config.redis.timeoutMs)
     : new MemoryStore();
+}
+
+/** Errors Node's HTTP parser raises (a head over maxHeaderSize, a malformed request), as google.rpc.Status. */
+function answerClientError(err: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
+  const body = JSON.stringify(
+    tooLarge
+      ? { code: 8, message: "request headers are larger than the configured limit", details: [] }
+      : { code: 3, message: "malformed HTTP request", details: [] },
+  );
+  const status = tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request";
+  socket.end(
+    `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
