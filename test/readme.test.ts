@@ -70,3 +70,29 @@ describe("README examples", () => {
     }
   });
 });
+
+describe("README configuration examples", () => {
+  it("should load the security example (config file and mapping file) as written", async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { readConfigFile } = await import("../src/config/config-file.js");
+    const { checkConfig } = await import("../src/server/load-table.js");
+    const readme = readFileSync(join(REPO, "README.md"), "utf8");
+    const block = (name: string) =>
+      new RegExp(`\`\`\`yaml\\n(# ${name.replace(/[./]/g, "\\$&")}\\n[\\s\\S]*?)\`\`\``).exec(readme)![1]!;
+    const dir = mkdtempSync(join(tmpdir(), "protogate-readme-"));
+    mkdirSync(join(dir, "mappings"));
+    writeFileSync(
+      join(dir, "protogate.yaml"),
+      `${block("protogate.yaml")}protos: [${JSON.stringify(join(REPO, "protos"))}]\nmappings: mappings\n`,
+    );
+    writeFileSync(join(dir, "mappings", "security.yaml"), block("mappings/security.yaml"));
+    const options = readConfigFile(join(dir, "protogate.yaml"));
+    expect(options.auth?.providers[0]?.issuer).toBe("https://login.example.com/");
+    const { config, errors } = checkConfig(options);
+    expect(errors).toEqual([]);
+    const del = config!.table.routes.find((r) => r.method.name === "DeleteShelf")!;
+    expect(del.settings.auth).toEqual({ require: "authenticated", scopes: { anyOf: ["shelves:admin"] } });
+    expect(del.settings.rateLimit?.[0]).toMatchObject({ name: "deletes", rate: 5, periodMs: 3_600_000 });
+  });
+});
