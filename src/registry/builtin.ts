@@ -18,4 +18,5 @@ export const ALWAYS_LOADED = [
   "google/rpc/status.proto",
   "google/rpc/error_details.proto",
   "google/api/httpbody.proto",
+  "protogate/v1/options.proto",
 ];

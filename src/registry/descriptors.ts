@@ -44,7 +44,12 @@ function descriptorRoot(): protobuf.Root {
   if (!descriptorTypes) {
     const root = new protobuf.Root();
     root.resolvePath = (_origin, target) => join(BUILTIN_PROTO_DIR, target);
-    root.loadSync(["google/protobuf/descriptor.proto", "google/api/annotations.proto"], { keepCase: true });
+    root.loadSync(
+      ["google/protobuf/descriptor.proto", "google/api/annotations.proto", "protogate/v1/options.proto"],
+      {
+        keepCase: true,
+      },
+    );
     root.resolveAll();
     descriptorTypes = root;
   }
@@ -100,7 +105,8 @@ export function addFileDescriptors(root: protobuf.Root, files: readonly FileDesc
     const prefix = pkg ? `.${pkg}` : "";
     // Google's own types may come again under another file name (servers built on protobufjs name
     // them differently): the Root's copy wins. Any other duplicate is an error, from addJSON.
-    const known = (n: unknown) => pkg.startsWith("google.") && root.lookup(`${prefix}.${n}`) !== null;
+    const known = (n: unknown) =>
+      (pkg.startsWith("google.") || pkg.startsWith("protogate.")) && root.lookup(`${prefix}.${n}`) !== null;
     for (const m of list(file.message_type)) {
       if (known(m.name)) continue;
       ns[m.name as string] = messageJson(m, `${prefix}.${m.name}`, proto2);
@@ -125,7 +131,7 @@ export function addFileDescriptors(root: protobuf.Root, files: readonly FileDesc
 
 /** google/protobuf, google/api and google/rpc files protogate ships: every Root has them already. */
 export const isBuiltinFile = (name: string): boolean =>
-  name.startsWith("google/") && existsSync(join(BUILTIN_PROTO_DIR, name));
+  (name.startsWith("google/") || name.startsWith("protogate/")) && existsSync(join(BUILTIN_PROTO_DIR, name));
 
 const list = (v: unknown): Msg[] => (Array.isArray(v) ? (v as Msg[]) : []);
 
@@ -190,12 +196,17 @@ function serviceJson(s: Msg): Json {
   const methods: Json = {};
   for (const m of list(s.method)) {
     const http = (m.options as Msg | undefined)?.[".google.api.http"] as Msg | undefined;
+    const auth = (m.options as Msg | undefined)?.[".protogate.v1.auth"] as Msg | undefined;
+    const parsedOptions = [
+      ...(http ? [{ "(google.api.http)": plain(http) as HttpRule }] : []),
+      ...(auth ? [{ "(protogate.v1.auth)": plain(auth) }] : []),
+    ];
     methods[m.name as string] = {
       requestType: m.input_type,
       responseType: m.output_type,
       ...(m.client_streaming ? { requestStream: true } : {}),
       ...(m.server_streaming ? { responseStream: true } : {}),
-      ...(http ? { parsedOptions: [{ "(google.api.http)": plain(http) as HttpRule }] } : {}),
+      ...(parsedOptions.length > 0 ? { parsedOptions } : {}),
     };
   }
   return { methods };

@@ -7,7 +7,8 @@ import { ALWAYS_LOADED, BUILTIN_PROTO_DIR } from "./builtin.js";
 /**
  * Loads every .proto under the given directories into one protobufjs Root. Imports resolve against the
  * directories in order (like protoc's -I), then against protogate's built-in protos.
- * Folders named `google` at the top of a directory are import-only: they hold no services to expose.
+ * Folders named `google` and `protogate` at the top of a directory are import-only (protogate ships
+ * them): they hold no services to expose.
  */
 export function loadProtos(dirs: readonly string[]): protobuf.Root {
   const includeDirs = checkDirs(dirs);
@@ -75,7 +76,7 @@ function findProtoFiles(dir: string, top = true): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.name.startsWith(".") || entry.name === "node_modules") continue;
-    if (top && entry.name === "google" && entry.isDirectory()) continue;
+    if (top && (entry.name === "google" || entry.name === "protogate") && entry.isDirectory()) continue;
     const full = join(dir, entry.name);
     if (entry.isDirectory()) out.push(...findProtoFiles(full, false));
     else if (entry.name.endsWith(".proto")) out.push(full);

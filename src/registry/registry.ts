@@ -21,6 +21,18 @@ export interface MethodDescriptor {
   readonly file: string;
   /** The method's comment in its .proto, for generated documentation. */
   readonly comment: string | undefined;
+  /** The method's (protogate.v1.auth) option, if set. */
+  readonly authOption: AuthOption | undefined;
+}
+
+/** (protogate.v1.auth) as parsed from the option text or a descriptor. */
+export interface AuthOption {
+  public?: boolean;
+  any_scopes?: string | string[];
+  all_scopes?: string | string[];
+  claims?:
+    | { name?: string; values?: string | string[] }
+    | Array<{ name?: string; values?: string | string[] }>;
 }
 
 export class ProtoRegistry {
@@ -63,17 +75,18 @@ function describeService(service: protobuf.Service): MethodDescriptor[] {
       output: messageInfo(m.resolvedResponseType!),
       clientStreaming: m.requestStream === true,
       serverStreaming: m.responseStream === true,
-      httpRule: httpOption(m),
+      httpRule: option<HttpRule>(m, "(google.api.http)"),
       file: m.filename ?? service.filename ?? "",
       comment: m.comment ?? undefined,
+      authOption: option<AuthOption>(m, "(protogate.v1.auth)"),
     };
   });
 }
 
-function httpOption(m: protobuf.Method): HttpRule | undefined {
+function option<T>(m: protobuf.Method, name: string): T | undefined {
   for (const opt of m.parsedOptions ?? []) {
-    const rule = (opt as Record<string, unknown>)["(google.api.http)"];
-    if (rule) return rule as HttpRule;
+    const value = (opt as Record<string, unknown>)[name];
+    if (value) return value as T;
   }
   return undefined;
 }

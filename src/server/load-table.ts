@@ -3,6 +3,7 @@ import type protobuf from "protobufjs";
 import { LoadError } from "../config/load-error.js";
 import { loadMappings } from "../config/mapping-files.js";
 import { DEFAULTS, type GatewayOptions, mergeSettings } from "../config/options.js";
+import { requirementFromOption } from "../policies/auth/config.js";
 import { addFileDescriptors, decodeDescriptorSet, type FileDesc } from "../registry/descriptors.js";
 import { diagnoseProtos, loadProtos } from "../registry/load-protos.js";
 import { ProtoRegistry } from "../registry/registry.js";
@@ -76,7 +77,12 @@ function buildConfig(
   const table = compileRoutes(registry, {
     rules: mappings?.rules,
     autoMapping: options.autoMapping ?? true,
-    settingsFor: (m): RouteSettings => mergeSettings(base, perMethod[m.fullName]),
+    // A mapping file's settings win over the proto's own options.
+    settingsFor: (m): RouteSettings =>
+      mergeSettings(base, {
+        ...(m.authOption ? { auth: requirementFromOption(m.authOption) } : {}),
+        ...perMethod[m.fullName],
+      }),
     report,
   });
   const backends = new Map<string, string>();

@@ -181,6 +181,24 @@ describe("authentication", () => {
   });
 });
 
+describe("requirements from the (protogate.v1.auth) proto option", () => {
+  it("should make a method public", async () => {
+    expect((await gw.call("GET", "/v1/prio/other")).status).toBe(200);
+  });
+
+  it.each([
+    [{ scope: "books:read", tenant: "acme" }, 403],
+    [{ scope: "admin", tenant: "beta" }, 403],
+    [{ scope: "admin", tenant: "acme" }, 200],
+  ])("should demand its scopes and claims: %j -> %i", async (claims, status) => {
+    const res = await gw.call("POST", "/v1/body/x", {
+      body: "[]",
+      headers: bearer(await sign(k1, "k1", claims)),
+    });
+    expect(res.status).toBe(status);
+  });
+});
+
 describe("authorization", () => {
   it("should let anyone call a public route, with or without a good token", async () => {
     expect((await gw.call("GET", "/v1/prio/special")).status).toBe(200);
@@ -251,6 +269,39 @@ describe("request ids", () => {
       });
       expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
       expect(backend.last().metadata["x-request-id"]).toEqual([res.headers.get("x-request-id")]);
+    }
+  });
+});
+
+describe("static keys", () => {
+  it("should verify tokens against a PEM public key from the config, and a token from a custom header", async () => {
+    const pem = await exportSPKI(k2.publicKey);
+    const g = await startGateway({
+      backend: backend.address,
+      auth: readAuthConfig(
+        {
+          providers: [
+            {
+              issuer: "https://static.test",
+              audiences: ["api"],
+              keys: [{ pem }],
+              algorithms: ["RS256"],
+              from: [{ header: "x-token" }],
+            },
+          ],
+          default: "authenticated",
+        },
+        "auth",
+      ),
+    });
+    try {
+      const token = await sign(k2, "any", {}, { iss: "https://static.test" });
+      expect((await g.call("GET", "/v1/echo/x", { headers: { "x-token": token } })).status).toBe(200);
+      expect((await g.call("GET", "/v1/echo/x", { headers: bearer(token) })).status).toBe(401); // not where it is read from
+      const other = await sign(k1, "any", {}, { iss: "https://static.test" });
+      expect((await g.call("GET", "/v1/echo/x", { headers: { "x-token": other } })).status).toBe(401);
+    } finally {
+      await g.close();
     }
   });
 });

@@ -69,6 +69,7 @@ describe.each([
         r.method.fullName,
         r.body.kind,
         r.responseBody?.name,
+        r.settings.auth,
       ]);
     expect(routes(fromSet)).toEqual(routes(fromProtos));
     expect(fromSet.table.routes.length).toBeGreaterThan(10);

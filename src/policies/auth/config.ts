@@ -206,3 +206,27 @@ function strings(v: unknown, where: string): string[] | undefined {
     throw new LoadError("CONFIG_INVALID", where, "expected a list of strings");
   return list as string[];
 }
+
+/** A method's (protogate.v1.auth) option as a Requirement. */
+export function requirementFromOption(opt: {
+  public?: boolean;
+  any_scopes?: string | string[];
+  all_scopes?: string | string[];
+  claims?:
+    | { name?: string; values?: string | string[] }
+    | Array<{ name?: string; values?: string | string[] }>;
+}): Requirement {
+  if (opt.public) return { require: "public" };
+  const many = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : ([] as T[]).concat(v));
+  const anyOf = many(opt.any_scopes);
+  const allOf = many(opt.all_scopes);
+  const claims: Record<string, string[]> = {};
+  for (const c of many(opt.claims)) if (c.name) claims[c.name] = many(c.values);
+  return {
+    require: "authenticated",
+    ...(anyOf.length > 0 || allOf.length > 0
+      ? { scopes: { ...(anyOf.length ? { anyOf } : {}), ...(allOf.length ? { allOf } : {}) } }
+      : {}),
+    ...(Object.keys(claims).length > 0 ? { claims } : {}),
+  };
+}
