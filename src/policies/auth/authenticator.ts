@@ -4,6 +4,7 @@ import {
   createRemoteJWKSet,
   decodeJwt,
   exportJWK,
+  importJWK,
   importSPKI,
   type JWK,
   type JWTPayload,
@@ -41,7 +42,7 @@ export class Authenticator {
             cacheMaxAge: p.jwksCacheMs,
             cooldownDuration: p.jwksCooldownMs,
           })
-        : createLocalJWKSet({ keys: await Promise.all((p.keys ?? []).map((k) => toJwk(k, p.algorithms))) });
+        : staticKeys(await Promise.all((p.keys ?? []).map((k) => toJwk(k, p.algorithms))));
       providers.set(p.issuer, { config: p, keys });
     }
     return new Authenticator(providers);
@@ -141,6 +142,22 @@ function cookie(header: string | undefined, name: string): string | undefined {
       return decodeURIComponent(part.slice(eq + 1).trim()) || undefined;
   }
   return undefined;
+}
+
+/**
+ * Keys from the config: chosen by `kid` when the token names one the keys have, else among the keys
+ * without a kid (a PEM has none) by key type, so that a token's arbitrary kid does not lock it out.
+ */
+function staticKeys(jwks: JWK[]): JWTVerifyGetKey {
+  const withKid = createLocalJWKSet({ keys: jwks.filter((k) => k.kid) });
+  const anonymous = jwks.filter((k) => !k.kid);
+  return async (header, token) => {
+    if (header.kid && jwks.some((k) => k.kid === header.kid)) return withKid(header, token);
+    const kty = header.alg?.startsWith("ES") ? "EC" : header.alg?.startsWith("Ed") ? "OKP" : "RSA";
+    const key = anonymous.find((k) => k.kty === kty);
+    if (!key) throw Object.assign(new Error("no key matches"), { code: "ERR_JWKS_NO_MATCHING_KEY" });
+    return importJWK(key, header.alg);
+  };
 }
 
 /** A static key as a JWK (PEM public keys are imported with the first allowed algorithm that fits). */
