@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Code } from "../../errors/code.js";
 import { GatewayError } from "../../errors/gateway-error.js";
-import type { RateLimitConfig, RouteLimit } from "./config.js";
+import type { KeyPart, RateLimitConfig, RouteLimit } from "./config.js";
 import type { Decision } from "./gcra.js";
 import type { RateLimitStore } from "./stores.js";
 
@@ -53,21 +53,7 @@ export class RateLimiter {
   };
 
   private key(limit: RouteLimit, req: FastifyRequest): string {
-    const parts = limit.key.map((part) => {
-      switch (part) {
-        case "ip":
-          return `ip=${req.ip}`;
-        case "subject":
-          return `sub=${req.gateway!.identity?.claims.sub ?? "-"}`;
-        case "apiKey": {
-          const v = req.headers[this.config.apiKeyHeader];
-          return `key=${(Array.isArray(v) ? v[0] : v) ?? "-"}`;
-        }
-        case "route":
-          return `route=${req.gateway!.match.route.httpMethod} ${req.gateway!.match.route.template.source}`;
-      }
-    });
-    return `${limit.name}|${parts.join("|")}`;
+    return `${limit.name}|${limit.key.map((part) => KEY_PARTS[part](req, this.config.apiKeyHeader)).join("|")}`;
   }
 
   private failed(err: unknown): void {
@@ -81,6 +67,17 @@ export class RateLimiter {
     }
   }
 }
+
+/** What each part of a bucket's key is made of. */
+const KEY_PARTS: Record<KeyPart, (req: FastifyRequest, apiKeyHeader: string) => string> = {
+  ip: (req) => `ip=${req.ip}`,
+  subject: (req) => `sub=${req.gateway!.identity?.claims.sub ?? "-"}`,
+  apiKey: (req, header) => {
+    const v = req.headers[header];
+    return `key=${(Array.isArray(v) ? v[0] : v) ?? "-"}`;
+  },
+  route: (req) => `route=${req.gateway!.match.route.httpMethod} ${req.gateway!.match.route.template.source}`,
+};
 
 function headers(limit: RouteLimit, d: Decision): Record<string, string> {
   const name = JSON.stringify(limit.name);
