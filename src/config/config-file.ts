@@ -5,6 +5,7 @@ import { readAuthConfig } from "../policies/auth/config.js";
 import { readCorsConfig } from "../policies/cors.js";
 import { readIpFilterConfig } from "../policies/ip-filter.js";
 import { readRateLimitConfig } from "../policies/rate-limit/config.js";
+import { readAmqpConfig } from "../upstream/amqp/config.js";
 import { parseSizeBytes } from "./duration.js";
 import { LoadError } from "./load-error.js";
 import { readMethodSettings } from "./method-settings.js";
@@ -46,6 +47,7 @@ export function readConfigFile(file: string): GatewayOptions {
       "trustProxy",
       "cors",
       "ipFilter",
+      "amqp",
       "logLevel",
     ],
     file,
@@ -73,6 +75,7 @@ export function readConfigFile(file: string): GatewayOptions {
       ? {}
       : { rateLimit: readRateLimitConfig(o.rateLimit, `${file}: rateLimit`) }),
     ...(o.cors === undefined ? {} : { cors: readCorsConfig(o.cors, `${file}: cors`) }),
+    ...(o.amqp === undefined ? {} : { amqp: readAmqpConfig(o.amqp, `${file}: amqp`) }),
     ...(o.ipFilter === undefined ? {} : { ipFilter: readIpFilterConfig(o.ipFilter, `${file}: ipFilter`) }),
     ...(o.trustProxy === undefined ? {} : { trustProxy: o.trustProxy as boolean | string | string[] }),
     defaultBackend: optString(backends, "default", `${file}: backends`),

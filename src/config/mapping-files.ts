@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import type { HttpRule } from "../routing/http-rule.js";
+import { type AmqpBinding, readAmqpBindings } from "../upstream/amqp/config.js";
 import { LoadError } from "./load-error.js";
 import { readMethodSettings } from "./method-settings.js";
 import type { MethodSettings } from "./options.js";
@@ -15,6 +16,8 @@ export interface Mappings {
   readonly rules: Map<string, HttpRule>;
   readonly backends: Record<string, string>;
   readonly methodSettings: Record<string, MethodSettings>;
+  /** Methods sent to RabbitMQ instead of a gRPC backend. */
+  readonly amqpBindings: AmqpBinding[];
 }
 
 const RULE_KEYS = [
@@ -31,7 +34,7 @@ const RULE_KEYS = [
 ];
 
 export function loadMappings(dir: string): Mappings {
-  const out: Mappings = { rules: new Map(), backends: {}, methodSettings: {} };
+  const out: Mappings = { rules: new Map(), backends: {}, methodSettings: {}, amqpBindings: [] };
   let files: string[];
   try {
     files = readdirSync(dir)
@@ -53,7 +56,12 @@ function readMappingFile(file: string, out: Mappings): void {
   }
   if (doc === null || doc === undefined) return;
   const o = asObject(doc, file);
-  onlyKeys(o, ["http", "backends", "methods"], file);
+  onlyKeys(o, ["http", "backends", "methods", "amqp"], file);
+  if (o.amqp !== undefined) {
+    const amqp = asObject(o.amqp, `${file}: amqp`);
+    onlyKeys(amqp, ["bindings"], `${file}: amqp`);
+    out.amqpBindings.push(...readAmqpBindings(amqp.bindings ?? [], `${file}: amqp.bindings`));
+  }
   if (o.http !== undefined) {
     const http = asObject(o.http, `${file}: http`);
     onlyKeys(http, ["rules"], `${file}: http`);

@@ -3,6 +3,7 @@ import type { CorsConfig } from "../policies/cors.js";
 import type { IpFilterConfig } from "../policies/ip-filter.js";
 import type { RateLimitConfig } from "../policies/rate-limit/config.js";
 import type { JsonSettings, RouteSettings } from "../routing/route.js";
+import type { AmqpConfig } from "../upstream/amqp/config.js";
 
 /** Everything createGateway() takes. The CLI and the config file both produce one of these. */
 export interface GatewayOptions {
@@ -49,6 +50,8 @@ export interface GatewayOptions {
   readonly ipFilter?: IpFilterConfig;
   /** Largest request head (request line and headers) accepted, bytes; larger is a 431. Default 16 KiB. */
   readonly maxHeaderSize?: number;
+  /** RabbitMQ brokers and operations, for methods bound to AMQP in mapping files. */
+  readonly amqp?: AmqpConfig;
   /** Rate limiting: store (memory or Redis), failure mode, default limits. */
   readonly rateLimit?: RateLimitConfig;
   /** Trust X-Forwarded-For for the client IP (Fastify's trustProxy): true, or the proxies' addresses (CIDRs). */

@@ -9,9 +9,26 @@ export const ADMIN_PREFIX = "/_protogate";
  * - `GET /_protogate/status`: the configuration in force and the last failed reload (file, line, cause);
  * - `GET /_protogate/routes`: the route table.
  */
-export function registerAdminRoutes(app: FastifyInstance, reloader: Reloader, status: () => object): void {
+export function registerAdminRoutes(
+  app: FastifyInstance,
+  reloader: Reloader,
+  status: () => object,
+  brokers: () => Record<string, string>,
+): void {
   app.get(`${ADMIN_PREFIX}/status`, async (_req, reply) => {
     reply.type("application/json").send(JSON.stringify(status()));
+  });
+  // Liveness: the process answers. Readiness: routes are loaded and every broker is connected.
+  app.get(`${ADMIN_PREFIX}/live`, async (_req, reply) =>
+    reply.type("application/json").send('{"live":true}'),
+  );
+  app.get(`${ADMIN_PREFIX}/ready`, async (_req, reply) => {
+    const b = brokers();
+    const ready = Object.values(b).every((s) => s === "connected");
+    reply
+      .code(ready ? 200 : 503)
+      .type("application/json")
+      .send(JSON.stringify({ ready, routes: reloader.config().table.routes.length, brokers: b }));
   });
   app.get(`${ADMIN_PREFIX}/routes`, async (_req, reply) => {
     const { table, backends } = reloader.config();

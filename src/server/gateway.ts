@@ -14,11 +14,13 @@ import type { RateLimitConfig } from "../policies/rate-limit/config.js";
 import { RateLimiter } from "../policies/rate-limit/hook.js";
 import { MemoryStore, RedisStore } from "../policies/rate-limit/stores.js";
 import { requestId } from "../policies/request-id.js";
+import { AmqpUpstream } from "../upstream/amqp/upstream.js";
 import { ChannelPool } from "../upstream/grpc/channels.js";
 import { registerAdminRoutes } from "./admin.js";
 import { sendError, toGatewayError } from "./error-reply.js";
 import { makeHandler, matchRoute } from "./handler.js";
 import type { LoadedConfig } from "./load-table.js";
+import { registerOperationRoutes } from "./operations-routes.js";
 import { ReflectionSources } from "./reflection-sources.js";
 import { type ConfigStatus, Reloader } from "./reloader.js";
 import { DirectoryWatcher } from "./watch.js";
@@ -105,7 +107,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...reloader.status(),
     rateLimitStoreFailures: limiter?.storeFailures ?? 0,
   });
-  registerAdminRoutes(app, reloader, status);
+  registerAdminRoutes(app, reloader, status, () => amqp?.health() ?? {});
   registerOpenApiRoutes(app, reloader.config, {
     title: options.apiTitle ?? "protogate",
     version: options.apiVersion ?? "1.0.0",
@@ -114,7 +116,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // admin and docs routes. Policies run in this order: match -> auth -> (body) -> call.
   const authenticator = options.auth ? await Authenticator.create(options.auth) : undefined;
   const forwarded = new Map(options.auth?.providers.flatMap((p) => Object.entries(p.forwardClaims)) ?? []);
-  const handler = makeHandler(channels, forwarded);
+  const amqp = options.amqp
+    ? new AmqpUpstream(options.amqp, reloader.config, {
+        info: (m) => app.log.info(m),
+        warn: (m) => app.log.warn(m),
+      })
+    : undefined;
+  await amqp?.start();
+  if (amqp) registerOperationRoutes(app, amqp);
+  const handler = makeHandler(channels, forwarded, amqp);
   const store = options.rateLimit ? rateLimitStore(options.rateLimit) : undefined;
   const limiter = store ? new RateLimiter(options.rateLimit!, store, (m) => app.log.warn(m)) : undefined;
   app.decorateRequest("gateway", null);
@@ -178,6 +188,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         clearInterval(sweep);
         channels.close();
         await store?.close();
+        await amqp?.close();
       }
     },
   };

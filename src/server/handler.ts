@@ -1,12 +1,14 @@
 import type * as grpc from "@grpc/grpc-js";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { encodeMessage } from "../codec/index.js";
 import { Code } from "../errors/code.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import type { Identity } from "../policies/auth/authenticator.js";
 import type { Route } from "../routing/route.js";
 import type { Match } from "../routing/router.js";
-import { encodeRequest } from "../transcode/request.js";
+import { buildRequest } from "../transcode/request.js";
 import { renderResponse } from "../transcode/response.js";
+import type { AmqpUpstream } from "../upstream/amqp/upstream.js";
 import type { ChannelPool } from "../upstream/grpc/channels.js";
 import { timeoutMs } from "../upstream/grpc/deadline.js";
 import { requestMetadata, responseHeaders } from "../upstream/grpc/metadata.js";
@@ -51,20 +53,37 @@ export function matchRoute(current: () => LoadedConfig) {
  * The call: transcode -> upstream -> render. `forwardedClaims` are the metadata keys identity claims
  * travel under; a client may not send them itself.
  */
-export function makeHandler(channels: ChannelPool, forwardedClaims: ReadonlyMap<string, string>) {
+export function makeHandler(
+  channels: ChannelPool,
+  forwardedClaims: ReadonlyMap<string, string>,
+  amqp: AmqpUpstream | undefined,
+) {
   return async function handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     const { config, match, query, identity } = req.gateway!;
     const route = match.route;
-    const backend = config.backends.get(route.method.service) ?? config.backends.get("");
-    if (!backend)
-      throw new GatewayError(Code.UNAVAILABLE, `no backend is configured for ${route.method.service}`);
-
-    const request = encodeRequest(route, {
+    const parts = {
       segments: match.segments,
       query,
       body: req.body as Buffer | undefined,
       contentType: req.headers["content-type"],
-    });
+    };
+    const binding = config.amqp.get(route.method.fullName);
+    if (binding) {
+      if (!amqp) {
+        throw new GatewayError(
+          Code.UNAVAILABLE,
+          `${route.method.fullName} is bound to AMQP, but no broker is configured (amqp: in the config file)`,
+        );
+      }
+      const answer = await amqp.handle(route, binding, buildRequest(route, parts), req);
+      reply.code(answer.status).headers(answer.headers).type(answer.contentType).send(answer.body);
+      return;
+    }
+    const backend = config.backends.get(route.method.service) ?? config.backends.get("");
+    if (!backend)
+      throw new GatewayError(Code.UNAVAILABLE, `no backend is configured for ${route.method.service}`);
+
+    const request = encodeMessage(route.method.input, buildRequest(route, parts));
     const metadata = requestMetadata(req.headers, req.raw.headersDistinct, req.socket.remoteAddress);
     metadata.set("x-request-id", req.id);
     if (forwardedClaims.size > 0) forwardClaims(metadata, forwardedClaims, identity);

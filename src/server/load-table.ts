@@ -9,6 +9,7 @@ import { diagnoseProtos, loadProtos } from "../registry/load-protos.js";
 import { ProtoRegistry } from "../registry/registry.js";
 import { compileRoutes, type RouteTable } from "../routing/compile-routes.js";
 import type { RouteSettings } from "../routing/route.js";
+import type { AmqpBinding } from "../upstream/amqp/config.js";
 
 /** Everything a request needs that comes from protos and config: swapped as a whole on reload. */
 export interface LoadedConfig {
@@ -16,6 +17,8 @@ export interface LoadedConfig {
   readonly table: RouteTable;
   /** Backend address by full service name; "" key is the default. */
   readonly backends: ReadonlyMap<string, string>;
+  /** Methods bound to RabbitMQ, by full method name. */
+  readonly amqp: ReadonlyMap<string, AmqpBinding>;
 }
 
 /** Loads protos and mapping files and compiles the route table; throws LoadError at the first problem. */
@@ -98,7 +101,25 @@ function buildConfig(
   for (const [service, address] of Object.entries({ ...options.backends, ...mappings?.backends }))
     backends.set(service, address);
   if (options.defaultBackend) backends.set("", options.defaultBackend);
-  return { registry, table, backends };
+  const amqp = new Map<string, AmqpBinding>();
+  for (const b of mappings?.amqpBindings ?? []) {
+    const method = registry.methods.find((m) => m.fullName === b.selector);
+    const problem = !method
+      ? "an AMQP binding names a method that no loaded proto declares"
+      : method.clientStreaming || method.serverStreaming
+        ? "streaming methods cannot be bound to AMQP"
+        : amqp.has(b.selector)
+          ? "a second AMQP binding for this method"
+          : undefined;
+    if (problem) {
+      const err = new LoadError("RULE_INVALID", b.selector, problem);
+      if (report) report(err);
+      else throw err;
+      continue;
+    }
+    amqp.set(b.selector, b);
+  }
+  return { registry, table, backends, amqp };
 }
 
 /** .proto directories, then compiled descriptor sets, then reflected descriptors, into one Root. */
