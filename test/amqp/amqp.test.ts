@@ -1,0 +1,285 @@
+import { exec } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import * as amqp from "amqplib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decodeMessage, encodeMessage } from "../../src/codec/index.js";
+import { loadConfig } from "../../src/server/load-table.js";
+import { readAmqpConfig } from "../../src/upstream/amqp/config.js";
+import { type RunningGateway, startGateway } from "../helpers/gateway.js";
+import { skipUnless } from "../helpers/services.js";
+
+/** Command and RPC endpoints against the real RabbitMQ on 127.0.0.1:5672. */
+const PROTOS = fileURLToPath(new URL("../protos-amqp", import.meta.url));
+const URL_ = "amqp://guest:guest@127.0.0.1:5672";
+const run = randomUUID().slice(0, 8);
+const ORDERS = `test.orders.${run}`;
+const QUOTES = `test.quotes.${run}`;
+const NOWHERE = `test.nowhere.${run}`;
+const RESULTS = `test.results.${run}`;
+const ORDERS_Q = `test.orders.q.${run}`;
+const QUOTES_Q = `test.quotes.q.${run}`;
+
+const skip = await skipUnless("rabbitmq", 5672);
+const types = loadConfig({ protos: [PROTOS] }).registry;
+const message = (name: string) => types.findMessage(name)!;
+
+let gw: RunningGateway;
+let conn: amqp.ChannelModel;
+let ch: amqp.Channel;
+
+beforeAll(async () => {
+  if (skip) return;
+  const mappings = mkdtempSync(join(tmpdir(), "protogate-amqp-"));
+  writeFileSync(
+    join(mappings, "amqp.yaml"),
+    [
+      "amqp:",
+      "  bindings:",
+      `    - { selector: shop.v1.CommandService.PlaceOrder, exchange: ${ORDERS}, routingKey: "orders.{region}.place", headers: { x-source: gateway } }`,
+      `    - { selector: shop.v1.CommandService.Quote, exchange: ${QUOTES}, routingKey: "quote", mode: rpc, encoding: json, timeout: 1s }`,
+      `    - { selector: shop.v1.CommandService.Unrouted, exchange: ${NOWHERE}, routingKey: "x" }`,
+    ].join("\n"),
+  );
+  conn = await amqp.connect(URL_);
+  ch = await conn.createChannel();
+  for (const [ex, q, key] of [
+    [ORDERS, ORDERS_Q, "orders.#"],
+    [QUOTES, QUOTES_Q, "quote"],
+  ] as const) {
+    await ch.assertExchange(ex, "topic", { durable: true });
+    await ch.assertQueue(q, { durable: true });
+    await ch.bindQueue(q, ex, key);
+  }
+  gw = await startGateway({
+    protos: [PROTOS],
+    mappings,
+    amqp: readAmqpConfig(
+      { confirmTimeout: "3s", operations: { resultsExchange: RESULTS, resultsQueue: `${RESULTS}.q` } },
+      "amqp",
+    ),
+  });
+});
+afterAll(async () => {
+  await gw?.close();
+  if (ch) {
+    for (const q of [ORDERS_Q, QUOTES_Q, `${RESULTS}.q`]) await ch.deleteQueue(q).catch(() => undefined);
+    for (const ex of [ORDERS, QUOTES, NOWHERE, RESULTS]) await ch.deleteExchange(ex).catch(() => undefined);
+  }
+  await conn?.close().catch(() => undefined);
+});
+
+/** The next message on a queue (polling basic.get), or undefined after a while. */
+async function next(queue: string, channel = ch, waitMs = 3000): Promise<amqp.GetMessage | undefined> {
+  const until = Date.now() + waitMs;
+  while (Date.now() < until) {
+    const m = await channel.get(queue, { noAck: true });
+    if (m) return m;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return undefined;
+}
+
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  gw.call("POST", path, {
+    body: JSON.stringify(body),
+    headers: { "content-type": "application/json", ...headers },
+  });
+
+describe.skipIf(skip)("command endpoints", () => {
+  it("should answer 202 only after the broker confirmed, with the message fully described", async () => {
+    const res = await post(
+      "/v1/orders/eu",
+      { item: "book", quantity: 2 },
+      { "idempotency-key": `k-${run}-1`, "x-request-id": "req-1" },
+    );
+    expect(res.status).toBe(202);
+    const op = res.body as { name: string; done: boolean; metadata: { value: { method: string } } };
+    expect(op.name).toMatch(/^operations\/[0-9a-f-]{36}$/);
+    expect(op.done).toBe(false);
+    expect(op.metadata.value.method).toBe("shop.v1.CommandService.PlaceOrder");
+    expect(res.headers.get("location")).toBe(`/v1/${op.name}`);
+
+    const m = (await next(ORDERS_Q))!;
+    expect(m.fields.routingKey).toBe("orders.eu.place");
+    expect(m.properties).toMatchObject({
+      deliveryMode: 2,
+      messageId: `k-${run}-1`,
+      correlationId: op.name.slice("operations/".length),
+      contentType: "application/x-protobuf",
+      type: "shop.v1.PlaceOrderRequest",
+      appId: "protogate",
+    });
+    expect(m.properties.headers).toMatchObject({
+      "x-request-id": "req-1",
+      "x-source": "gateway",
+      "x-grpc-method": "/shop.v1.CommandService/PlaceOrder",
+    });
+    expect(Math.abs(m.properties.timestamp - Date.now() / 1000)).toBeLessThan(60);
+    expect(decodeMessage(message("shop.v1.PlaceOrderRequest"), m.content)).toMatchObject({
+      region: "eu",
+      item: "book",
+      quantity: 2,
+    });
+  });
+
+  it("should record the worker's result on the operation", async () => {
+    const res = await post("/v1/orders/us", { item: "pen", quantity: 1 });
+    const id = (res.body as { name: string }).name.slice("operations/".length);
+    const m = (await next(ORDERS_Q))!;
+    expect(m.properties.correlationId).toBe(id);
+    // the worker answers on the results exchange, correlated by the operation id
+    ch.publish(
+      RESULTS,
+      "done",
+      Buffer.from(
+        encodeMessage(message("shop.v1.PlaceOrderResponse"), { order_id: "o-1", total_cents: 1999 }),
+      ),
+      {
+        correlationId: id,
+        type: "shop.v1.PlaceOrderResponse",
+        contentType: "application/x-protobuf",
+      },
+    );
+    await expect
+      .poll(async () => (await gw.call("GET", `/v1/operations/${id}`)).body, { timeout: 3000 })
+      .toEqual({
+        name: `operations/${id}`,
+        done: true,
+        metadata: expect.anything(),
+        response: {
+          "@type": "type.googleapis.com/shop.v1.PlaceOrderResponse",
+          orderId: "o-1",
+          totalCents: "1999",
+        },
+      });
+  });
+
+  it("should record a worker's error as the operation's error", async () => {
+    const res = await post("/v1/orders/us", { item: "none" });
+    const id = (res.body as { name: string }).name.slice("operations/".length);
+    await next(ORDERS_Q);
+    ch.publish(RESULTS, "done", Buffer.from(JSON.stringify({ code: 9, message: "out of stock" })), {
+      correlationId: id,
+      type: "google.rpc.Status",
+      contentType: "application/json",
+    });
+    await expect
+      .poll(async () => (await gw.call("GET", `/v1/operations/${id}`)).body, { timeout: 3000 })
+      .toMatchObject({ done: true, error: { code: 9, message: "out of stock" } });
+  });
+
+  it("should return the same operation for a repeated Idempotency-Key, and publish nothing", async () => {
+    const key = { "idempotency-key": `k-${run}-2` };
+    const first = await post("/v1/orders/eu", { item: "x" }, key);
+    await next(ORDERS_Q);
+    const second = await post("/v1/orders/eu", { item: "x" }, key);
+    expect(second.status).toBe(202);
+    expect((second.body as { name: string }).name).toBe((first.body as { name: string }).name);
+    expect(await next(ORDERS_Q, ch, 500)).toBeUndefined();
+  });
+
+  it("should answer 503, not 202, when no queue takes the message", async () => {
+    const res = await post("/v1/unrouted/eu", { item: "x" });
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({
+      code: 14,
+      message: expect.stringContaining("the message was returned"),
+    });
+  });
+
+  it("should answer 404 for an unknown operation", async () => {
+    expect((await gw.call("GET", `/v1/operations/${randomUUID()}`)).status).toBe(404);
+  });
+});
+
+describe.skipIf(skip)("RPC endpoints", () => {
+  let worker: amqp.Channel;
+  beforeAll(async () => {
+    if (skip) return;
+    worker = await conn.createChannel();
+    await worker.consume(QUOTES_Q, (m) => {
+      if (!m) return;
+      worker.ack(m);
+      const { sku } = JSON.parse(m.content.toString()) as { sku: string };
+      if (sku === "slow") return; // never answers
+      const reply =
+        sku === "missing"
+          ? { body: { code: 5, message: "no such sku" }, type: "google.rpc.Status" }
+          : { body: { sku, priceCents: "1250" }, type: "shop.v1.QuoteResponse" };
+      worker.sendToQueue(m.properties.replyTo, Buffer.from(JSON.stringify(reply.body)), {
+        correlationId: m.properties.correlationId,
+        contentType: "application/json",
+        type: reply.type,
+      });
+    });
+  });
+
+  it.each([
+    ["a reply", "abc", 200, { sku: "abc", priceCents: "1250" }],
+    [
+      "an error reply, mapped like a gRPC status",
+      "missing",
+      404,
+      { code: 5, message: "no such sku", details: [] },
+    ],
+    [
+      "no reply in time",
+      "slow",
+      504,
+      { code: 4, message: "no reply from the worker within 1000 ms", details: [] },
+    ],
+  ])("should answer %s", async (_name, sku, status, body) => {
+    const res = await gw.call("GET", `/v1/quotes/${sku}`);
+    expect(res.status).toBe(status);
+    expect(res.body).toEqual(body);
+  });
+});
+
+describe.skipIf(skip)("broker faults", () => {
+  it("should answer every request either 202-and-delivered or an error when connections are killed", async () => {
+    const accepted = new Set<string>();
+    let errors = 0;
+    let stop = false;
+    const loops = Array.from({ length: 4 }, async (_, w) => {
+      for (let i = 0; !stop; i++) {
+        const res = await post("/v1/orders/fault", { item: `w${w}-${i}` });
+        if (res.status === 202) accepted.add((res.body as { name: string }).name.slice("operations/".length));
+        else {
+          expect(res.status).toBe(503);
+          errors++;
+        }
+      }
+    });
+    await new Promise((r) => setTimeout(r, 400));
+    await promisify(exec)('rabbitmqctl close_all_connections "protogate fault test"', { timeout: 30_000 });
+    await new Promise((r) => setTimeout(r, 1500));
+    stop = true;
+    await Promise.all(loops);
+    expect(accepted.size).toBeGreaterThan(20);
+    // the gateway reconnected by itself
+    await expect
+      .poll(async () => (await gw.call("GET", "/_protogate/ready")).status, { timeout: 10_000 })
+      .toBe(200);
+    // every 202 was delivered: drain the durable queue with a fresh connection (the old one was closed)
+    const c2 = await amqp.connect(URL_);
+    const ch2 = await c2.createChannel();
+    const delivered = new Set<string>();
+    for (let m = await next(ORDERS_Q, ch2, 1000); m; m = await next(ORDERS_Q, ch2, 1000)) {
+      delivered.add(String(m.properties.correlationId));
+    }
+    await c2.close();
+    const lost = [...accepted].filter((id) => !delivered.has(id));
+    expect(lost).toEqual([]);
+    console.log(
+      `fault test: ${accepted.size} accepted, ${errors} refused, ${delivered.size} delivered (duplicates allowed)`,
+    );
+    // the test's own channel was closed with the rest: reopen it for afterAll
+    conn = await amqp.connect(URL_);
+    ch = await conn.createChannel();
+  });
+});
