@@ -15,10 +15,8 @@ import { GatewayError } from "../../errors/gateway-error.js";
 
 const DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
 
-export interface ResultHandler {
-  /** A worker's result for an operation; resolve to ack it, reject to have it redelivered. */
-  (message: amqp.ConsumeMessage): Promise<void>;
-}
+/** A worker's result for an operation; resolve to ack it, reject to have it redelivered. */
+export type ResultHandler = (message: amqp.ConsumeMessage) => Promise<void>;
 
 interface Pending {
   resolve: (m: amqp.ConsumeMessage) => void;

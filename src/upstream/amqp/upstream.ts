@@ -43,7 +43,7 @@ export class AmqpUpstream {
   constructor(
     private readonly config: AmqpConfig,
     private readonly current: () => LoadedConfig,
-    private readonly log: { info: (m: string) => void; warn: (m: string) => void },
+    log: { info: (m: string) => void; warn: (m: string) => void },
   ) {
     this.operations =
       config.operations.store === "redis"
