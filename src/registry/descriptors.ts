@@ -197,9 +197,11 @@ function serviceJson(s: Msg): Json {
   for (const m of list(s.method)) {
     const http = (m.options as Msg | undefined)?.[".google.api.http"] as Msg | undefined;
     const auth = (m.options as Msg | undefined)?.[".protogate.v1.auth"] as Msg | undefined;
+    const amqp = (m.options as Msg | undefined)?.[".protogate.v1.amqp"] as Msg | undefined;
     const parsedOptions = [
       ...(http ? [{ "(google.api.http)": plain(http) as HttpRule }] : []),
       ...(auth ? [{ "(protogate.v1.auth)": plain(auth) }] : []),
+      ...(amqp ? [{ "(protogate.v1.amqp)": plain(amqp) }] : []),
     ];
     methods[m.name as string] = {
       requestType: m.input_type,
@@ -217,6 +219,7 @@ function plain(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(plain);
   if (v === null || typeof v !== "object" || v instanceof Uint8Array) return v;
   const out: Json = {};
+  if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [String(k), plain(x)]));
   for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = plain(x);
   return out;
 }

@@ -23,6 +23,8 @@ export interface MethodDescriptor {
   readonly comment: string | undefined;
   /** The method's (protogate.v1.auth) option, if set. */
   readonly authOption: AuthOption | undefined;
+  /** The method's (protogate.v1.amqp) option, if set (proto field names, as parsed). */
+  readonly amqpOption: Record<string, unknown> | undefined;
 }
 
 /** (protogate.v1.auth) as parsed from the option text or a descriptor. */
@@ -79,6 +81,7 @@ function describeService(service: protobuf.Service): MethodDescriptor[] {
       file: m.filename ?? service.filename ?? "",
       comment: m.comment ?? undefined,
       authOption: option<AuthOption>(m, "(protogate.v1.auth)"),
+      amqpOption: option<Record<string, unknown>>(m, "(protogate.v1.amqp)"),
     };
   });
 }

@@ -9,7 +9,7 @@ import { diagnoseProtos, loadProtos } from "../registry/load-protos.js";
 import { ProtoRegistry } from "../registry/registry.js";
 import { compileRoutes, type RouteTable } from "../routing/compile-routes.js";
 import type { RouteSettings } from "../routing/route.js";
-import type { AmqpBinding } from "../upstream/amqp/config.js";
+import { type AmqpBinding, bindingFromOption } from "../upstream/amqp/config.js";
 
 /** Everything a request needs that comes from protos and config: swapped as a whole on reload. */
 export interface LoadedConfig {
@@ -102,6 +102,19 @@ function buildConfig(
     backends.set(service, address);
   if (options.defaultBackend) backends.set("", options.defaultBackend);
   const amqp = new Map<string, AmqpBinding>();
+  // Proto options first; a mapping file's binding for the same method replaces it.
+  const fromProtos: AmqpBinding[] = [];
+  for (const m of registry.methods) {
+    if (!m.amqpOption) continue;
+    try {
+      fromProtos.push(bindingFromOption(m.fullName, m.amqpOption));
+    } catch (err) {
+      if (report && err instanceof LoadError) report(err);
+      else throw err;
+    }
+  }
+  const fromMappings = new Set((mappings?.amqpBindings ?? []).map((b) => b.selector));
+  for (const b of fromProtos) if (!fromMappings.has(b.selector)) amqp.set(b.selector, b);
   for (const b of mappings?.amqpBindings ?? []) {
     const method = registry.methods.find((m) => m.fullName === b.selector);
     const problem = !method

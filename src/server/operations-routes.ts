@@ -7,7 +7,15 @@ import { sendError } from "./error-reply.js";
 /** `GET /v1/operations/{id}`: the state of an AMQP command (google.longrunning.Operation JSON). */
 export function registerOperationRoutes(app: FastifyInstance, amqp: AmqpUpstream): void {
   app.get<{ Params: { id: string } }>("/v1/operations/:id", async (req, reply) => {
-    const op = /^[0-9a-f-]{36}$/.test(req.params.id) ? await amqp.operations.get(req.params.id) : undefined;
+    let op: Awaited<ReturnType<typeof amqp.operations.get>>;
+    try {
+      op = /^[0-9a-f-]{36}$/.test(req.params.id) ? await amqp.operations.get(req.params.id) : undefined;
+    } catch (err) {
+      return sendError(
+        reply,
+        new GatewayError(Code.UNAVAILABLE, `the operation store is unavailable: ${(err as Error).message}`),
+      );
+    }
     if (!op)
       return sendError(
         reply,

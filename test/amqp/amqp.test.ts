@@ -67,8 +67,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await gw?.close();
   if (ch) {
-    for (const q of [ORDERS_Q, QUOTES_Q, `${RESULTS}.q`]) await ch.deleteQueue(q).catch(() => undefined);
-    for (const ex of [ORDERS, QUOTES, NOWHERE, RESULTS]) await ch.deleteExchange(ex).catch(() => undefined);
+    for (const q of [ORDERS_Q, QUOTES_Q, `${RESULTS}.q`, `${RESULTS}-r.q`])
+      await ch.deleteQueue(q).catch(() => undefined);
+    for (const ex of [ORDERS, QUOTES, NOWHERE, RESULTS, `${RESULTS}-r`])
+      await ch.deleteExchange(ex).catch(() => undefined);
   }
   await conn?.close().catch(() => undefined);
 });
@@ -192,6 +194,18 @@ describe.skipIf(skip)("command endpoints", () => {
     });
   });
 
+  it("should take a binding from the (protogate.v1.amqp) proto option", async () => {
+    const q = `test.po.q.${run}`;
+    await ch.assertExchange("test.protogate.option", "topic", { durable: true });
+    await ch.assertQueue(q, { durable: false, autoDelete: true });
+    await ch.bindQueue(q, "test.protogate.option", "po.#");
+    const res = await post("/v1/po/eu", { item: "x" });
+    expect(res.status).toBe(202);
+    const m = (await next(q))!;
+    expect(m.fields.routingKey).toBe("po.eu");
+    expect(m.properties.headers).toMatchObject({ "x-bound-by": "option" });
+  });
+
   it("should answer 404 for an unknown operation", async () => {
     expect((await gw.call("GET", `/v1/operations/${randomUUID()}`)).status).toBe(404);
   });
@@ -282,4 +296,58 @@ describe.skipIf(skip)("broker faults", () => {
     conn = await amqp.connect(URL_);
     ch = await conn.createChannel();
   });
+});
+
+describe.skipIf(skip)("operations in Redis, shared by gateway instances", async () => {
+  const noRedis = await skipUnless("redis", 6379);
+
+  it.skipIf(noRedis)(
+    "should let any instance answer for an operation and honour the same Idempotency-Key",
+    async () => {
+      const mappings = mkdtempSync(join(tmpdir(), "protogate-amqp-redis-"));
+      writeFileSync(
+        join(mappings, "amqp.yaml"),
+        `amqp:\n  bindings:\n    - { selector: shop.v1.CommandService.PlaceOrder, exchange: ${ORDERS}, routingKey: "orders.{region}.place" }\n`,
+      );
+      const config = readAmqpConfig(
+        {
+          operations: {
+            store: "redis",
+            redis: { url: "redis://127.0.0.1:6379" },
+            // their own results queue: instances that share one must share the operation store
+            resultsExchange: `${RESULTS}-r`,
+            resultsQueue: `${RESULTS}-r.q`,
+          },
+        },
+        "amqp",
+      );
+      const a = await startGateway({ protos: [PROTOS], mappings, amqp: config });
+      const b = await startGateway({ protos: [PROTOS], mappings, amqp: config });
+      try {
+        const key = { "content-type": "application/json", "idempotency-key": `shared-${run}` };
+        const first = await a.call("POST", "/v1/orders/eu", { body: '{"item":"x"}', headers: key });
+        expect(first.status).toBe(202);
+        const name = (first.body as { name: string }).name;
+        const id = name.slice("operations/".length);
+        expect((await b.call("GET", `/v1/operations/${id}`)).body).toMatchObject({ name, done: false });
+        const again = await b.call("POST", "/v1/orders/eu", { body: '{"item":"x"}', headers: key });
+        expect((again.body as { name: string }).name).toBe(name);
+        await next(ORDERS_Q);
+        expect(await next(ORDERS_Q, ch, 500)).toBeUndefined(); // published once
+        ch.publish(`${RESULTS}-r`, "done", Buffer.from(JSON.stringify({ orderId: "o-9" })), {
+          correlationId: id,
+          type: "shop.v1.PlaceOrderResponse",
+          contentType: "application/json",
+        });
+        for (const gw of [a, b]) {
+          await expect
+            .poll(async () => (await gw.call("GET", `/v1/operations/${id}`)).body, { timeout: 3000 })
+            .toMatchObject({ done: true, response: { orderId: "o-9" } });
+        }
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    },
+  );
 });

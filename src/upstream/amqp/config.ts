@@ -110,3 +110,32 @@ export function readAmqpBindings(v: unknown, where: string): AmqpBinding[] {
     };
   });
 }
+
+/** A method's (protogate.v1.amqp) option as a binding (same checks as a mapping-file entry). */
+export function bindingFromOption(selector: string, o: Record<string, unknown>): AmqpBinding {
+  const text = (k: string) => (typeof o[k] === "string" && o[k] !== "" ? (o[k] as string) : undefined);
+  const entry: Record<string, unknown> = { selector };
+  const keys: Array<[string, string]> = [
+    ["broker", "broker"],
+    ["exchange", "exchange"],
+    ["exchange_type", "exchangeType"],
+    ["routing_key", "routingKey"],
+    ["mode", "mode"],
+    ["encoding", "encoding"],
+    ["timeout", "timeout"],
+  ];
+  for (const [from, to] of keys) if (text(from)) entry[to] = text(from);
+  if (o.headers && typeof o.headers === "object") entry.headers = headerMap(o.headers);
+  return readAmqpBindings([entry], `${selector} (protogate.v1.amqp)`)[0]!;
+}
+
+/** A map option: from option text protobufjs gives `{key, value}` entries; from a descriptor, an object. */
+function headerMap(v: object): Record<string, unknown> {
+  const entries = ([] as unknown[]).concat(v);
+  if (entries.every((e) => e && typeof e === "object" && "key" in e)) {
+    return Object.fromEntries(
+      entries.map((e) => [String((e as { key: unknown }).key), (e as { value: unknown }).value]),
+    );
+  }
+  return v as Record<string, unknown>;
+}

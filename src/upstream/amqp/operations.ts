@@ -83,7 +83,8 @@ export class RedisOperations implements OperationStore {
     private readonly ttlMs: number,
     private readonly prefix = "protogate:op:",
   ) {
-    this.redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 1000 });
+    // Commands wait for the connection (briefly: commandTimeout) rather than fail while it is set up.
+    this.redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
     this.redis.on("error", () => undefined); // surfaced per request
   }
 

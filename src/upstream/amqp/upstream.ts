@@ -108,7 +108,13 @@ export class AmqpUpstream {
       },
     };
     const idempotencyKey = given ? `${route.method.fullName}:${given}` : undefined;
-    const created = await this.operations.create(op, idempotencyKey);
+    const created = await this.operations.create(op, idempotencyKey).catch((err: unknown) => {
+      throw new GatewayError(
+        Code.UNAVAILABLE,
+        `the operation store is unavailable: ${(err as Error).message}`,
+        { headers: { "retry-after": "1" } },
+      );
+    });
     if (!created.existing) {
       try {
         await broker.publish(
@@ -119,7 +125,8 @@ export class AmqpUpstream {
           Date.now() + this.config.confirmTimeoutMs,
         );
       } catch (err) {
-        await this.operations.discard(id, idempotencyKey); // never a 202, nor an operation, for a message the broker did not take
+        // never a 202, nor an operation, for a message the broker did not take
+        await this.operations.discard(id, idempotencyKey).catch(() => undefined);
         throw err;
       }
     }
