@@ -37,7 +37,9 @@ export class Broker {
   constructor(
     readonly name: string,
     private readonly url: string,
-    private readonly results: { exchange: string; queue: string; handle: ResultHandler } | undefined,
+    private readonly results:
+      | { exchange: string; queue: string; queueArgs: Record<string, unknown>; handle: ResultHandler }
+      | undefined,
     private readonly log: { info: (m: string) => void; warn: (m: string) => void },
   ) {}
 
@@ -90,7 +92,7 @@ export class Broker {
       const r = this.results;
       const rc = await model.createChannel();
       await rc.assertExchange(r.exchange, "topic", { durable: true });
-      await rc.assertQueue(r.queue, { durable: true });
+      await rc.assertQueue(r.queue, { durable: true, arguments: r.queueArgs });
       await rc.bindQueue(r.queue, r.exchange, "#");
       await rc.prefetch(32);
       await rc.consume(r.queue, (m) => {

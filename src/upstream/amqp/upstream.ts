@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import type * as amqp from "amqplib";
 import type { FastifyRequest } from "fastify";
 import {
@@ -49,10 +50,19 @@ export class AmqpUpstream {
       config.operations.store === "redis"
         ? new RedisOperations(config.operations.redisUrl, config.operations.ttlMs)
         : new MemoryOperations(config.operations.ttlMs);
+    // With operations in Redis, instances share one durable results queue (whoever consumes a result can
+    // record it). In memory, each instance gets its own queue, bound to the same exchange: every instance
+    // sees every result and records those of its own operations; the queue outlives reconnects and is
+    // removed by the broker an hour after its instance is gone.
+    const shared = config.operations.store === "redis";
+    const queue = shared
+      ? config.operations.resultsQueue
+      : `${config.operations.resultsQueue}.${hostname()}.${process.pid}.${randomUUID().slice(0, 8)}`;
     for (const [name, url] of Object.entries(config.brokers)) {
       const results = {
         exchange: config.operations.resultsExchange,
-        queue: config.operations.resultsQueue,
+        queue,
+        queueArgs: shared ? {} : { "x-expires": 3_600_000 },
         handle: (m: amqp.ConsumeMessage) => this.record(m),
       };
       this.brokers.set(name, new Broker(name, url, results, log));
