@@ -39,7 +39,8 @@ let app: Spawned;
 let base: string;
 
 beforeAll(async () => {
-  app = run("node", ["examples/start.js"], { PORT: "0" });
+  // Without the async worker: another test's example shares its RabbitMQ queue (test/amqp/example.test.ts).
+  app = run("node", ["examples/start.js"], { PORT: "0", ASYNC_EXAMPLE: "off" });
   base = (await app.url).replace(/^http:\/\//, "");
 });
 afterAll(async () => {
