@@ -75,7 +75,13 @@ export function makeHandler(
           `${route.method.fullName} is bound to AMQP, but no broker is configured (amqp: in the config file)`,
         );
       }
-      const answer = await amqp.handle(route, binding, buildRequest(route, parts), req);
+      const answer = await amqp.handle(
+        route,
+        binding,
+        buildRequest(route, parts),
+        req,
+        claimValues(identity),
+      );
       reply.code(answer.status).headers(answer.headers).type(answer.contentType).send(answer.body);
       return;
     }
@@ -113,13 +119,20 @@ function forwardClaims(
   identity: Identity | undefined,
 ): void {
   for (const key of keys.values()) md.remove(key);
-  if (!identity) return;
+  for (const [key, text] of Object.entries(claimValues(identity))) md.set(key, text);
+}
+
+/** The identity's forwarded claims as metadata key -> printable text (for gRPC metadata and AMQP headers). */
+export function claimValues(identity: Identity | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!identity) return out;
   for (const [claim, key] of Object.entries(identity.provider.forwardClaims)) {
     const v = identity.claims[claim];
     if (v === undefined || v === null) continue;
     const text = Array.isArray(v) ? v.join(",") : typeof v === "object" ? JSON.stringify(v) : String(v);
-    if (/^[\x20-\x7e]*$/.test(text)) md.set(key, text);
+    if (/^[\x20-\x7e]*$/.test(text)) out[key] = text;
   }
+  return out;
 }
 
 function sendResult(

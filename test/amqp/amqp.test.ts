@@ -6,8 +6,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import * as amqp from "amqplib";
+import { exportSPKI, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeMessage, encodeMessage } from "../../src/codec/index.js";
+import { readAuthConfig } from "../../src/policies/auth/config.js";
 import { loadConfig } from "../../src/server/load-table.js";
 import { readAmqpConfig } from "../../src/upstream/amqp/config.js";
 import { type RunningGateway, startGateway } from "../helpers/gateway.js";
@@ -204,6 +206,52 @@ describe.skipIf(skip)("command endpoints", () => {
     const m = (await next(q))!;
     expect(m.fields.routingKey).toBe("po.eu");
     expect(m.properties.headers).toMatchObject({ "x-bound-by": "option" });
+  });
+
+  it("should send the caller's forwarded claims as message headers", async () => {
+    const keys = await generateKeyPair("ES256");
+    const dir = mkdtempSync(join(tmpdir(), "protogate-amqp-auth-"));
+    writeFileSync(
+      join(dir, "amqp.yaml"),
+      `amqp:\n  bindings:\n    - { selector: shop.v1.CommandService.PlaceOrder, exchange: ${ORDERS}, routingKey: "orders.{region}.place" }\n`,
+    );
+    const authed = await startGateway({
+      protos: [PROTOS],
+      mappings: dir,
+      amqp: readAmqpConfig(
+        { operations: { resultsExchange: RESULTS, resultsQueue: `${RESULTS}.q` } },
+        "amqp",
+      ),
+      auth: readAuthConfig(
+        {
+          providers: [
+            {
+              issuer: "https://i.test",
+              keys: [{ pem: await exportSPKI(keys.publicKey) }],
+              algorithms: ["ES256"],
+              forwardClaims: { sub: "x-user-id" },
+            },
+          ],
+          default: "authenticated",
+        },
+        "auth",
+      ),
+    });
+    try {
+      const token = await new SignJWT({ sub: "u-7" })
+        .setProtectedHeader({ alg: "ES256" })
+        .setIssuer("https://i.test")
+        .setExpirationTime("5m")
+        .sign(keys.privateKey);
+      const res = await authed.call("POST", "/v1/orders/eu", {
+        body: '{"item":"x"}',
+        headers: { authorization: `Bearer ${token}`, "grpc-metadata-x-user-id": "spoof" },
+      });
+      expect(res.status).toBe(202);
+      expect((await next(ORDERS_Q))!.properties.headers).toMatchObject({ "x-user-id": "u-7" });
+    } finally {
+      await authed.close();
+    }
   });
 
   it("should answer 404 for an unknown operation", async () => {

@@ -80,7 +80,14 @@ export class AmqpUpstream {
     );
   }
 
-  async handle(route: Route, binding: AmqpBinding, msg: Msg, req: FastifyRequest): Promise<AmqpAnswer> {
+  /** `claims`: the caller's forwarded claims (auth.forwardClaims), sent as message headers. */
+  async handle(
+    route: Route,
+    binding: AmqpBinding,
+    msg: Msg,
+    req: FastifyRequest,
+    claims: Record<string, string> = {},
+  ): Promise<AmqpAnswer> {
     const broker = this.brokers.get(binding.broker);
     if (!broker)
       throw new GatewayError(Code.UNAVAILABLE, `no AMQP broker named "${binding.broker}" is configured`);
@@ -102,6 +109,7 @@ export class AmqpUpstream {
       appId: "protogate",
       headers: {
         ...binding.headers,
+        ...claims,
         "x-request-id": req.id,
         "x-grpc-method": route.method.path,
         ...(header(req, "traceparent") ? { traceparent: header(req, "traceparent") } : {}),
