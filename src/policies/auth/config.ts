@@ -1,6 +1,7 @@
 import { parseDurationMs } from "../../config/duration.js";
 import { LoadError } from "../../config/load-error.js";
 import { asObject, type Obj, onlyKeys, optParsed, optString } from "../../config/validate.js";
+import type { AuthOption } from "../../registry/registry.js";
 
 /** JWT providers and the default requirement (config file `auth:`). */
 export interface AuthConfig {
@@ -208,14 +209,7 @@ function strings(v: unknown, where: string): string[] | undefined {
 }
 
 /** A method's (protogate.v1.auth) option as a Requirement. */
-export function requirementFromOption(opt: {
-  public?: boolean;
-  any_scopes?: string | string[];
-  all_scopes?: string | string[];
-  claims?:
-    | { name?: string; values?: string | string[] }
-    | Array<{ name?: string; values?: string | string[] }>;
-}): Requirement {
+export function requirementFromOption(opt: AuthOption): Requirement {
   if (opt.public) return { require: "public" };
   const many = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : ([] as T[]).concat(v));
   const anyOf = many(opt.any_scopes);
