@@ -163,6 +163,44 @@ describe.skipIf(skip)("command endpoints", () => {
       });
   });
 
+  it("should show a worker's progress reports until the result comes", async () => {
+    const res = await post("/v1/orders/us", { item: "slow" });
+    const id = (res.body as { name: string }).name.slice("operations/".length);
+    await next(ORDERS_Q);
+    ch.publish(RESULTS, "progress", Buffer.from(JSON.stringify({ percent: 40 })), {
+      correlationId: id,
+      headers: { "x-progress": true },
+    });
+    await expect
+      .poll(async () => (await gw.call("GET", `/v1/operations/${id}`)).body, { timeout: 3000 })
+      .toMatchObject({ done: false, metadata: { value: { progress: { percent: 40 } } } });
+  });
+
+  it("should answer 503 with Retry-After when the broker cannot be reached", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "protogate-amqp-down-"));
+    writeFileSync(
+      join(dir, "amqp.yaml"),
+      `amqp:\n  bindings:\n    - { selector: shop.v1.CommandService.PlaceOrder, exchange: ${ORDERS} }\n`,
+    );
+    const down = await startGateway({
+      protos: [PROTOS],
+      mappings: dir,
+      amqp: readAmqpConfig(
+        { brokers: { default: "amqp://guest:guest@127.0.0.1:1" }, confirmTimeout: "300ms" },
+        "amqp",
+      ),
+    });
+    try {
+      const res = await down.call("POST", "/v1/orders/eu", { body: '{"item":"x"}' });
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("1");
+      expect(res.body).toMatchObject({ code: 14, message: 'broker "default" is not reachable' });
+      expect((await down.call("GET", "/_protogate/ready")).status).toBe(503);
+    } finally {
+      await down.close();
+    }
+  });
+
   it("should record a worker's error as the operation's error", async () => {
     const res = await post("/v1/orders/us", { item: "none" });
     const id = (res.body as { name: string }).name.slice("operations/".length);

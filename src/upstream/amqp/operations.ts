@@ -5,7 +5,7 @@ export interface Operation {
   /** "operations/{id}" */
   name: string;
   done: boolean;
-  metadata: { "@type": string; value: { method: string; createTime: string } };
+  metadata: { "@type": string; value: { method: string; createTime: string; progress?: unknown } };
   error?: { code: number; message: string; details: unknown[] };
   response?: Record<string, unknown>;
 }
@@ -20,6 +20,8 @@ export interface OperationStore {
   /** Forgets an operation whose message the broker did not take (and frees its idempotency key). */
   discard(id: string, idempotencyKey: string | undefined): Promise<void>;
   complete(id: string, result: Pick<Operation, "error" | "response">): Promise<boolean>;
+  /** Records a worker's progress report (any JSON) while the operation runs. */
+  progress(id: string, progress: unknown): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -66,6 +68,13 @@ export class MemoryOperations implements OperationStore {
     const v = this.ops.get(id);
     if (!v) return false;
     Object.assign(v.op, { done: true, ...result });
+    return true;
+  }
+
+  async progress(id: string, progress: unknown) {
+    const v = this.ops.get(id);
+    if (!v || v.op.done) return false;
+    v.op.metadata.value.progress = progress;
     return true;
   }
 
@@ -124,6 +133,14 @@ export class RedisOperations implements OperationStore {
       "PX",
       this.ttlMs,
     );
+    return true;
+  }
+
+  async progress(id: string, progress: unknown) {
+    const op = await this.get(id);
+    if (!op || op.done) return false;
+    op.metadata.value.progress = progress;
+    await this.redis.set(this.prefix + id, JSON.stringify(op), "PX", this.ttlMs);
     return true;
   }
 

@@ -179,6 +179,15 @@ export class AmqpUpstream {
     const id = String(m.properties.correlationId ?? "");
     const op = id ? await this.operations.get(id) : undefined;
     if (!op) return; // unknown or expired: nothing to record (acked, not requeued forever)
+    if (m.properties.headers?.["x-progress"] === true || m.properties.headers?.["x-progress"] === "true") {
+      // a progress report: any JSON, shown in the operation's metadata until the result comes
+      try {
+        await this.operations.progress(id, JSON.parse(m.content.toString()));
+      } catch {
+        // not JSON: nothing to record
+      }
+      return;
+    }
     const config = this.current();
     const method = config.registry.methods.find((x) => x.fullName === op.metadata.value.method);
     if (!method) return;
