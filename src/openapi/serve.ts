@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import swaggerUi from "swagger-ui-dist";
 import type { LoadedConfig } from "../server/load-table.js";
 import { buildOpenApi } from "./document.js";
 
@@ -66,8 +66,16 @@ const assets = new Map<string, Buffer>();
 function asset(file: string): Buffer {
   let body = assets.get(file);
   if (!body) {
-    body = readFileSync(join(swaggerUi.getAbsoluteFSPath(), file));
+    body = readFileSync(join(swaggerUiDir(), file));
     assets.set(file, body);
   }
   return body;
+}
+
+/**
+ * Where swagger-ui-dist's files are. Its main module loads the whole 1.5 MB UI bundle into the gateway
+ * (tens of MiB of RSS, slower start); resolving its package.json finds the folder without loading it.
+ */
+function swaggerUiDir(): string {
+  return dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
 }

@@ -1,3 +1,4 @@
+import * as amqp from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run, type Spawned } from "../helpers/process.js";
 import { skipUnless } from "../helpers/services.js";
@@ -9,6 +10,11 @@ describe.skipIf(skip)("the bookstore's async ImportBooks command", () => {
   let app: Spawned;
   let base: string;
   beforeAll(async () => {
+    // a backlog left in the example's durable queue (by an earlier run) would delay these commands
+    const conn = await amqp.connect("amqp://guest:guest@127.0.0.1:5672");
+    const ch = await conn.createChannel();
+    await ch.purgeQueue("bookstore.imports").catch(() => undefined);
+    await conn.close();
     app = run("node", ["examples/start.js"], { PORT: "0" });
     base = await app.url;
     for (let i = 0; i < 100 && !app.output().includes("the ImportBooks worker is consuming"); i++) {

@@ -32,6 +32,14 @@ interface Provider {
  * without a restart) or from static keys. The provider is chosen by the token's `iss`.
  */
 export class Authenticator {
+  /**
+   * Tokens already verified: signature checks cost more than the rest of a request. An entry lasts until
+   * the token's `exp`, and never longer than the provider's key cache (jwksCacheMaxAge), so a token is
+   * trusted no longer than the key that signed it. Bounded; the oldest entries go first.
+   */
+  private readonly verified = new Map<string, { identity: Identity; until: number }>();
+  private static readonly MAX_CACHED = 10_000;
+
   private constructor(private readonly providers: ReadonlyMap<string, Provider>) {}
 
   static async create(config: AuthConfig): Promise<Authenticator> {
@@ -68,6 +76,21 @@ export class Authenticator {
 
   /** Verifies signature, issuer, audience, expiry (with clock skew) and algorithm; throws 401 otherwise. */
   async verify(token: string): Promise<Identity> {
+    const hit = this.verified.get(token);
+    if (hit) {
+      if (hit.until > Date.now()) return hit.identity;
+      this.verified.delete(token);
+    }
+    const identity = await this.verifyUncached(token);
+    const exp =
+      typeof identity.claims.exp === "number" ? identity.claims.exp * 1000 : Number.POSITIVE_INFINITY;
+    this.verified.set(token, { identity, until: Math.min(exp, Date.now() + identity.provider.jwksCacheMs) });
+    if (this.verified.size > Authenticator.MAX_CACHED)
+      this.verified.delete(this.verified.keys().next().value!);
+    return identity;
+  }
+
+  private async verifyUncached(token: string): Promise<Identity> {
     let issuer: string | undefined;
     try {
       issuer = decodeJwt(token).iss;

@@ -1,0 +1,162 @@
+// `npm run bench`: protogate in front of the bundled bookstore gRPC service, scenario by scenario, each
+// beside a static Fastify route measured in the same run (the upper bound of any Node gateway here).
+// Reports req/s, p50/p99 latency and the gateway's RSS, as ratios to the baseline; writes a JSON result.
+// env: DUR (seconds per scenario, default 5), CONN (connections, default 50)
+import { mkdirSync, writeFileSync } from "node:fs";
+import { Socket } from "node:net";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+import { exportSPKI, generateKeyPair, SignJWT } from "jose";
+import { machine } from "./lib/measure.mjs";
+import { pinned, rssMiB, start } from "./lib/servers.mjs";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const root = fileURLToPath(new URL("..", import.meta.url));
+const DUR = Number(process.env.DUR ?? 5);
+const CONN = Number(process.env.CONN ?? 50);
+
+const reachable = (port) =>
+  new Promise((resolve) => {
+    const s = new Socket();
+    s.once("error", () => resolve(false)).connect(port, "127.0.0.1", () => {
+      s.destroy();
+      resolve(true);
+    });
+  });
+
+// --- servers ---
+const backend = await start([`${here}lib/backend.mjs`], /backend listening on (\S+)/, { cpu: 0 });
+const staticServer = await start([`${here}lib/static-server.mjs`], /static listening on (\S+)/, { cpu: 0 });
+const keys = await generateKeyPair("ES256");
+const rabbit = await reachable(5672);
+const work = `${root}bench/results/tmp-${process.pid}`;
+mkdirSync(`${work}/mappings`, { recursive: true });
+writeFileSync(
+  `${work}/protogate.yaml`,
+  [
+    "server: { port: 0 }",
+    `protos: [${JSON.stringify(`${root}protos`)}]`,
+    "mappings: mappings",
+    `backends: { default: ${JSON.stringify(backend.match[1])} }`,
+    "logLevel: warn",
+    "auth:",
+    `  providers: [{ issuer: "https://bench", keys: [{ pem: ${JSON.stringify(await exportSPKI(keys.publicKey))} }], algorithms: [ES256] }]`,
+    "rateLimit: { store: memory }",
+    ...(rabbit ? ['amqp: { brokers: { default: "amqp://guest:guest@127.0.0.1:5672" } }'] : []),
+  ].join("\n"),
+);
+writeFileSync(
+  `${work}/mappings/bench.yaml`,
+  [
+    "methods:",
+    "  bookstore.v1.BookstoreService.ListShelves:",
+    "    auth: authenticated",
+    "    rateLimit: [{ name: bench, key: [subject], rate: 100000000, per: 1s }]",
+    // its own exchange: the example's (bookstore.commands) has a durable queue the bench must not fill
+    "amqp:",
+    "  bindings:",
+    '    - { selector: bookstore.v1.BookstoreService.ImportBooks, exchange: protogate.bench, routingKey: "import" }',
+  ].join("\n"),
+);
+const gateway = await start(
+  [`${root}bin/protogate.js`, "serve", "--config", `${work}/protogate.yaml`, "--no-watch"],
+  /listening on (http:\/\/\S+)/,
+  {
+    cpu: 0,
+  },
+);
+const token = await new SignJWT({ sub: "bench" })
+  .setProtectedHeader({ alg: "ES256" })
+  .setIssuer("https://bench")
+  .setExpirationTime("1h")
+  .sign(keys.privateKey);
+let benchQueue;
+if (rabbit) {
+  // a queue for the commands, so that they are routed (else: 503 unroutable); deleted at the end
+  const amqp = await import("amqplib");
+  const conn = await amqp.connect("amqp://guest:guest@127.0.0.1:5672");
+  const ch = await conn.createChannel();
+  await ch.assertExchange("protogate.bench", "topic", { durable: true });
+  const q = await ch.assertQueue("", { exclusive: true });
+  await ch.bindQueue(q.queue, "protogate.bench", "#");
+  benchQueue = { conn };
+}
+
+const SCENARIOS = [
+  { name: "GET path mapping", method: "GET", path: "/v1/shelves/1/books/2" },
+  { name: "GET path + query", method: "GET", path: "/v1/shelves/1/books?pageSize=2&genre=GENRE_FICTION" },
+  { name: "POST JSON body", method: "POST", path: "/bookstore.v1.BookstoreService/GetStats", body: "{}" },
+  { name: "error path (404)", method: "GET", path: "/v1/shelves/999", expect: 404 },
+  {
+    name: "JWT + rate limit",
+    method: "GET",
+    path: "/v1/shelves",
+    headers: { authorization: `Bearer ${token}` },
+  },
+  ...(rabbit
+    ? [
+        {
+          name: "AMQP command (202)",
+          method: "POST",
+          path: "/v1/shelves/1/books:import",
+          body: '{"books":[{"title":"x"}]}',
+          expect: 202,
+        },
+      ]
+    : []),
+];
+
+async function load(url, s) {
+  const r = await autocannon({
+    url: url + s.path,
+    method: s.method,
+    body: s.body,
+    headers: { "content-type": "application/json", ...s.headers },
+    connections: CONN,
+    duration: DUR,
+  });
+  const ok = s.expect ?? 200;
+  const wrong = Object.entries(r.statusCodeStats ?? {}).filter(([code]) => Number(code) !== ok);
+  if (r.non2xx && ok < 300 && ok >= 200)
+    throw new Error(`${s.name}: ${r.non2xx} answers were not ${ok}: ${JSON.stringify(wrong)}`);
+  if (wrong.length > 0) throw new Error(`${s.name}: unexpected answers ${JSON.stringify(wrong)}`);
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
+}
+
+const results = [];
+try {
+  // warm-up, then each scenario beside the baseline
+  await load(gateway.match[1], SCENARIOS[0]);
+  for (const s of SCENARIOS) {
+    const base = await load(staticServer.match[1], { ...s, expect: 200 });
+    const gw = await load(gateway.match[1], s);
+    results.push({
+      scenario: s.name,
+      gateway: gw,
+      baseline: base,
+      ratio: gw.rps / base.rps,
+      rssMiB: rssMiB(gateway.pid),
+    });
+  }
+} finally {
+  await benchQueue?.conn.close();
+  await Promise.all([gateway.stop(), staticServer.stop(), backend.stop()]);
+}
+
+const m = machine();
+console.log(
+  `\nprotogate load benchmark: ${DUR}s per run, ${CONN} connections, autocannon; ${m.cpu}, ${m.cores} cores, node ${m.node}${pinned ? ", servers on CPU 0, load on CPU 1" : ""}\n`,
+);
+console.log(
+  "| scenario | protogate req/s | p50 ms | p99 ms | static Fastify req/s | ratio | gateway RSS MiB |",
+);
+console.log("|---|---|---|---|---|---|---|");
+for (const r of results) {
+  console.log(
+    `| ${r.scenario} | ${Math.round(r.gateway.rps)} | ${r.gateway.p50} | ${r.gateway.p99} | ${Math.round(r.baseline.rps)} | ${r.ratio.toFixed(3)} | ${r.rssMiB ?? "?"} |`,
+  );
+}
+const file = `${root}bench/results/http-${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
+writeFileSync(file, JSON.stringify({ machine: m, duration: DUR, connections: CONN, results }, null, 2));
+console.log(`\nresults: ${file}`);
+process.exit(0);
