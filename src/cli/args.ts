@@ -19,10 +19,11 @@ export const USAGE = `usage: protogate serve [options]     run the gateway
   --port N                       listen port, 0 for a free one (default 8080)
   --log-level LEVEL              trace|debug|info|warn|error|silent (default info)
   --no-watch                     serve: do not reload when protos or mappings change
+  --workers N                    serve: N processes sharing the port (node:cluster), default 1
 `;
 
 /** `serve` flags -> GatewayOptions (flags win over the config file). */
-export function parseServeArgs(argv: readonly string[]): GatewayOptions {
+export function parseServeArgs(argv: readonly string[]): GatewayOptions & { workers: number } {
   const { values } = parseArgs({
     args: [...argv],
     strict: true,
@@ -37,6 +38,7 @@ export function parseServeArgs(argv: readonly string[]): GatewayOptions {
       port: { type: "string" },
       "log-level": { type: "string" },
       "no-watch": { type: "boolean" },
+      workers: { type: "string" },
     },
   });
   const file: GatewayOptions = values.config ? readConfigFile(values.config) : { protos: [] };
@@ -65,6 +67,14 @@ export function parseServeArgs(argv: readonly string[]): GatewayOptions {
   const mappings =
     values.mappings ?? file.mappings ?? (defaults && existsSync("mappings") ? "mappings" : undefined);
   const logLevel = values["log-level"] === "silent" ? false : (values["log-level"] ?? file.logLevel);
+  const workers = values.workers === undefined ? 1 : Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
+    throw new LoadError(
+      "CONFIG_INVALID",
+      "--workers",
+      `"${values.workers}" is not a number of workers (1-64)`,
+    );
+  }
   return {
     ...file,
     protos,
@@ -72,6 +82,7 @@ export function parseServeArgs(argv: readonly string[]): GatewayOptions {
     descriptorSets,
     reflect,
     watch: !values["no-watch"],
+    workers,
     defaultBackend,
     backends,
     host: values.host ?? file.host,

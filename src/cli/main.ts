@@ -3,6 +3,7 @@ import type { GatewayOptions } from "../config/options.js";
 import { createGateway } from "../server/gateway.js";
 import { parseServeArgs, USAGE } from "./args.js";
 import { runCheck, runRoutes } from "./inspect.js";
+import { isWorker, reportReady, supervise } from "./workers.js";
 
 const COMMANDS = new Set(["serve", "check", "routes"]);
 
@@ -17,7 +18,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     process.stderr.write(`unknown command "${command}"\n${USAGE}`);
     return 2;
   }
-  let options: GatewayOptions;
+  let options: ReturnType<typeof parseServeArgs>;
   try {
     options = parseServeArgs(rest);
   } catch (err) {
@@ -26,6 +27,16 @@ export async function main(argv: string[]): Promise<number | undefined> {
   }
   if (command === "check") return runCheck(options, process.stdout, process.stderr);
   if (command === "routes") return runRoutes(options, process.stdout, process.stderr);
+  if (options.workers > 1 && !isWorker()) {
+    // validate once, in the primary, so that a broken config fails fast instead of N times
+    const check = await runCheck(
+      options,
+      { write: () => true } as unknown as NodeJS.WritableStream,
+      process.stderr,
+    );
+    if (check !== 0) return 1;
+    return supervise(options.workers);
+  }
   return serve(options);
 }
 
@@ -33,7 +44,9 @@ async function serve(options: GatewayOptions): Promise<number | undefined> {
   try {
     const gateway = await createGateway(options);
     const url = await gateway.listen();
-    process.stdout.write(`protogate listening on ${url} (${gateway.config().table.routes.length} routes)\n`);
+    const routes = gateway.config().table.routes.length;
+    if (isWorker()) reportReady(url, routes);
+    else process.stdout.write(`protogate listening on ${url} (${routes} routes)\n`);
     const stop = (signal: string): void => {
       gateway.app.log.info(`${signal}: draining requests in flight, then stopping`);
       gateway.close().then(
