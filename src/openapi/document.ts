@@ -115,7 +115,21 @@ function queryParameters(route: Route, schemas: SchemaSet): Schema[] {
   const walk = (info: MessageInfo, prefix: string[], jsonPrefix: string[], depth: number) => {
     for (const f of info.fields) {
       const path = [...prefix, f.name].join(".");
-      if (f.mapKey || bound.some((b) => b === path || path.startsWith(`${b}.`))) continue;
+      if (bound.some((b) => b === path || path.startsWith(`${b}.`))) continue;
+      if (f.mapKey) {
+        // labels[env]=prod: OpenAPI's deepObject style, for maps of values a query string can carry
+        if (f.element.kind !== "message" || STRING_FORM_WKTS.has(f.element.message().wkt ?? "")) {
+          out.push({
+            name: [...jsonPrefix, f.jsonName].join("."),
+            in: "query",
+            required: false,
+            style: "deepObject",
+            explode: true,
+            schema: schemas.field(f),
+          });
+        }
+        continue;
+      }
       const jsonPath = [...jsonPrefix, f.jsonName];
       const e = f.element;
       if (e.kind === "message" && !STRING_FORM_WKTS.has(e.message().wkt ?? "")) {

@@ -1,5 +1,6 @@
 import { parse } from "node:querystring";
 import { type FieldInfo, JsonMappingError, type MessageInfo, type Msg } from "../codec/index.js";
+import { mapKeyFromJson } from "../codec/json-scalars.js";
 import { STRING_FORM_WKTS } from "../routing/compile-routes.js";
 import type { Route } from "../routing/route.js";
 import { paramValue } from "./param-value.js";
@@ -7,8 +8,9 @@ import { appendField, setField } from "./set-field.js";
 
 /**
  * Query parameters fill the fields that neither the path nor the body binds (http.proto):
- * dotted names by proto or JSON name, repeated fields by repeated keys, a second value for a
- * non-repeated field is an error. With body "*" every field comes from the body, so none applies.
+ * dotted names by proto or JSON name, repeated fields by repeated keys, map entries as
+ * `field[key]=value` (grpc-gateway's form), a second value for a non-repeated field (or a map key) is
+ * an error. With body "*" every field comes from the body, so none applies.
  */
 export function applyQuery(route: Route, msg: Msg, rawQuery: string): void {
   const query = parse(rawQuery);
@@ -24,15 +26,22 @@ export function applyQuery(route: Route, msg: Msg, rawQuery: string): void {
         );
       continue;
     }
-    const chain = resolveQueryPath(route.method.input, key);
+    const entry = MAP_ENTRY.exec(key);
+    const chain = resolveQueryPath(route.method.input, entry ? entry[1]! : key);
     if (!chain) {
       if (reject) throw new JsonMappingError("", `unknown query parameter "${key}"`);
       continue;
     }
     if (isBound(route.boundPaths, chain)) continue; // path and body win
     const field = chain[chain.length - 1]!;
-    if (field.mapKey) throw new JsonMappingError(key, "map fields cannot be set from query parameters");
     const values = Array.isArray(raw) ? raw : [raw];
+    if (field.mapKey || entry) {
+      if (!field.mapKey || !entry)
+        throw new JsonMappingError(key, `map fields are set as ${entry ? entry[1] : key}[key]=value`);
+      if (values.length > 1) throw new JsonMappingError(key, "given more than once");
+      setMapEntry(route, msg, chain, field, entry[2]!, values[0]!, key);
+      continue;
+    }
     if (field.repeated) {
       for (const v of values) appendField(msg, chain, paramValue(field, v, key, route.read));
     } else {
@@ -63,4 +72,22 @@ function resolveQueryPath(input: MessageInfo, key: string): FieldInfo[] | undefi
 
 function isBound(bound: ReadonlyArray<readonly string[]>, chain: readonly FieldInfo[]): boolean {
   return bound.some((b) => b.length <= chain.length && b.every((name, i) => chain[i]!.name === name));
+}
+
+const MAP_ENTRY = /^(.+)\[([^\]]*)\]$/;
+
+/** `labels[env]=prod`: the key converted to the map's key type, the value as any parameter value. */
+function setMapEntry(
+  route: Route,
+  msg: Msg,
+  chain: readonly FieldInfo[],
+  field: FieldInfo,
+  key: string,
+  value: string,
+  name: string,
+): void {
+  let target = msg;
+  for (const f of chain.slice(0, -1)) target = (target[f.name] ??= {}) as Msg;
+  const map = (target[field.name] ??= new Map()) as Map<unknown, unknown>;
+  map.set(mapKeyFromJson(field.mapKey!, key, name), paramValue(field, value, name, route.read));
 }

@@ -185,6 +185,8 @@ describe("query parameters", () => {
     ],
     ["w64=7&wstr=hi&wbool=false", { w64: { value: "7" }, wstr: { value: "hi" }, wbool: {} }],
     ["oa=x", { oa: "x", choice: "oa" }],
+    ["mss[a]=1&mss[b]=two", { mss: { a: "1", b: "two" } }],
+    ["mb[true]=5&mb[false]=-1", { mb: { true: "5", false: "-1" } }],
     ["s=fromquery", { s: "path" }], // path wins
     ["unknown=1&inner.unknown=2", {}], // ignored by default
     ["q=a+b%20c", {}],
@@ -207,8 +209,13 @@ describe("query parameters", () => {
     ["b=yes", /"b": "yes" is not true or false/],
     ["ts=nope", /"ts": "nope" is not an RFC 3339 timestamp/],
     ["inner=x", /test.v1.Inner cannot be set from a path or query parameter/],
-    ["mss=x", /map fields cannot be set from query parameters/],
+    ["mss=x", /map fields are set as mss\[key\]=value/],
     ["by=***", /not valid base64/],
+    ["mss[a]=1&mss[a]=2", /"mss\[a\]": given more than once/],
+    ["mb[yes]=1", /map key "yes" is not true or false/],
+    ["mi[x]=1", /map key "x" is not an integer/],
+    ["mi[7]=1", /test.v1.Inner cannot be set from a path or query parameter/],
+    ["i32[a]=1", /map fields are set as i32\[key\]=value/],
   ];
   it.each(bad)("should answer 400 for ?%s", async (query, message) => {
     const res = await gw.call("GET", `/v1/echo/path?${query}`);

@@ -50,7 +50,13 @@ describe("GET /openapi.json", () => {
       expect.arrayContaining(["i32", "i64", "inner.name", "inner.child.n", "customName", "ts", "rs"]),
     );
     expect(query).not.toContain("s"); // bound by the path
-    expect(query).not.toContain("mss"); // maps cannot come from the query
+    const mss = get.parameters.find((p) => p.name === "mss") as Record<string, unknown>;
+    expect(mss).toMatchObject({
+      in: "query",
+      style: "deepObject",
+      schema: { type: "object", additionalProperties: { type: "string" } },
+    });
+    expect(query).not.toContain("mi"); // a map of messages cannot come from the query
 
     const all = doc.paths["/v1/echo"]!.post!;
     expect(all.parameters).toEqual([]); // body "*": everything in the body
