@@ -3,7 +3,6 @@ export { decodeMessage, encodeMessage, WireFormatError } from "./binary.js";
 export { elementFromJson, fieldFromJson, type JsonReadOptions, messageFromJson } from "./from-json.js";
 export { defaultScalar, enumFromJson, scalarFromJson } from "./json-scalars.js";
 export {
-  enumInfo,
   type FieldInfo,
   fullNameOf,
   jsonNameOf,

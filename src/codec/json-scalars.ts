@@ -168,13 +168,6 @@ export function defaultScalar(type: ScalarType): number | bigint | boolean | str
   }
 }
 
-/** Zero values are not written for implicit presence; -0.0 is not zero (its bits differ), as in protobuf-go. */
-export function isDefaultScalar(v: unknown): boolean {
-  return (
-    Object.is(v, 0) || v === 0n || v === false || v === "" || (v instanceof Uint8Array && v.length === 0)
-  );
-}
-
 /** Map keys arrive as JSON object keys (strings); convert them to the key's scalar type. */
 export function mapKeyFromJson(
   type: ScalarType,

@@ -20,5 +20,3 @@ export const Code = {
 } as const;
 
 export type Code = (typeof Code)[keyof typeof Code];
-
-export const codeNames: readonly string[] = Object.keys(Code);

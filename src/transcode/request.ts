@@ -1,4 +1,4 @@
-import { encodeMessage, fieldFromJson, type Msg, messageFromJson } from "../codec/index.js";
+import { fieldFromJson, type Msg, messageFromJson } from "../codec/index.js";
 import { invalidArgument } from "../errors/gateway-error.js";
 import type { Route } from "../routing/route.js";
 import { bindVariables } from "../routing/router.js";
@@ -48,10 +48,6 @@ export function buildRequest(route: Route, req: HttpRequestParts): Msg {
     setField(input, msg, chain, paramValue(leaf, v.value, v.fieldPath.join("."), route.read));
   });
   return msg;
-}
-
-export function encodeRequest(route: Route, req: HttpRequestParts): Uint8Array {
-  return encodeMessage(route.method.input, buildRequest(route, req));
 }
 
 function parseJson(body: Buffer): unknown {
