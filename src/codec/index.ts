@@ -1,6 +1,6 @@
 /** The codec: proto3 JSON <-> Msg <-> protobuf binary. */
 export { decodeMessage, encodeMessage, WireFormatError } from "./binary.js";
-export { elementFromJson, fieldFromJson, type JsonReadOptions, messageFromJson } from "./from-json.js";
+export { type JsonReadOptions, messageFromJson } from "./from-json.js";
 export { defaultScalar, enumFromJson, scalarFromJson } from "./json-scalars.js";
 export {
   type FieldInfo,

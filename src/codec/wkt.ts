@@ -1,7 +1,7 @@
 import { decodeMessage, encodeMessage } from "./binary.js";
-import { elementFromJson, type JsonReadOptions, MAX_DEPTH, messageFromJson } from "./from-json.js";
-import { defaultScalar } from "./json-scalars.js";
-import type { MessageInfo } from "./message-info.js";
+import { type JsonReadOptions, MAX_DEPTH, messageFromJson } from "./from-json.js";
+import { defaultScalar, scalarFromJson } from "./json-scalars.js";
+import type { MessageInfo, ScalarType } from "./message-info.js";
 import { JsonMappingError, type Msg, type MsgMap } from "./msg.js";
 import { formatDuration, formatTimestamp, parseDuration, parseTimestamp } from "./time.js";
 import { elementToJson, type JsonWriteOptions, messageToJson } from "./to-json.js";
@@ -26,7 +26,7 @@ export function wktFromJson(
       return { paths: fieldMaskFromJson(expectString(json, path, 'a field mask such as "a,b.c"'), path) };
     case "Wrapper": {
       const value = info.byName.get("value")!;
-      return { value: elementFromJson(value.element, json, path, opts) };
+      return { value: scalarFromJson((value.element as { scalar: ScalarType }).scalar, json, path) }; // wrappers hold a scalar
     }
     case "Struct":
       return structFromJson(json, path, depth);

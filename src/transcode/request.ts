@@ -1,4 +1,4 @@
-import { fieldFromJson, type Msg, messageFromJson } from "../codec/index.js";
+import { type Msg, messageFromJson } from "../codec/index.js";
 import { invalidArgument } from "../errors/gateway-error.js";
 import type { Route } from "../routing/route.js";
 import { bindVariables } from "../routing/router.js";
@@ -34,11 +34,10 @@ export function buildRequest(route: Route, req: HttpRequestParts): Msg {
   } else if (route.body.kind === "field" && hasBody) {
     const f = route.body.field;
     const inner = f.element.kind === "message" ? f.element.message() : undefined;
+    // The body is that one field of the request: the message's own codec reads it, under its JSON name
+    // (so error paths read "book.title"), with every rule a whole body gets.
     if (inner?.fullName === HTTP_BODY && !f.repeated) msg[f.name] = httpBody(req);
-    else {
-      const json = parseJson(req.body!);
-      if (json !== null) msg[f.name] = fieldFromJson(f, json, f.jsonName, route.read);
-    }
+    else msg = messageFromJson(input, { [f.jsonName]: parseJson(req.body!) }, "", route.read);
   }
   if (req.query) applyQuery(route, msg, req.query);
   const vars = bindVariables(route.template, req.segments);
