@@ -202,3 +202,11 @@ function elementOf(f: protobuf.Field): Element {
 function isPackable(e: Element): boolean {
   return e.kind === "enum" || (e.kind === "scalar" && e.scalar !== "string" && e.scalar !== "bytes");
 }
+
+/** Well-known types that one string sets (a path variable, a query parameter): their JSON is a string or a scalar. */
+export const STRING_FORM_WKTS: ReadonlySet<string> = new Set([
+  "Timestamp",
+  "Duration",
+  "FieldMask",
+  "Wrapper",
+]);

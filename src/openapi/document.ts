@@ -1,5 +1,5 @@
 import type { FieldInfo, MessageInfo } from "../codec/message-info.js";
-import { STRING_FORM_WKTS } from "../routing/compile-routes.js";
+import { STRING_FORM_WKTS } from "../codec/message-info.js";
 import type { Route } from "../routing/route.js";
 import type { LoadedConfig } from "../server/load-table.js";
 import { type Schema, SchemaSet } from "./schemas.js";

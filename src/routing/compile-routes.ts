@@ -1,4 +1,5 @@
 import type { FieldInfo, MessageInfo } from "../codec/index.js";
+import { STRING_FORM_WKTS } from "../codec/message-info.js";
 import { LoadError } from "../config/load-error.js";
 import type { MethodDescriptor, ProtoRegistry } from "../registry/registry.js";
 import { type Binding, bindingsOf, type HttpRule } from "./http-rule.js";
@@ -189,6 +190,3 @@ function resolvePathField(input: MessageInfo, path: readonly string[], origin: s
   });
   return chain;
 }
-
-/** Message types that a single string from the path or query can set. */
-export const STRING_FORM_WKTS = new Set(["Timestamp", "Duration", "FieldMask", "Wrapper"]);

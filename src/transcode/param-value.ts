@@ -8,7 +8,7 @@ import {
   wktFromJson,
 } from "../codec/index.js";
 import type { ScalarType } from "../codec/message-info.js";
-import { STRING_FORM_WKTS } from "../routing/compile-routes.js";
+import { STRING_FORM_WKTS } from "../codec/message-info.js";
 
 /**
  * A path variable or query parameter is a string; this turns it into a field's value the way the JSON

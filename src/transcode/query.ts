@@ -1,7 +1,7 @@
 import { parse } from "node:querystring";
 import { type FieldInfo, JsonMappingError, type MessageInfo, type Msg } from "../codec/index.js";
 import { mapKeyFromJson } from "../codec/json-scalars.js";
-import { STRING_FORM_WKTS } from "../routing/compile-routes.js";
+import { STRING_FORM_WKTS } from "../codec/message-info.js";
 import type { Route } from "../routing/route.js";
 import { paramValue } from "./param-value.js";
 import { appendField, setField } from "./set-field.js";
