@@ -103,6 +103,23 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     done();
   });
   if (options.ipFilter) app.addHook("onRequest", ipFilter(options.ipFilter));
+  // The upstreams and policies, built once.
+  const authenticator = options.auth ? await Authenticator.create(options.auth) : undefined;
+  const forwarded = new Map(options.auth?.providers.flatMap((p) => Object.entries(p.forwardClaims)) ?? []);
+  const store = options.rateLimit ? rateLimitStore(options.rateLimit) : undefined;
+  const limiter = store ? new RateLimiter(options.rateLimit!, store, (m) => app.log.warn(m)) : undefined;
+  const cors = options.cors ? new Cors(options.cors, reloader.config) : undefined;
+  const amqp = options.amqp
+    ? new AmqpUpstream(options.amqp, reloader.config, {
+        info: (m) => app.log.info(m),
+        warn: (m) => app.log.warn(m),
+      })
+    : undefined;
+  await amqp?.start();
+  const handler = makeHandler(channels, forwarded, amqp);
+
+  // The gateway's own endpoints (admin, docs, operations): outside the scope below, so its hooks do not
+  // apply to them.
   const status = (): GatewayStatus => ({
     ...reloader.status(),
     rateLimitStoreFailures: limiter?.storeFailures ?? 0,
@@ -112,23 +129,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     title: options.apiTitle ?? "protogate",
     version: options.apiVersion ?? "1.0.0",
   });
-  // The gateway's own routes in their own scope: its hooks (route matching, auth) do not touch the
-  // admin and docs routes. Policies run in this order: match -> auth -> (body) -> call.
-  const authenticator = options.auth ? await Authenticator.create(options.auth) : undefined;
-  const forwarded = new Map(options.auth?.providers.flatMap((p) => Object.entries(p.forwardClaims)) ?? []);
-  const amqp = options.amqp
-    ? new AmqpUpstream(options.amqp, reloader.config, {
-        info: (m) => app.log.info(m),
-        warn: (m) => app.log.warn(m),
-      })
-    : undefined;
-  await amqp?.start();
   if (amqp) registerOperationRoutes(app, amqp);
-  const handler = makeHandler(channels, forwarded, amqp);
-  const store = options.rateLimit ? rateLimitStore(options.rateLimit) : undefined;
-  const limiter = store ? new RateLimiter(options.rateLimit!, store, (m) => app.log.warn(m)) : undefined;
+
+  // The routes from the protos, in their own scope. Policies run in this order, before the body is read:
+  // CORS preflight -> route match -> CORS headers -> auth -> rate limit; then the call.
   app.decorateRequest("gateway", null);
-  const cors = options.cors ? new Cors(options.cors, reloader.config) : undefined;
   await app.register(async (scope) => {
     if (cors) scope.addHook("onRequest", cors.preflight);
     scope.addHook("onRequest", matchRoute(reloader.config));
