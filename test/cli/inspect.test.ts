@@ -1,20 +1,9 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { TEST_PROTOS } from "../helpers/echo-server.js";
 import { run } from "../helpers/process.js";
+import { tree } from "../helpers/tree.js";
 
 const BIN = "bin/protogate.js";
-
-function tree(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), "protogate-check-"));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name, ".."), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
-}
 
 const header =
   'syntax = "proto3";\npackage demo.v1;\nimport "google/api/annotations.proto";\nmessage Req { string name = 1; }\n';

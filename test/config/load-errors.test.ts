@@ -1,19 +1,7 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { LoadError } from "../../src/config/load-error.js";
 import { loadConfig } from "../../src/server/load-table.js";
-
-/** Writes files into a fresh temporary directory and returns it. */
-function tree(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), "protogate-"));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name, ".."), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
-}
+import { tree } from "../helpers/tree.js";
 
 const service = (rules: string, extra = "") => `syntax = "proto3";
 package demo.v1;
