@@ -2,7 +2,7 @@ import type { GatewayOptions } from "../config/options.js";
 import type { Route } from "../routing/route.js";
 import { type CheckResult, checkConfig, type DescriptorSource } from "../server/load-table.js";
 import { ReflectionSources } from "../server/reflection-sources.js";
-import { ChannelPool } from "../upstream/grpc/channels.js";
+import { ReflectionClients } from "../upstream/grpc/reflection-clients.js";
 
 /**
  * `protogate check` and `protogate routes`: load protos and mappings exactly as `serve` does and report,
@@ -72,7 +72,7 @@ export function routeTable(routes: readonly Route[], backends: ReadonlyMap<strin
 /** Services of `--reflect` backends, fetched once (a backend that does not answer is reported). */
 async function reflectOnce(options: GatewayOptions, err: NodeJS.WritableStream): Promise<DescriptorSource[]> {
   if (!options.reflect?.length) return [];
-  const channels = new ChannelPool();
+  const channels = new ReflectionClients();
   const log = { info: () => undefined, error: (m: string) => err.write(`warning ${m}\n`) };
   const sources = new ReflectionSources(options.reflect, channels, () => undefined, log);
   try {

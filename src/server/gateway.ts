@@ -15,7 +15,8 @@ import { RateLimiter } from "../policies/rate-limit/hook.js";
 import { MemoryStore, RedisStore } from "../policies/rate-limit/stores.js";
 import { requestId } from "../policies/request-id.js";
 import { AmqpUpstream } from "../upstream/amqp/upstream.js";
-import { ChannelPool } from "../upstream/grpc/channels.js";
+import { BackendChannels } from "../upstream/grpc/backends.js";
+import { ReflectionClients } from "../upstream/grpc/reflection-clients.js";
 import { registerAdminRoutes } from "./admin.js";
 import { sendError, toGatewayError } from "./error-reply.js";
 import { makeHandler, matchRoute } from "./handler.js";
@@ -43,7 +44,8 @@ export interface Gateway {
 
 /** Builds a gateway from options. Throws LoadError if protos, rules or mappings are wrong. */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
-  const channels = new ChannelPool();
+  const channels = new BackendChannels();
+  const reflectionClients = new ReflectionClients();
   const app = Fastify({
     logger: options.logLevel === false ? false : { level: options.logLevel ?? "info" },
     // Per-request lines are the access log's job, not Fastify's: they cost throughput on every request.
@@ -65,7 +67,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   let reload: () => boolean = () => false;
   const reflection = new ReflectionSources(
     options.reflect ?? [],
-    channels,
+    reflectionClients,
     () => reload(),
     { info: (m) => app.log.info(m), error: (m) => app.log.error(m) },
     options.reflectionRefreshMs,
@@ -76,7 +78,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     reloader = new Reloader(options, reflection.sources);
   } catch (err) {
     reflection.close();
-    channels.close();
+    reflectionClients.close();
     throw err;
   }
   for (const w of reloader.config().table.warnings) app.log.warn(w);
@@ -192,6 +194,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         clearTimeout(grace);
         clearInterval(sweep);
         channels.close();
+        reflectionClients.close();
         await store?.close();
         await amqp?.close();
       }

@@ -1,4 +1,3 @@
-import type * as grpc from "@grpc/grpc-js";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { encodeMessage } from "../codec/index.js";
 import { Code } from "../errors/code.js";
@@ -9,7 +8,8 @@ import type { Match } from "../routing/router.js";
 import { buildRequest } from "../transcode/request.js";
 import { renderResponse } from "../transcode/response.js";
 import type { AmqpUpstream } from "../upstream/amqp/upstream.js";
-import type { ChannelPool } from "../upstream/grpc/channels.js";
+import type { BackendChannels } from "../upstream/grpc/backends.js";
+import type { Metadata } from "../upstream/grpc/call-metadata.js";
 import { timeoutMs } from "../upstream/grpc/deadline.js";
 import { requestMetadata, responseHeaders } from "../upstream/grpc/metadata.js";
 import { errorFromStatus } from "../upstream/grpc/status.js";
@@ -54,7 +54,7 @@ export function matchRoute(current: () => LoadedConfig) {
  * travel under; a client may not send them itself.
  */
 export function makeHandler(
-  channels: ChannelPool,
+  channels: BackendChannels,
   forwardedClaims: ReadonlyMap<string, string>,
   amqp: AmqpUpstream | undefined,
 ) {
@@ -114,7 +114,7 @@ export function makeHandler(
 
 /** Claims go under their configured keys; whatever the client sent under those keys is dropped. */
 function forwardClaims(
-  md: grpc.Metadata,
+  md: Metadata,
   keys: ReadonlyMap<string, string>,
   identity: Identity | undefined,
 ): void {

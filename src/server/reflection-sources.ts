@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import { fetchDescriptors } from "../registry/reflection.js";
-import type { ChannelPool } from "../upstream/grpc/channels.js";
+import type { ReflectionClients } from "../upstream/grpc/reflection-clients.js";
 import type { DescriptorSource } from "./load-table.js";
 
 interface Entry {
@@ -21,7 +21,7 @@ export class ReflectionSources {
 
   constructor(
     private readonly addresses: readonly string[],
-    private readonly channels: ChannelPool,
+    private readonly channels: ReflectionClients,
     private readonly onChange: () => void,
     private readonly log: { info: (m: string) => void; error: (m: string) => void },
     private readonly refreshMs = 30_000,

@@ -13,7 +13,9 @@ describe.skipIf(skip)("the bookstore's async ImportBooks command", () => {
     // a backlog left in the example's durable queue (by an earlier run) would delay these commands
     const conn = await amqp.connect("amqp://guest:guest@127.0.0.1:5672");
     const ch = await conn.createChannel();
-    await ch.purgeQueue("bookstore.imports").catch(() => undefined);
+    // the queue is the worker's (durable, declared by it): declare it the same way, then empty it
+    await ch.assertQueue("bookstore.imports", { durable: true });
+    await ch.purgeQueue("bookstore.imports");
     await conn.close();
     app = run("node", ["examples/start.js"], { PORT: "0" });
     base = await app.url;

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
-import * as grpc from "@grpc/grpc-js";
+import { Metadata } from "./call-metadata.js";
 
 /**
  * HTTP headers <-> gRPC metadata, following grpc-gateway's conventions:
@@ -43,8 +43,8 @@ export function requestMetadata(
   headers: IncomingHttpHeaders,
   distinct: Record<string, string[] | undefined>,
   remoteAddress: string | undefined,
-): grpc.Metadata {
-  const md = new grpc.Metadata();
+): Metadata {
+  const md = new Metadata();
   for (const name of Object.keys(headers)) {
     if (!name.startsWith(PREFIX)) continue;
     const key = name.slice(PREFIX.length);
@@ -61,7 +61,7 @@ export function requestMetadata(
   return md;
 }
 
-function addValue(md: grpc.Metadata, key: string, value: string): void {
+function addValue(md: Metadata, key: string, value: string): void {
   if (key.endsWith("-bin")) {
     if (/^[A-Za-z0-9+/_-]*={0,2}$/.test(value.trim())) md.add(key, Buffer.from(value.trim(), "base64"));
   } else if (PRINTABLE.test(value)) {
@@ -71,8 +71,8 @@ function addValue(md: grpc.Metadata, key: string, value: string): void {
 
 /** Response headers for the HTTP reply: header metadata and trailers, prefixed. */
 export function responseHeaders(
-  headerMd: grpc.Metadata | undefined,
-  trailerMd: grpc.Metadata | undefined,
+  headerMd: Metadata | undefined,
+  trailerMd: Metadata | undefined,
 ): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   copy(headerMd, "grpc-metadata-", out);
@@ -80,7 +80,7 @@ export function responseHeaders(
   return out;
 }
 
-function copy(md: grpc.Metadata | undefined, prefix: string, out: Record<string, string[]>): void {
+function copy(md: Metadata | undefined, prefix: string, out: Record<string, string[]>): void {
   if (!md) return;
   for (const [key, values] of Object.entries(md.toJSON())) {
     if (TRANSPORT_KEYS.has(key)) continue;

@@ -1,7 +1,7 @@
-import type * as grpc from "@grpc/grpc-js";
 import { decodeMessage, type MessageInfo, type Msg, messageToJson } from "../../codec/index.js";
 import type { Code } from "../../errors/code.js";
 import { type AnyJson, GatewayError } from "../../errors/gateway-error.js";
+import type { Metadata } from "./call-metadata.js";
 import { responseHeaders } from "./metadata.js";
 
 /**
@@ -9,8 +9,8 @@ import { responseHeaders } from "./metadata.js";
  * the `grpc-status-details-bin` trailer (each Any rendered with `@type`), and the call's metadata as headers.
  */
 export function errorFromStatus(
-  status: { code: number; details: string; metadata: grpc.Metadata },
-  headerMd: grpc.Metadata | undefined,
+  status: { code: number; details: string; metadata: Metadata },
+  headerMd: Metadata | undefined,
   resolve: (fullName: string) => MessageInfo | undefined,
 ): GatewayError {
   let message = status.details;

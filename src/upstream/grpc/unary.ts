@@ -1,41 +1,333 @@
-import type * as grpc from "@grpc/grpc-js";
+import { Code } from "../../errors/code.js";
+import { Metadata } from "./call-metadata.js";
+import type { Channel } from "./channel.js";
+import { H2Error } from "./h2/frame.js";
+import { encodeIndexed, encodeInt, encodeLiteral, type HeaderField } from "./h2/hpack.js";
+import type { H2Session, StreamError, StreamHandler } from "./h2/session.js";
 
-/** The result of a unary call: the answer's bytes and both sets of metadata. */
+/** The result of a unary call: the final status with trailers, the answer's bytes, the header metadata. */
 export interface UnaryResult {
-  readonly status: grpc.StatusObject;
+  readonly status: { readonly code: number; readonly details: string; readonly metadata: Metadata };
   readonly message: Buffer | undefined;
-  readonly headers: grpc.Metadata | undefined;
+  readonly headers: Metadata | undefined;
 }
 
-const identity = (b: Buffer): Buffer => b;
+/** Answers larger than this fail with RESOURCE_EXHAUSTED (the gateway's body limit guards the other way). */
+export const MAX_RECEIVE_MESSAGE_BYTES = 64 * 1024 * 1024;
+/** How often a call that the server never processed (GOAWAY, REFUSED_STREAM) is sent again. */
+const TRANSPARENT_RETRIES = 3;
+const USER_AGENT = "protogate";
 
 /**
- * A unary call with raw buffers: the gateway's codec has already encoded the request, so grpc-js only
- * frames bytes. Resolves on the final status (OK or not); `cancel` aborts it (client went away).
+ * A unary gRPC call with raw bytes (the gateway's codec has encoded the request already), following
+ * "gRPC over HTTP2": request headers with grpc-timeout and metadata, one length-prefixed message,
+ * response headers, one message, trailers (or trailers only). Resolves with the final status, OK or
+ * not; never rejects. `cancel` aborts it (the HTTP client went away).
  */
 export function callUnary(
-  client: grpc.Client,
+  channel: Channel,
   path: string,
   request: Uint8Array,
-  metadata: grpc.Metadata,
+  metadata: Metadata,
   timeoutMs: number,
 ): { result: Promise<UnaryResult>; cancel: () => void } {
-  let message: Buffer | undefined;
-  let headers: grpc.Metadata | undefined;
-  let call: grpc.ClientUnaryCall | undefined;
-  const options: grpc.CallOptions = timeoutMs > 0 ? { deadline: Date.now() + timeoutMs } : {};
-  const buf = Buffer.isBuffer(request)
-    ? request
-    : Buffer.from(request.buffer, request.byteOffset, request.byteLength);
-  const result = new Promise<UnaryResult>((resolve) => {
-    call = client.makeUnaryRequest(path, identity, identity, buf, metadata, options, (_err, value) => {
-      message = value;
+  const call = new UnaryCall(channel, path, request, metadata, timeoutMs);
+  return { result: call.result, cancel: () => call.finishWith(Code.CANCELLED, "cancelled by the client") };
+}
+
+class UnaryCall implements StreamHandler {
+  readonly result: Promise<UnaryResult>;
+  private resolveResult!: (r: UnaryResult) => void;
+  private done = false;
+  private timer: NodeJS.Timeout | undefined;
+  private withdraw: (() => void) | undefined;
+  private cancelStream: ((code?: number) => void) | undefined;
+  private retries = 0;
+  private readonly headerBlock: Buffer;
+  private readonly body: Buffer;
+
+  // the answer so far
+  private httpStatus = 0;
+  private contentType = "";
+  private headers: Metadata | undefined;
+  private trailers: Metadata | undefined;
+  private chunks: Buffer[] = [];
+  private received = 0;
+
+  constructor(
+    private readonly channel: Channel,
+    path: string,
+    request: Uint8Array,
+    metadata: Metadata,
+    timeoutMs: number,
+  ) {
+    this.result = new Promise((resolve) => {
+      this.resolveResult = resolve;
     });
-    call.on("metadata", (md: grpc.Metadata) => {
-      headers = md;
+    this.headerBlock = requestHeaders(channel, path, metadata, timeoutMs);
+    this.body = lengthPrefixed(request);
+    if (timeoutMs > 0) {
+      this.timer = setTimeout(() => this.finishWith(Code.DEADLINE_EXCEEDED, "deadline exceeded"), timeoutMs);
+    }
+    this.start();
+  }
+
+  private start(): void {
+    const session = this.channel.pick();
+    if (session) {
+      this.send(session);
+      return;
+    }
+    this.withdraw = this.channel.whenReady((ready, error) => {
+      this.withdraw = undefined;
+      if (this.done) return;
+      if (ready) this.send(ready);
+      else this.finishWith(Code.UNAVAILABLE, error ?? "no connection to the backend");
     });
-    // grpc-js emits "status" after the callback, for success and failure alike.
-    call.on("status", (status: grpc.StatusObject) => resolve({ status, message, headers }));
-  });
-  return { result, cancel: () => call?.cancel() };
+  }
+
+  private send(session: H2Session): void {
+    this.cancelStream = session.request(this.headerBlock, this.body, this);
+  }
+
+  /** Ends the call with a status of our own (deadline, cancel, transport failure). */
+  finishWith(code: number, details: string): void {
+    if (this.done) return;
+    const cancelStream = this.cancelStream;
+    this.withdraw?.();
+    this.resolve({
+      status: { code, details, metadata: this.trailers ?? new Metadata() },
+      message: undefined,
+      headers: this.headers,
+    });
+    cancelStream?.(H2Error.CANCEL); // after resolving: the stream's own close must not decide the status
+  }
+
+  private resolve(result: UnaryResult): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.timer);
+    this.resolveResult(result);
+  }
+
+  // ---- StreamHandler ----
+
+  onHeaders(fields: HeaderField[], endStream: boolean): void {
+    if (this.httpStatus === 0) {
+      const md = new Metadata();
+      for (const [name, value] of fields) {
+        if (name === ":status") this.httpStatus = Number(value);
+        else if (name === "content-type") this.contentType = value;
+        else if (name[0] !== ":") addMetadata(md, name, value);
+      }
+      // Trailers-Only: one HEADERS frame that ends the stream carries the status; no header metadata.
+      if (endStream) this.trailers = md;
+      else this.headers = md;
+    } else {
+      const md = new Metadata();
+      for (const [name, value] of fields) if (name[0] !== ":") addMetadata(md, name, value);
+      this.trailers = md;
+    }
+  }
+
+  onData(chunk: Buffer, _endStream: boolean): void {
+    this.received += chunk.length;
+    if (this.received > MAX_RECEIVE_MESSAGE_BYTES + 5) {
+      this.finishWith(
+        Code.RESOURCE_EXHAUSTED,
+        `the answer is larger than ${MAX_RECEIVE_MESSAGE_BYTES} bytes`,
+      );
+      return;
+    }
+    this.chunks.push(chunk);
+  }
+
+  onClose(error: StreamError | undefined): void {
+    this.cancelStream = undefined;
+    if (this.done) return;
+    if (error) {
+      if (error.kind === "refused" && this.retries < TRANSPARENT_RETRIES) {
+        this.retries++;
+        this.reset();
+        this.start();
+        return;
+      }
+      if (!this.trailers) {
+        this.finishWith(codeForReset(error), error.message);
+        return;
+      }
+    }
+    this.resolve(this.outcome());
+  }
+
+  private reset(): void {
+    this.httpStatus = 0;
+    this.contentType = "";
+    this.headers = undefined;
+    this.trailers = undefined;
+    this.chunks = [];
+    this.received = 0;
+  }
+
+  /** The call's result once the server closed the stream cleanly. */
+  private outcome(): UnaryResult {
+    const trailers = this.trailers ?? new Metadata();
+    const headers = this.headers;
+    const fail = (code: number, details: string): UnaryResult => ({
+      status: { code, details, metadata: trailers },
+      message: undefined,
+      headers,
+    });
+    if (this.httpStatus !== 200) {
+      const status = trailers.get("grpc-status")[0];
+      if (status === undefined)
+        return fail(codeForHttpStatus(this.httpStatus), `backend answered HTTP ${this.httpStatus}`);
+    } else if (!this.contentType.startsWith("application/grpc")) {
+      return fail(Code.UNKNOWN, `backend answered content-type "${this.contentType}", not application/grpc`);
+    }
+    const statusText = trailers.get("grpc-status")[0];
+    if (typeof statusText !== "string" || !/^\d+$/.test(statusText))
+      return fail(Code.UNKNOWN, "backend's answer ended without grpc-status");
+    const code = Number(statusText);
+    const details = decodeMessage(trailers.get("grpc-message")[0]);
+    trailers.remove("grpc-status");
+    trailers.remove("grpc-message");
+    if (code !== Code.OK) return fail(code, details);
+    const messages = splitMessages(this.chunks, this.received);
+    if (typeof messages === "string") return fail(Code.INTERNAL, messages);
+    if (messages.length !== 1) {
+      return fail(
+        Code.INTERNAL,
+        messages.length === 0
+          ? "protocol violation: no response message from a unary method"
+          : "protocol violation: more than one response message from a unary method",
+      );
+    }
+    return { status: { code, details, metadata: trailers }, message: messages[0], headers };
+  }
+}
+
+// ---- request encoding ----
+
+/** Header block prefix per channel and path: everything but grpc-timeout and the call's metadata. */
+const prefixCache = new WeakMap<Channel, Map<string, Buffer>>();
+
+function requestHeaders(channel: Channel, path: string, metadata: Metadata, timeoutMs: number): Buffer {
+  let byPath = prefixCache.get(channel);
+  if (!byPath) {
+    byPath = new Map();
+    prefixCache.set(channel, byPath);
+  }
+  let prefix = byPath.get(path);
+  if (!prefix) {
+    const out: number[] = [];
+    encodeIndexed(out, 3); // :method POST
+    encodeIndexed(out, channel.target.tls ? 7 : 6); // :scheme https | http
+    encodeLiteral(out, ":path", path);
+    encodeLiteral(out, ":authority", channel.target.authority);
+    encodeLiteral(out, "content-type", "application/grpc");
+    encodeLiteral(out, "te", "trailers");
+    encodeLiteral(out, "user-agent", USER_AGENT);
+    prefix = Buffer.from(out);
+    if (byPath.size < 10_000) byPath.set(path, prefix);
+  }
+  const out: number[] = [];
+  if (timeoutMs > 0) encodeLiteral(out, "grpc-timeout", grpcTimeout(timeoutMs));
+  for (const [key, values] of metadata.entries()) {
+    for (const v of values)
+      encodeLiteral(out, key, typeof v === "string" ? v : v.toString("base64").replace(/=+$/, ""));
+  }
+  if (out.length === 0) return prefix;
+  const block = Buffer.allocUnsafe(prefix.length + out.length);
+  prefix.copy(block, 0);
+  for (let i = 0; i < out.length; i++) block[prefix.length + i] = out[i]!;
+  return block;
+}
+
+/** grpc-timeout: at most 8 digits, in the finest unit that fits. */
+export function grpcTimeout(ms: number): string {
+  if (ms < 1) return `${Math.max(1, Math.round(ms * 1000))}u`;
+  const whole = Math.ceil(ms);
+  if (whole <= 99_999_999) return `${whole}m`;
+  const s = Math.ceil(ms / 1000);
+  return s <= 99_999_999 ? `${s}S` : `${Math.min(99_999_999, Math.ceil(s / 3600))}H`;
+}
+
+function lengthPrefixed(message: Uint8Array): Buffer {
+  const buf = Buffer.allocUnsafe(5 + message.length);
+  buf[0] = 0; // not compressed
+  buf.writeUInt32BE(message.length, 1);
+  buf.set(message, 5);
+  return buf;
+}
+
+// ---- response decoding ----
+
+function addMetadata(md: Metadata, name: string, value: string): void {
+  if (name.endsWith("-bin")) md.add(name, Buffer.from(value, "base64"));
+  else md.add(name, value);
+}
+
+/** grpc-message is percent-encoded UTF-8; a malformed one is shown as it came. */
+function decodeMessage(raw: string | Buffer | undefined): string {
+  if (typeof raw !== "string" || raw === "") return "";
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** Length-prefixed messages of the stream's DATA, or an error text. */
+function splitMessages(chunks: Buffer[], total: number): Buffer[] | string {
+  const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+  const out: Buffer[] = [];
+  let at = 0;
+  while (at < data.length) {
+    if (data.length - at < 5) return "truncated gRPC message frame";
+    if (data[at] !== 0) return "compressed answer, but no compression was offered (grpc-accept-encoding)";
+    const len = data.readUInt32BE(at + 1);
+    if (data.length - at - 5 < len) return "truncated gRPC message";
+    out.push(data.subarray(at + 5, at + 5 + len));
+    at += 5 + len;
+  }
+  return out;
+}
+
+/** HTTP status -> gRPC code when the answer has no grpc-status (gRPC's http-grpc-status-mapping). */
+function codeForHttpStatus(status: number): number {
+  switch (status) {
+    case 400:
+      return Code.INTERNAL;
+    case 401:
+      return Code.UNAUTHENTICATED;
+    case 403:
+      return Code.PERMISSION_DENIED;
+    case 404:
+      return Code.UNIMPLEMENTED;
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return Code.UNAVAILABLE;
+    default:
+      return Code.UNKNOWN;
+  }
+}
+
+/** RST_STREAM / connection loss -> gRPC code (gRPC over HTTP/2, "Errors"). */
+function codeForReset(error: StreamError): number {
+  if (error.kind !== "reset") return Code.UNAVAILABLE; // connection lost, or refused too often
+  switch (error.h2Code) {
+    case H2Error.REFUSED_STREAM:
+      return Code.UNAVAILABLE;
+    case H2Error.CANCEL:
+      return Code.CANCELLED;
+    case H2Error.ENHANCE_YOUR_CALM:
+      return Code.RESOURCE_EXHAUSTED;
+    case H2Error.INADEQUATE_SECURITY:
+      return Code.PERMISSION_DENIED;
+    default:
+      return Code.INTERNAL;
+  }
 }

@@ -1,10 +1,11 @@
 import * as grpc from "@grpc/grpc-js";
 
 /**
- * One grpc-js client (one channel) per backend address, shared by every route to it, closed on shutdown.
+ * grpc-js clients for the reflection service (a streaming API), one per backend address, closed on
+ * shutdown. Unary calls of the gateway go through the lean channel (channel.ts), not these.
  * Addresses: "host:port" (plaintext), "tls://host:port", or any grpc-js target ("dns:///...", "unix:...").
  */
-export class ChannelPool {
+export class ReflectionClients {
   private readonly clients = new Map<string, grpc.Client>();
 
   constructor(private readonly channelOptions: grpc.ChannelOptions = DEFAULT_CHANNEL_OPTIONS) {}

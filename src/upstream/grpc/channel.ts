@@ -1,0 +1,274 @@
+import { lookup } from "node:dns/promises";
+import * as net from "node:net";
+import * as tls from "node:tls";
+import { H2Session, type SessionOptions } from "./h2/session.js";
+import { type Endpoint, parseTarget, type Target } from "./target.js";
+
+/**
+ * A channel to one backend address: one HTTP/2 connection per resolved endpoint (a subchannel), calls
+ * spread round robin over the connected ones. Connections are made on first use, re-made with
+ * exponential backoff when they fail, and replaced at once when the server drains them (GOAWAY).
+ * While nothing is connected yet, calls wait for a connection; when every endpoint has failed, they
+ * fail at once with the last error (gRPC's fail-fast rule), and DNS is asked again.
+ */
+
+export interface ChannelOptions extends SessionOptions {
+  readonly connectTimeoutMs: number;
+}
+
+export const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {
+  keepaliveMs: 30_000,
+  keepaliveTimeoutMs: 10_000,
+  maxHeaderListSize: 1024 * 1024,
+  connectTimeoutMs: 20_000,
+};
+
+/** Gets a ready session, or an error message; returns a function that withdraws the wish. */
+type Waiter = (session: H2Session | undefined, error: string | undefined) => void;
+
+const BACKOFF = { initialMs: 1000, multiplier: 1.6, jitter: 0.2, maxMs: 10_000 };
+const MIN_RESOLVE_INTERVAL_MS = 5000;
+
+export class Channel {
+  readonly target: Target;
+  private subchannels: Subchannel[] = [];
+  private next = 0;
+  private waiters: Waiter[] = [];
+  private resolving: Promise<void> | undefined;
+  private lastResolve = 0;
+  private resolveError: string | undefined;
+  private closed = false;
+  /** Doubled when a server says our pings come too often (GOAWAY ENHANCE_YOUR_CALM "too_many_pings"). */
+  keepaliveMs: number;
+
+  constructor(
+    readonly address: string,
+    readonly options: ChannelOptions = DEFAULT_CHANNEL_OPTIONS,
+  ) {
+    this.target = parseTarget(address);
+    this.keepaliveMs = options.keepaliveMs;
+    if (this.target.endpoints) this.setEndpoints(this.target.endpoints);
+  }
+
+  /** A connected session, round robin; undefined when none is connected right now. */
+  pick(): H2Session | undefined {
+    const subs = this.subchannels;
+    for (let i = 0; i < subs.length; i++) {
+      const sub = subs[(this.next + i) % subs.length]!;
+      const session = sub.session;
+      if (session?.isReady) {
+        this.next = (this.next + i + 1) % subs.length;
+        return session;
+      }
+    }
+    return undefined;
+  }
+
+  /** Calls `waiter` once with a ready session or the reason there is none. Returns a withdraw function. */
+  whenReady(waiter: Waiter): () => void {
+    const session = this.pick();
+    if (session) {
+      waiter(session, undefined);
+      return noop;
+    }
+    if (this.closed) {
+      waiter(undefined, "the channel is closed");
+      return noop;
+    }
+    const failure = this.allFailed();
+    if (failure !== undefined) {
+      this.resolve(false);
+      waiter(undefined, failure);
+      return noop;
+    }
+    this.waiters.push(waiter);
+    if (this.subchannels.length === 0) this.resolve(true);
+    for (const sub of this.subchannels) if (sub.state === "idle") sub.connect();
+    return () => {
+      const i = this.waiters.indexOf(waiter);
+      if (i >= 0) this.waiters.splice(i, 1);
+    };
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const sub of this.subchannels) sub.shutdown();
+    this.subchannels = [];
+    this.failWaiters("the channel is closed");
+  }
+
+  /** The reason calls fail now, when every endpoint is in backoff after a failure (or DNS failed). */
+  private allFailed(): string | undefined {
+    if (this.subchannels.length === 0) return this.resolveError;
+    for (const sub of this.subchannels) if (sub.state !== "failure") return undefined;
+    return this.subchannels[0]!.lastError;
+  }
+
+  /** @internal a subchannel's session became ready. */
+  onReady(): void {
+    while (this.waiters.length > 0) {
+      const session = this.pick();
+      if (!session) return;
+      this.waiters.shift()!(session, undefined);
+    }
+  }
+
+  /** @internal a subchannel failed to connect or lost its connection. */
+  onFailure(): void {
+    const failure = this.allFailed();
+    if (failure !== undefined) this.failWaiters(failure);
+    this.resolve(false);
+  }
+
+  private failWaiters(reason: string): void {
+    for (const w of this.waiters.splice(0)) w(undefined, reason);
+  }
+
+  /** (Re-)resolves a DNS name; `first` resolves even if one just happened. */
+  private resolve(first: boolean): void {
+    const host = this.target.host;
+    if (!host || this.resolving || this.closed) return;
+    if (!first && Date.now() - this.lastResolve < MIN_RESOLVE_INTERVAL_MS) return;
+    this.lastResolve = Date.now();
+    this.resolving = lookup(host, { all: true })
+      .then((answers) => {
+        if (this.closed) return;
+        this.resolveError = undefined;
+        this.setEndpoints(answers.map((a) => ({ host: a.address, port: this.target.port })));
+        for (const sub of this.subchannels) if (sub.state === "idle" && this.waiters.length) sub.connect();
+      })
+      .catch((err: Error) => {
+        this.resolveError = `cannot resolve ${host}: ${err.message}`;
+        if (this.subchannels.length === 0) this.failWaiters(this.resolveError);
+      })
+      .finally(() => {
+        this.resolving = undefined;
+      });
+  }
+
+  private setEndpoints(endpoints: readonly Endpoint[]): void {
+    const keep: Subchannel[] = [];
+    const byKey = new Map(this.subchannels.map((s) => [s.key, s]));
+    for (const e of endpoints) {
+      const key = endpointKey(e);
+      const existing = byKey.get(key);
+      byKey.delete(key);
+      if (!keep.some((s) => s.key === key)) keep.push(existing ?? new Subchannel(e, this));
+    }
+    for (const gone of byKey.values()) gone.shutdown();
+    this.subchannels = keep;
+    this.next = 0;
+  }
+}
+
+type SubchannelState = "idle" | "connecting" | "ready" | "failure";
+
+class Subchannel {
+  readonly key: string;
+  state: SubchannelState = "idle";
+  session: H2Session | undefined;
+  lastError = "";
+  private attempts = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly endpoint: Endpoint,
+    private readonly channel: Channel,
+  ) {
+    this.key = endpointKey(endpoint);
+  }
+
+  connect(): void {
+    if (this.stopped || this.state === "connecting" || this.state === "ready") return;
+    clearTimeout(this.retryTimer);
+    this.state = "connecting";
+    const { target, options } = this.channel;
+    const socket = this.openSocket(target);
+    const session = new H2Session(
+      socket,
+      { ...options, keepaliveMs: this.channel.keepaliveMs },
+      {
+        onReady: () => {
+          if (this.session !== session) return;
+          clearTimeout(timer);
+          this.state = "ready";
+          this.attempts = 0;
+          this.channel.onReady();
+        },
+        onDraining: (_s, _reason, code, debug) => {
+          if (this.session !== session) return;
+          // ENHANCE_YOUR_CALM "too_many_pings": the server's keepalive policy is stricter than ours.
+          if (code === 11 && debug === "too_many_pings") this.channel.keepaliveMs *= 2;
+          this.session = undefined;
+          this.state = "idle";
+          this.connect(); // the server is draining this connection; the next one is made now
+        },
+        onClose: (_s, reason) => {
+          clearTimeout(timer);
+          if (this.session !== session) return;
+          this.session = undefined;
+          this.fail(`${this.key}: ${reason}`);
+        },
+      },
+    );
+    this.session = session;
+    const timer = setTimeout(() => session.destroy("connect timeout"), options.connectTimeoutMs);
+    timer.unref();
+  }
+
+  private openSocket(target: Target): net.Socket {
+    const e = this.endpoint;
+    if (!target.tls) {
+      return "path" in e ? net.connect({ path: e.path }) : net.connect({ host: e.host, port: e.port });
+    }
+    const servername = target.host ?? (isIpEndpoint(e) ? undefined : target.authority.split(":")[0]);
+    const socket = tls.connect({
+      ...("path" in e ? { path: e.path } : { host: e.host, port: e.port }),
+      ALPNProtocols: ["h2"],
+      ...(servername ? { servername } : {}),
+    });
+    socket.once("secureConnect", () => {
+      if (socket.alpnProtocol !== "h2")
+        socket.destroy(new Error("the server did not agree to HTTP/2 (ALPN)"));
+    });
+    return socket;
+  }
+
+  private fail(reason: string): void {
+    this.lastError = reason;
+    this.state = "failure";
+    if (!this.stopped) {
+      const base = Math.min(BACKOFF.maxMs, BACKOFF.initialMs * BACKOFF.multiplier ** this.attempts++);
+      const wait = base * (1 + BACKOFF.jitter * (Math.random() * 2 - 1));
+      this.retryTimer = setTimeout(() => {
+        this.state = "idle";
+        this.connect();
+      }, wait);
+      this.retryTimer.unref();
+    }
+    this.channel.onFailure();
+  }
+
+  shutdown(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    const session = this.session;
+    this.session = undefined;
+    session?.close();
+  }
+}
+
+function endpointKey(e: Endpoint): string {
+  return "path" in e
+    ? `unix:${e.path}`
+    : net.isIPv6(e.host)
+      ? `[${e.host}]:${e.port}`
+      : `${e.host}:${e.port}`;
+}
+
+function isIpEndpoint(e: Endpoint): boolean {
+  return !("path" in e) && net.isIP(e.host) !== 0;
+}
+
+function noop(): void {}

@@ -1,0 +1,556 @@
+import type { Socket } from "node:net";
+import {
+  DEFAULT_MAX_FRAME,
+  DEFAULT_WINDOW,
+  Flag,
+  FrameType,
+  frame,
+  goawayFrame,
+  H2Error,
+  MAX_WINDOW,
+  PREFACE,
+  rstStreamFrame,
+  Setting,
+  settingsFrame,
+  windowUpdateFrame,
+  writeHeader,
+} from "./frame.js";
+import { type HeaderField, HpackDecoder, HpackError } from "./hpack.js";
+
+/**
+ * One HTTP/2 client connection, as lean as a gateway's unary calls allow: frames written for all the
+ * streams of one event-loop turn go out in one socket write; frames read are dispatched straight to
+ * their stream. It does flow control both ways, SETTINGS, PING (and keepalive), GOAWAY, RST_STREAM,
+ * CONTINUATION and the peer's stream limit. What to send and how to read the answers is the caller's.
+ */
+
+/** What a stream's owner hears. `onClose` comes once, last; `error` is set unless the stream ended cleanly. */
+export interface StreamHandler {
+  onHeaders(fields: HeaderField[], endStream: boolean): void;
+  onData(chunk: Buffer, endStream: boolean): void;
+  onClose(error: StreamError | undefined): void;
+}
+
+/**
+ * Why a stream did not end cleanly: the server reset it (`h2Code`), the connection was lost, or the
+ * server refused it, i.e. never processed it (GOAWAY above it, REFUSED_STREAM): safe to send again.
+ */
+export interface StreamError {
+  readonly kind: "reset" | "lost" | "refused";
+  readonly h2Code: number;
+  readonly message: string;
+}
+
+export interface SessionOptions {
+  /** Send a PING after this long without hearing from the server (0 = never). */
+  readonly keepaliveMs: number;
+  /** ...and give the connection up if its ACK does not come within this. */
+  readonly keepaliveTimeoutMs: number;
+  /** Decoded header list limit per block (SETTINGS_MAX_HEADER_LIST_SIZE). */
+  readonly maxHeaderListSize: number;
+}
+
+export interface SessionEvents {
+  /** The server's first SETTINGS arrived: streams may start. */
+  onReady(session: H2Session): void;
+  /** No new streams here any more (GOAWAY, id space used up, or closing). */
+  onDraining(session: H2Session, reason: string, code: number, debug: string): void;
+  /** The socket is gone; every stream has been closed with an error. */
+  onClose(session: H2Session, reason: string): void;
+}
+
+/** Our receive windows: generous, since unary answers are read whole anyway. */
+const STREAM_WINDOW = 4 * 1024 * 1024;
+const CONNECTION_WINDOW = 16 * 1024 * 1024;
+
+export class H2Stream {
+  /** Bytes we may still send on this stream (peer's window). */
+  sendWindow: number;
+  /** Request bytes not yet sent because of flow control. */
+  pending: Buffer | undefined;
+  /** Bytes received since the last stream WINDOW_UPDATE. */
+  unacked = 0;
+  remoteClosed = false;
+  closed = false;
+
+  constructor(
+    readonly id: number,
+    readonly handler: StreamHandler,
+    initialWindow: number,
+  ) {
+    this.sendWindow = initialWindow;
+  }
+}
+
+interface Queued {
+  readonly headerBlock: Buffer;
+  readonly body: Buffer;
+  readonly handler: StreamHandler;
+  stream: H2Stream | undefined;
+  cancelled: boolean;
+}
+
+export class H2Session {
+  private readonly streams = new Map<number, H2Stream>();
+  private readonly decoder = new HpackDecoder();
+  private nextId = 1;
+  private ready = false;
+  private draining = false;
+  private closed = false;
+  private lastPeerStream = 0;
+
+  // peer settings
+  private peerMaxStreams = Number.POSITIVE_INFINITY;
+  private peerInitialWindow = DEFAULT_WINDOW;
+  private peerMaxFrame = DEFAULT_MAX_FRAME;
+  private connSendWindow = DEFAULT_WINDOW;
+  private connUnacked = 0;
+
+  // writing: frames of one event-loop turn are flushed together
+  private out: Buffer[] = [];
+  private outBytes = 0;
+  private flushScheduled = false;
+  private readonly blocked = new Set<H2Stream>();
+  private readonly waiting: Queued[] = [];
+
+  // reading
+  private leftover: Buffer | undefined;
+  private headerStream = 0;
+  private headerFlags = 0;
+  private headerParts: Buffer[] = [];
+
+  // keepalive
+  private lastHeard = Date.now();
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly options: SessionOptions,
+    private readonly events: SessionEvents,
+  ) {
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("error", (err) => this.destroy(`connection error: ${err.message}`));
+    socket.on("close", () => this.destroy("connection closed"));
+    this.write(PREFACE);
+    this.write(
+      settingsFrame([
+        [Setting.ENABLE_PUSH, 0],
+        [Setting.INITIAL_WINDOW_SIZE, STREAM_WINDOW],
+        [Setting.MAX_HEADER_LIST_SIZE, options.maxHeaderListSize],
+      ]),
+    );
+    this.write(windowUpdateFrame(0, CONNECTION_WINDOW - DEFAULT_WINDOW));
+    this.armKeepalive();
+  }
+
+  get isReady(): boolean {
+    return this.ready && !this.draining && !this.closed;
+  }
+
+  get activeStreams(): number {
+    return this.streams.size + this.waiting.length;
+  }
+
+  /**
+   * Opens a stream: HEADERS (the caller's HPACK block) then DATA with END_STREAM. Returns a cancel
+   * function. Over the peer's stream limit, the request waits here for a slot.
+   */
+  request(headerBlock: Buffer, body: Buffer, handler: StreamHandler): (code?: number) => void {
+    const q: Queued = { headerBlock, body, handler, stream: undefined, cancelled: false };
+    if (this.streams.size < this.peerMaxStreams) this.start(q);
+    else this.waiting.push(q);
+    return (code = H2Error.CANCEL) => {
+      if (q.cancelled) return;
+      q.cancelled = true;
+      if (q.stream) this.reset(q.stream, code);
+      else {
+        const i = this.waiting.indexOf(q);
+        if (i >= 0) this.waiting.splice(i, 1);
+      }
+    };
+  }
+
+  /** Stops new streams; closes the socket once the streams in flight are done. */
+  close(): void {
+    if (this.closed) return;
+    if (!this.draining) {
+      this.drain("closing", H2Error.NO_ERROR, "");
+      this.write(goawayFrame(this.lastPeerStream, H2Error.NO_ERROR));
+    }
+    if (this.streams.size === 0) this.endSocket();
+  }
+
+  /** Closes now: every open stream fails. */
+  destroy(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.draining = true;
+    clearTimeout(this.keepaliveTimer);
+    clearTimeout(this.pingTimer);
+    const error: StreamError = { kind: "lost", h2Code: H2Error.INTERNAL_ERROR, message: reason };
+    for (const q of this.waiting.splice(0)) q.handler.onClose({ ...error, kind: "refused" });
+    for (const stream of [...this.streams.values()]) this.finish(stream, error);
+    this.socket.destroy();
+    this.events.onClose(this, reason);
+  }
+
+  // ---- streams ----
+
+  private start(q: Queued): void {
+    if (this.nextId > 0x7fffffff) {
+      this.drain("stream ids used up", H2Error.NO_ERROR, "");
+      q.handler.onClose({ kind: "refused", h2Code: H2Error.REFUSED_STREAM, message: "connection draining" });
+      return;
+    }
+    const stream = new H2Stream(this.nextId, q.handler, this.peerInitialWindow);
+    this.nextId += 2;
+    q.stream = stream;
+    this.streams.set(stream.id, stream);
+    this.writeHeaders(stream.id, q.headerBlock, q.body.length === 0);
+    if (q.body.length > 0) {
+      stream.pending = q.body;
+      this.sendPending(stream);
+    }
+  }
+
+  private writeHeaders(id: number, block: Buffer, endStream: boolean): void {
+    const max = this.peerMaxFrame;
+    if (block.length <= max) {
+      const flags = Flag.END_HEADERS | (endStream ? Flag.END_STREAM : 0);
+      this.write(frame(FrameType.HEADERS, flags, id, block));
+      return;
+    }
+    this.write(frame(FrameType.HEADERS, endStream ? Flag.END_STREAM : 0, id, block.subarray(0, max)));
+    for (let at = max; at < block.length; at += max) {
+      const end = Math.min(at + max, block.length);
+      const flags = end === block.length ? Flag.END_HEADERS : 0;
+      this.write(frame(FrameType.CONTINUATION, flags, id, block.subarray(at, end)));
+    }
+  }
+
+  /** Sends as much of the stream's request as both windows allow; the last DATA frame ends the stream. */
+  private sendPending(stream: H2Stream): void {
+    let data = stream.pending;
+    while (data && data.length > 0) {
+      const n = Math.min(data.length, stream.sendWindow, this.connSendWindow, this.peerMaxFrame);
+      if (n <= 0) {
+        this.blocked.add(stream);
+        stream.pending = data;
+        return;
+      }
+      const end = n === data.length;
+      const buf = Buffer.allocUnsafe(9 + n);
+      writeHeader(buf, 0, n, FrameType.DATA, end ? Flag.END_STREAM : 0, stream.id);
+      data.copy(buf, 9, 0, n);
+      this.write(buf);
+      stream.sendWindow -= n;
+      this.connSendWindow -= n;
+      data = end ? undefined : data.subarray(n);
+    }
+    stream.pending = undefined;
+    this.blocked.delete(stream);
+  }
+
+  private unblock(): void {
+    for (const stream of [...this.blocked]) {
+      if (this.connSendWindow <= 0) return;
+      this.sendPending(stream);
+    }
+  }
+
+  private reset(stream: H2Stream, code: number): void {
+    if (stream.closed) return;
+    this.write(rstStreamFrame(stream.id, code));
+    this.finish(stream, { kind: "reset", h2Code: code, message: "cancelled" });
+  }
+
+  private finish(stream: H2Stream, error: StreamError | undefined): void {
+    if (stream.closed) return;
+    stream.closed = true;
+    this.streams.delete(stream.id);
+    this.blocked.delete(stream);
+    stream.handler.onClose(error);
+    if (this.waiting.length > 0 && !this.draining && this.streams.size < this.peerMaxStreams) {
+      this.start(this.waiting.shift()!);
+    }
+    if (this.draining && this.streams.size === 0 && !this.closed) this.endSocket();
+  }
+
+  private drain(reason: string, code: number, debug: string): void {
+    if (this.draining) return;
+    this.draining = true;
+    this.events.onDraining(this, reason, code, debug);
+  }
+
+  private endSocket(): void {
+    this.flush();
+    this.socket.end();
+  }
+
+  // ---- writing ----
+
+  private write(buf: Buffer): void {
+    this.out.push(buf);
+    this.outBytes += buf.length;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.out.length === 0 || this.socket.destroyed) return;
+    const chunk = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
+    this.out = [];
+    this.outBytes = 0;
+    this.socket.write(chunk);
+  }
+
+  // ---- reading ----
+
+  private onData(chunk: Buffer): void {
+    this.lastHeard = Date.now();
+    let buf = chunk;
+    if (this.leftover) {
+      buf = Buffer.concat([this.leftover, chunk]);
+      this.leftover = undefined;
+    }
+    let at = 0;
+    try {
+      while (buf.length - at >= 9) {
+        const length = (buf[at]! << 16) | (buf[at + 1]! << 8) | buf[at + 2]!;
+        if (length > DEFAULT_MAX_FRAME) throw new ProtocolError(H2Error.FRAME_SIZE_ERROR, "frame too large");
+        if (buf.length - at < 9 + length) break;
+        const type = buf[at + 3]!;
+        const flags = buf[at + 4]!;
+        const id = buf.readUInt32BE(at + 5) & 0x7fffffff;
+        const payload = buf.subarray(at + 9, at + 9 + length);
+        at += 9 + length;
+        this.onFrame(type, flags, id, payload);
+        if (this.closed) return;
+      }
+    } catch (err) {
+      const code = err instanceof ProtocolError ? err.code : H2Error.COMPRESSION_ERROR;
+      this.write(goawayFrame(this.lastPeerStream, code));
+      this.flush();
+      this.destroy(`protocol error: ${(err as Error).message}`);
+      return;
+    }
+    if (at < buf.length) this.leftover = buf.subarray(at);
+  }
+
+  private onFrame(type: number, flags: number, id: number, payload: Buffer): void {
+    if (this.headerStream !== 0 && type !== FrameType.CONTINUATION) {
+      throw new ProtocolError(H2Error.PROTOCOL_ERROR, "expected CONTINUATION");
+    }
+    switch (type) {
+      case FrameType.DATA:
+        this.onDataFrame(flags, id, payload);
+        return;
+      case FrameType.HEADERS:
+        this.onHeadersFrame(flags, id, payload);
+        return;
+      case FrameType.CONTINUATION:
+        if (id !== this.headerStream) throw new ProtocolError(H2Error.PROTOCOL_ERROR, "stray CONTINUATION");
+        this.headerParts.push(payload);
+        if (flags & Flag.END_HEADERS) this.endHeaders();
+        return;
+      case FrameType.RST_STREAM: {
+        const stream = this.streams.get(id);
+        if (!stream || payload.length !== 4) return;
+        const code = payload.readUInt32BE(0);
+        this.finish(stream, {
+          kind: code === H2Error.REFUSED_STREAM ? "refused" : "reset",
+          h2Code: code,
+          message: `stream reset by the server (HTTP/2 error ${code})`,
+        });
+        return;
+      }
+      case FrameType.SETTINGS:
+        this.onSettings(flags, payload);
+        return;
+      case FrameType.PING:
+        if (flags & Flag.ACK) {
+          clearTimeout(this.pingTimer);
+          this.pingTimer = undefined;
+        } else {
+          this.write(frame(FrameType.PING, Flag.ACK, 0, payload));
+        }
+        return;
+      case FrameType.GOAWAY:
+        this.onGoaway(payload);
+        return;
+      case FrameType.WINDOW_UPDATE:
+        this.onWindowUpdate(id, payload);
+        return;
+      case FrameType.PUSH_PROMISE:
+        throw new ProtocolError(H2Error.PROTOCOL_ERROR, "PUSH_PROMISE although push is disabled");
+      default:
+        return; // PRIORITY and unknown types are ignored
+    }
+  }
+
+  private onDataFrame(flags: number, id: number, payload: Buffer): void {
+    // Flow control counts the whole payload, padding included.
+    this.connUnacked += payload.length;
+    if (this.connUnacked >= CONNECTION_WINDOW / 2) {
+      this.write(windowUpdateFrame(0, this.connUnacked));
+      this.connUnacked = 0;
+    }
+    const stream = this.streams.get(id);
+    if (!stream) return; // a stream we reset: its data still counted for the connection
+    const data = flags & Flag.PADDED ? unpad(payload) : payload;
+    const end = (flags & Flag.END_STREAM) !== 0;
+    if (!end) {
+      stream.unacked += payload.length;
+      if (stream.unacked >= STREAM_WINDOW / 2) {
+        this.write(windowUpdateFrame(id, stream.unacked));
+        stream.unacked = 0;
+      }
+    }
+    stream.handler.onData(data, end);
+    if (end) this.remoteEnd(stream);
+  }
+
+  private onHeadersFrame(flags: number, id: number, payload: Buffer): void {
+    let block = flags & Flag.PADDED ? unpad(payload) : payload;
+    if (flags & Flag.PRIORITY) block = block.subarray(5);
+    this.headerStream = id;
+    this.headerFlags = flags;
+    this.headerParts = [block];
+    if (flags & Flag.END_HEADERS) this.endHeaders();
+  }
+
+  /** A complete header block: decode it even for streams we no longer track (the HPACK table moves on). */
+  private endHeaders(): void {
+    const id = this.headerStream;
+    const parts = this.headerParts;
+    this.headerStream = 0;
+    this.headerParts = [];
+    const block = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    let fields: HeaderField[];
+    try {
+      fields = this.decoder.decode(block, this.options.maxHeaderListSize);
+    } catch (err) {
+      if (!(err instanceof HpackError)) throw err;
+      throw new ProtocolError(H2Error.COMPRESSION_ERROR, err.message);
+    }
+    const stream = this.streams.get(id);
+    if (!stream) return;
+    const end = (this.headerFlags & Flag.END_STREAM) !== 0;
+    stream.handler.onHeaders(fields, end);
+    if (end) this.remoteEnd(stream);
+  }
+
+  /** The server finished its side: the stream is done (a unary request was fully sent before). */
+  private remoteEnd(stream: H2Stream): void {
+    stream.remoteClosed = true;
+    if (stream.pending) {
+      // Answered before reading our whole request: stop sending the rest (RFC 9113 8.1).
+      this.write(rstStreamFrame(stream.id, H2Error.NO_ERROR));
+    }
+    this.finish(stream, undefined);
+  }
+
+  private onSettings(flags: number, payload: Buffer): void {
+    if (flags & Flag.ACK) return;
+    if (payload.length % 6 !== 0) throw new ProtocolError(H2Error.FRAME_SIZE_ERROR, "bad SETTINGS length");
+    for (let at = 0; at < payload.length; at += 6) {
+      const id = payload.readUInt16BE(at);
+      const value = payload.readUInt32BE(at + 2);
+      if (id === Setting.MAX_CONCURRENT_STREAMS) this.peerMaxStreams = value;
+      else if (id === Setting.INITIAL_WINDOW_SIZE) {
+        if (value > MAX_WINDOW) throw new ProtocolError(H2Error.FLOW_CONTROL_ERROR, "window too large");
+        const delta = value - this.peerInitialWindow;
+        this.peerInitialWindow = value;
+        for (const s of this.streams.values()) s.sendWindow += delta;
+      } else if (id === Setting.MAX_FRAME_SIZE) {
+        if (value < DEFAULT_MAX_FRAME || value > 16_777_215)
+          throw new ProtocolError(H2Error.PROTOCOL_ERROR, "bad MAX_FRAME_SIZE");
+        this.peerMaxFrame = value;
+      }
+    }
+    this.write(frame(FrameType.SETTINGS, Flag.ACK, 0));
+    this.unblock();
+    while (this.waiting.length > 0 && this.streams.size < this.peerMaxStreams)
+      this.start(this.waiting.shift()!);
+    if (!this.ready) {
+      this.ready = true;
+      this.events.onReady(this);
+    }
+  }
+
+  private onGoaway(payload: Buffer): void {
+    if (payload.length < 8) throw new ProtocolError(H2Error.FRAME_SIZE_ERROR, "short GOAWAY");
+    const last = payload.readUInt32BE(0) & 0x7fffffff;
+    const code = payload.readUInt32BE(4);
+    const debug = payload.subarray(8).toString("latin1");
+    this.drain("server sent GOAWAY", code, debug);
+    const refused: StreamError = {
+      kind: "refused",
+      h2Code: H2Error.REFUSED_STREAM,
+      message: `the server is going away${debug ? ` (${debug})` : ""}`,
+    };
+    for (const q of this.waiting.splice(0)) q.handler.onClose(refused);
+    for (const stream of [...this.streams.values()]) if (stream.id > last) this.finish(stream, refused);
+    if (this.streams.size === 0) this.endSocket();
+  }
+
+  private onWindowUpdate(id: number, payload: Buffer): void {
+    if (payload.length !== 4) throw new ProtocolError(H2Error.FRAME_SIZE_ERROR, "bad WINDOW_UPDATE length");
+    const increment = payload.readUInt32BE(0) & 0x7fffffff;
+    if (id === 0) {
+      this.connSendWindow += increment;
+      if (this.connSendWindow > MAX_WINDOW)
+        throw new ProtocolError(H2Error.FLOW_CONTROL_ERROR, "window overflow");
+      this.unblock();
+      return;
+    }
+    const stream = this.streams.get(id);
+    if (!stream) return;
+    stream.sendWindow += increment;
+    if (stream.pending) this.sendPending(stream);
+  }
+
+  // ---- keepalive ----
+
+  private armKeepalive(): void {
+    const { keepaliveMs } = this.options;
+    if (keepaliveMs <= 0) return;
+    const wait = Math.max(0, this.lastHeard + keepaliveMs - Date.now());
+    this.keepaliveTimer = setTimeout(() => this.keepaliveTick(), wait);
+    this.keepaliveTimer.unref();
+  }
+
+  private keepaliveTick(): void {
+    if (this.closed) return;
+    if (Date.now() - this.lastHeard >= this.options.keepaliveMs && !this.pingTimer) {
+      this.write(frame(FrameType.PING, 0, 0, Buffer.alloc(8)));
+      this.pingTimer = setTimeout(
+        () => this.destroy("keepalive ping not answered"),
+        this.options.keepaliveTimeoutMs,
+      );
+      this.pingTimer.unref();
+      this.lastHeard = Date.now(); // the next ping waits a full interval after this one
+    }
+    this.armKeepalive();
+  }
+}
+
+class ProtocolError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function unpad(payload: Buffer): Buffer {
+  const pad = payload[0] ?? 0;
+  if (pad >= payload.length) throw new ProtocolError(H2Error.PROTOCOL_ERROR, "padding longer than the frame");
+  return payload.subarray(1, payload.length - pad);
+}
