@@ -50,6 +50,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     logger: options.logLevel === false ? false : { level: options.logLevel ?? "info" },
     // Per-request lines are the access log's job, not Fastify's: they cost throughput on every request.
     logController: new LogController({ disableRequestLogging: true }),
+    // No child logger per request (it costs on every request): lines that need the id carry reqId.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
     exposeHeadRoutes: false,
     return503OnClosing: true,
@@ -88,7 +90,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
   app.setErrorHandler((err, req, reply) => {
     const gwErr = toGatewayError(err);
-    if (gwErr.code === Code.INTERNAL) req.log.error({ err }, "internal error");
+    if (gwErr.code === Code.INTERNAL) req.log.error({ err, reqId: req.id }, "internal error");
     return sendError(reply, gwErr);
   });
   // Only reached for URLs the catch-all cannot take (Fastify's router refuses them).

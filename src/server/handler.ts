@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { encodeMessage } from "../codec/index.js";
 import { Code } from "../errors/code.js";
@@ -38,14 +39,19 @@ declare module "fastify" {
  * (405) and, next, a missing token (401) cost no body parsing.
  */
 export function matchRoute(current: () => LoadedConfig) {
-  return async function match(req: FastifyRequest): Promise<void> {
+  // A callback hook, not an async one: no promise per request.
+  return function match(req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
     const config = current();
     const url = req.raw.url ?? "/";
     const q = url.indexOf("?");
     const path = q === -1 ? url : url.slice(0, q);
     const found = config.table.router.find(req.method, path);
-    if (!found) throw noRoute(config, req.method, path);
+    if (!found) {
+      done(noRoute(config, req.method, path));
+      return;
+    }
     req.gateway = { config, match: found, query: q === -1 ? "" : url.slice(q + 1), identity: undefined };
+    done();
   };
 }
 
@@ -58,7 +64,9 @@ export function makeHandler(
   forwardedClaims: ReadonlyMap<string, string>,
   amqp: AmqpUpstream | undefined,
 ) {
-  return async function handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  // Not async: the gRPC path answers from the call's callback, without a promise per request; what
+  // throws here synchronously reaches Fastify's error handler like a rejection would.
+  return function handle(req: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
     const { config, match, query, identity } = req.gateway!;
     const route = match.route;
     const parts = {
@@ -75,41 +83,69 @@ export function makeHandler(
           `${route.method.fullName} is bound to AMQP, but no broker is configured (amqp: in the config file)`,
         );
       }
-      const answer = await amqp.handle(
-        route,
-        binding,
-        buildRequest(route, parts),
-        req,
-        claimValues(identity),
-      );
-      reply.code(answer.status).headers(answer.headers).type(answer.contentType).send(answer.body);
-      return;
+      return amqp
+        .handle(route, binding, buildRequest(route, parts), req, claimValues(identity))
+        .then((answer) => {
+          reply.code(answer.status).headers(answer.headers).type(answer.contentType).send(answer.body);
+        });
     }
     const backend = config.backends.get(route.method.service) ?? config.backends.get("");
     if (!backend)
       throw new GatewayError(Code.UNAVAILABLE, `no backend is configured for ${route.method.service}`);
 
     const request = encodeMessage(route.method.input, buildRequest(route, parts));
-    const metadata = requestMetadata(req.headers, req.raw.headersDistinct, req.socket.remoteAddress);
+    const metadata = requestMetadata(req.headers, req.raw.rawHeaders, req.socket.remoteAddress);
     metadata.set("x-request-id", req.id);
     if (forwardedClaims.size > 0) forwardClaims(metadata, forwardedClaims, identity);
     const timeout = timeoutMs(req.headers["grpc-timeout"], route.settings.timeoutMs);
-    const call = callUnary(channels.get(backend), route.method.path, request, metadata, timeout);
-    const onClose = (): void => {
-      if (!reply.raw.writableEnded) call.cancel(); // the client went away: stop the backend's work too
-    };
-    reply.raw.once("close", onClose);
-    const result = await call.result;
-    reply.raw.off("close", onClose);
-    if (result.status.code !== Code.OK)
-      throw errorFromStatus(result.status, result.headers, config.registry.findMessage);
-    sendResult(
-      reply,
-      route,
-      result.message ?? Buffer.alloc(0),
-      responseHeaders(result.headers, result.status.metadata),
+    const socket = req.raw.socket;
+    const cancel = callUnary(
+      channels.get(backend),
+      route.method.path,
+      request,
+      metadata,
+      timeout,
+      (result) => {
+        untrackCall(socket, cancel);
+        try {
+          if (result.status.code !== Code.OK) {
+            reply.send(errorFromStatus(result.status, result.headers, config.registry.findMessage));
+            return;
+          }
+          const headers = responseHeaders(result.headers, result.status.metadata);
+          sendResult(reply, route, result.message ?? Buffer.alloc(0), headers);
+        } catch (err) {
+          reply.send(err); // an answer that cannot be rendered is an error reply, never a hang
+        }
+      },
     );
+    trackCall(socket, cancel);
+    return undefined;
   };
+}
+
+/**
+ * The calls in flight on each client connection: when the client goes away, the backend's work stops
+ * too. One listener per connection, not one per request (that costs on every request).
+ */
+const kCalls = Symbol("protogate.calls");
+type TrackedSocket = Socket & { [kCalls]?: Set<() => void> };
+
+function trackCall(socket: TrackedSocket, cancel: () => void): void {
+  let calls = socket[kCalls];
+  if (!calls) {
+    calls = new Set();
+    socket[kCalls] = calls;
+    socket.once("close", () => {
+      for (const c of calls!) c();
+      calls!.clear();
+    });
+  }
+  calls.add(cancel);
+}
+
+function untrackCall(socket: TrackedSocket, cancel: () => void): void {
+  socket[kCalls]?.delete(cancel);
 }
 
 /** Claims go under their configured keys; whatever the client sent under those keys is dropped. */

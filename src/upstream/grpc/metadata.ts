@@ -39,17 +39,21 @@ const TRANSPORT_KEYS = new Set([
   "grpc-accept-encoding",
 ]);
 
+/** `rawHeaders` (name, value, name, value...) keeps every value of a repeated header, in order. */
 export function requestMetadata(
   headers: IncomingHttpHeaders,
-  distinct: Record<string, string[] | undefined>,
+  rawHeaders: readonly string[],
   remoteAddress: string | undefined,
 ): Metadata {
   const md = new Metadata();
-  for (const name of Object.keys(headers)) {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const raw = rawHeaders[i]!;
+    if (raw.length <= PREFIX.length || (raw.charCodeAt(0) | 0x20) !== 0x67) continue; // not "g..."
+    const name = raw.toLowerCase();
     if (!name.startsWith(PREFIX)) continue;
     const key = name.slice(PREFIX.length);
     if (!VALID_KEY.test(key) || key.startsWith("grpc-") || NEVER_FORWARDED.has(key)) continue;
-    for (const value of distinct[name] ?? []) addValue(md, key, value);
+    addValue(md, key, rawHeaders[i + 1]!);
   }
   const auth = headers.authorization;
   if (auth !== undefined && PRINTABLE.test(auth)) md.add("authorization", auth);

@@ -2,7 +2,8 @@ import { Code } from "../../errors/code.js";
 import { Metadata } from "./call-metadata.js";
 import type { Channel } from "./channel.js";
 import { H2Error } from "./h2/frame.js";
-import { encodeIndexed, encodeInt, encodeLiteral, type HeaderField } from "./h2/hpack.js";
+import type { HeaderField } from "./h2/hpack.js";
+import type { HpackEncoder } from "./h2/hpack-encoder.js";
 import type { H2Session, StreamError, StreamHandler } from "./h2/session.js";
 
 /** The result of a unary call: the final status with trailers, the answer's bytes, the header metadata. */
@@ -21,8 +22,9 @@ const USER_AGENT = "protogate";
 /**
  * A unary gRPC call with raw bytes (the gateway's codec has encoded the request already), following
  * "gRPC over HTTP2": request headers with grpc-timeout and metadata, one length-prefixed message,
- * response headers, one message, trailers (or trailers only). Resolves with the final status, OK or
- * not; never rejects. `cancel` aborts it (the HTTP client went away).
+ * response headers, one message, trailers (or trailers only). `onResult` gets the final status, OK or
+ * not, exactly once and never synchronously. The returned function cancels the call (the HTTP client
+ * went away).
  */
 export function callUnary(
   channel: Channel,
@@ -30,21 +32,21 @@ export function callUnary(
   request: Uint8Array,
   metadata: Metadata,
   timeoutMs: number,
-): { result: Promise<UnaryResult>; cancel: () => void } {
-  const call = new UnaryCall(channel, path, request, metadata, timeoutMs);
-  return { result: call.result, cancel: () => call.finishWith(Code.CANCELLED, "cancelled by the client") };
+  onResult: (result: UnaryResult) => void,
+): () => void {
+  const call = new UnaryCall(channel, path, request, metadata, timeoutMs, onResult);
+  return () => call.finishWith(Code.CANCELLED, "cancelled by the client");
 }
 
 class UnaryCall implements StreamHandler {
-  readonly result: Promise<UnaryResult>;
-  private resolveResult!: (r: UnaryResult) => void;
   private done = false;
+  private starting = true;
   private timer: NodeJS.Timeout | undefined;
   private withdraw: (() => void) | undefined;
   private cancelStream: ((code?: number) => void) | undefined;
   private retries = 0;
-  private readonly headerBlock: Buffer;
   private readonly body: Buffer;
+  private readonly timeout: string | undefined;
 
   // the answer so far
   private httpStatus = 0;
@@ -56,20 +58,19 @@ class UnaryCall implements StreamHandler {
 
   constructor(
     private readonly channel: Channel,
-    path: string,
+    private readonly path: string,
     request: Uint8Array,
-    metadata: Metadata,
+    private readonly metadata: Metadata,
     timeoutMs: number,
+    private readonly onResult: (result: UnaryResult) => void,
   ) {
-    this.result = new Promise((resolve) => {
-      this.resolveResult = resolve;
-    });
-    this.headerBlock = requestHeaders(channel, path, metadata, timeoutMs);
+    this.timeout = timeoutMs > 0 ? grpcTimeout(timeoutMs) : undefined;
     this.body = lengthPrefixed(request);
     if (timeoutMs > 0) {
       this.timer = setTimeout(() => this.finishWith(Code.DEADLINE_EXCEEDED, "deadline exceeded"), timeoutMs);
     }
     this.start();
+    this.starting = false;
   }
 
   private start(): void {
@@ -87,7 +88,7 @@ class UnaryCall implements StreamHandler {
   }
 
   private send(session: H2Session): void {
-    this.cancelStream = session.request(this.headerBlock, this.body, this);
+    this.cancelStream = session.request(this.body, this);
   }
 
   /** Ends the call with a status of our own (deadline, cancel, transport failure). */
@@ -107,10 +108,35 @@ class UnaryCall implements StreamHandler {
     if (this.done) return;
     this.done = true;
     clearTimeout(this.timer);
-    this.resolveResult(result);
+    if (this.starting) process.nextTick(this.onResult, result);
+    else this.onResult(result);
   }
 
   // ---- StreamHandler ----
+
+  /** Request headers (gRPC over HTTP/2 "Request-Headers"); what repeats call after call is indexed. */
+  encodeHeaders(encoder: HpackEncoder): Buffer {
+    const target = this.channel.target;
+    encoder
+      .begin()
+      .staticField(3) // :method POST
+      .staticField(target.tls ? 7 : 6) // :scheme https | http
+      .repeated(":path", this.path)
+      .repeated(":authority", target.authority)
+      .repeated("content-type", "application/grpc")
+      .repeated("te", "trailers")
+      .repeated("user-agent", USER_AGENT);
+    if (this.timeout) encoder.repeated("grpc-timeout", this.timeout);
+    for (const [key, values] of this.metadata.entries()) {
+      const repeats = REPEATING_METADATA.has(key);
+      for (const v of values) {
+        const text = typeof v === "string" ? v : v.toString("base64").replace(/=+$/, "");
+        if (repeats) encoder.repeated(key, text);
+        else encoder.literal(key, text);
+      }
+    }
+    return encoder.end();
+  }
 
   onHeaders(fields: HeaderField[], endStream: boolean): void {
     if (this.httpStatus === 0) {
@@ -209,40 +235,8 @@ class UnaryCall implements StreamHandler {
 
 // ---- request encoding ----
 
-/** Header block prefix per channel and path: everything but grpc-timeout and the call's metadata. */
-const prefixCache = new WeakMap<Channel, Map<string, Buffer>>();
-
-function requestHeaders(channel: Channel, path: string, metadata: Metadata, timeoutMs: number): Buffer {
-  let byPath = prefixCache.get(channel);
-  if (!byPath) {
-    byPath = new Map();
-    prefixCache.set(channel, byPath);
-  }
-  let prefix = byPath.get(path);
-  if (!prefix) {
-    const out: number[] = [];
-    encodeIndexed(out, 3); // :method POST
-    encodeIndexed(out, channel.target.tls ? 7 : 6); // :scheme https | http
-    encodeLiteral(out, ":path", path);
-    encodeLiteral(out, ":authority", channel.target.authority);
-    encodeLiteral(out, "content-type", "application/grpc");
-    encodeLiteral(out, "te", "trailers");
-    encodeLiteral(out, "user-agent", USER_AGENT);
-    prefix = Buffer.from(out);
-    if (byPath.size < 10_000) byPath.set(path, prefix);
-  }
-  const out: number[] = [];
-  if (timeoutMs > 0) encodeLiteral(out, "grpc-timeout", grpcTimeout(timeoutMs));
-  for (const [key, values] of metadata.entries()) {
-    for (const v of values)
-      encodeLiteral(out, key, typeof v === "string" ? v : v.toString("base64").replace(/=+$/, ""));
-  }
-  if (out.length === 0) return prefix;
-  const block = Buffer.allocUnsafe(prefix.length + out.length);
-  prefix.copy(block, 0);
-  for (let i = 0; i < out.length; i++) block[prefix.length + i] = out[i]!;
-  return block;
-}
+/** Metadata whose value is usually the same on every call through one gateway (worth a table entry). */
+const REPEATING_METADATA = new Set(["x-forwarded-host", "x-forwarded-for"]);
 
 /** grpc-timeout: at most 8 digits, in the finest unit that fits. */
 export function grpcTimeout(ms: number): string {

@@ -1,9 +1,8 @@
 import { HUFFMAN_CODES, HUFFMAN_LENGTHS } from "./huffman-table.js";
 
 /**
- * HPACK (RFC 7541) for a gRPC client. Decoding is complete (static + dynamic table, Huffman), since the
- * server's encoder chooses freely. Encoding is stateless: only static-table names and raw literals
- * "without indexing", so our side never has to track the server's view of a dynamic table.
+ * HPACK (RFC 7541) decoding for a gRPC client: complete (static + dynamic table, Huffman), since the
+ * server's encoder chooses freely. The encoder is in hpack-encoder.ts.
  */
 
 export class HpackError extends Error {}
@@ -76,10 +75,6 @@ const STATIC_TABLE: readonly HeaderField[] = [
   ["www-authenticate", ""],
 ];
 const STATIC_COUNT = STATIC_TABLE.length - 1;
-
-/** Static-table index of each name (first occurrence), for the encoder. */
-const STATIC_NAME_INDEX = new Map<string, number>();
-for (let i = STATIC_TABLE.length - 1; i >= 1; i--) STATIC_NAME_INDEX.set(STATIC_TABLE[i]![0], i);
 
 // ---- Huffman decoding: a tree of 256-way nodes, one input byte per step (as Go's hpack does). ----
 
@@ -263,44 +258,4 @@ function latin1(src: Uint8Array, start: number, end: number): string {
     return s;
   }
   return Buffer.from(src.buffer, src.byteOffset + start, end - start).toString("latin1");
-}
-
-// ---- Encoder (stateless) ----
-
-/** Appends an HPACK integer with an N-bit prefix; `flags` fills the byte's high bits. */
-export function encodeInt(out: number[], flags: number, prefix: number, value: number): void {
-  const max = (1 << prefix) - 1;
-  if (value < max) {
-    out.push(flags | value);
-    return;
-  }
-  out.push(flags | max);
-  let rest = value - max;
-  while (rest >= 0x80) {
-    out.push((rest % 0x80) | 0x80);
-    rest = Math.floor(rest / 0x80);
-  }
-  out.push(rest);
-}
-
-function encodeString(out: number[], value: string): void {
-  encodeInt(out, 0, 7, value.length);
-  for (let i = 0; i < value.length; i++) out.push(value.charCodeAt(i) & 0xff);
-}
-
-/** A literal header field without indexing (RFC 7541 6.2.2); names found in the static table go by index. */
-export function encodeLiteral(out: number[], name: string, value: string): void {
-  const index = STATIC_NAME_INDEX.get(name);
-  if (index !== undefined) {
-    encodeInt(out, 0, 4, index);
-  } else {
-    out.push(0);
-    encodeString(out, name);
-  }
-  encodeString(out, value);
-}
-
-/** An indexed field from the static table (e.g. 3 = ":method: POST"). */
-export function encodeIndexed(out: number[], index: number): void {
-  encodeInt(out, 0x80, 7, index);
 }

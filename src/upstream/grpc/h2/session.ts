@@ -16,6 +16,7 @@ import {
   writeHeader,
 } from "./frame.js";
 import { type HeaderField, HpackDecoder, HpackError } from "./hpack.js";
+import { HpackEncoder } from "./hpack-encoder.js";
 
 /**
  * One HTTP/2 client connection, as lean as a gateway's unary calls allow: frames written for all the
@@ -24,8 +25,13 @@ import { type HeaderField, HpackDecoder, HpackError } from "./hpack.js";
  * CONTINUATION and the peer's stream limit. What to send and how to read the answers is the caller's.
  */
 
-/** What a stream's owner hears. `onClose` comes once, last; `error` is set unless the stream ended cleanly. */
+/**
+ * A stream's owner: it writes its request headers when the stream starts (with this connection's
+ * encoder, whose table the server mirrors) and hears the answer. `onClose` comes once, last; `error`
+ * is set unless the stream ended cleanly.
+ */
 export interface StreamHandler {
+  encodeHeaders(encoder: HpackEncoder): Buffer;
   onHeaders(fields: HeaderField[], endStream: boolean): void;
   onData(chunk: Buffer, endStream: boolean): void;
   onClose(error: StreamError | undefined): void;
@@ -83,7 +89,6 @@ export class H2Stream {
 }
 
 interface Queued {
-  readonly headerBlock: Buffer;
   readonly body: Buffer;
   readonly handler: StreamHandler;
   stream: H2Stream | undefined;
@@ -93,6 +98,7 @@ interface Queued {
 export class H2Session {
   private readonly streams = new Map<number, H2Stream>();
   private readonly decoder = new HpackDecoder();
+  private readonly encoder = new HpackEncoder();
   private nextId = 1;
   private ready = false;
   private draining = false;
@@ -154,11 +160,11 @@ export class H2Session {
   }
 
   /**
-   * Opens a stream: HEADERS (the caller's HPACK block) then DATA with END_STREAM. Returns a cancel
-   * function. Over the peer's stream limit, the request waits here for a slot.
+   * Opens a stream: HEADERS (from the handler) then DATA with END_STREAM. Returns a cancel function.
+   * Over the peer's stream limit, the request waits here for a slot.
    */
-  request(headerBlock: Buffer, body: Buffer, handler: StreamHandler): (code?: number) => void {
-    const q: Queued = { headerBlock, body, handler, stream: undefined, cancelled: false };
+  request(body: Buffer, handler: StreamHandler): (code?: number) => void {
+    const q: Queued = { body, handler, stream: undefined, cancelled: false };
     if (this.streams.size < this.peerMaxStreams) this.start(q);
     else this.waiting.push(q);
     return (code = H2Error.CANCEL) => {
@@ -208,7 +214,7 @@ export class H2Session {
     this.nextId += 2;
     q.stream = stream;
     this.streams.set(stream.id, stream);
-    this.writeHeaders(stream.id, q.headerBlock, q.body.length === 0);
+    this.writeHeaders(stream.id, q.handler.encodeHeaders(this.encoder), q.body.length === 0);
     if (q.body.length > 0) {
       stream.pending = q.body;
       this.sendPending(stream);
@@ -462,6 +468,7 @@ export class H2Session {
       const id = payload.readUInt16BE(at);
       const value = payload.readUInt32BE(at + 2);
       if (id === Setting.MAX_CONCURRENT_STREAMS) this.peerMaxStreams = value;
+      else if (id === Setting.HEADER_TABLE_SIZE) this.encoder.setMaxSize(value);
       else if (id === Setting.INITIAL_WINDOW_SIZE) {
         if (value > MAX_WINDOW) throw new ProtocolError(H2Error.FLOW_CONTROL_ERROR, "window too large");
         const delta = value - this.peerInitialWindow;

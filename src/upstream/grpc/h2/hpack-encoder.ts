@@ -1,0 +1,151 @@
+/**
+ * The HPACK encoder of one connection. Fields the caller marks as repeating (path, authority,
+ * content-type...) go into the dynamic table once and are sent as a one- or two-byte index afterwards,
+ * which spares the server decoding (and allocating) them on every call. Everything else is a literal
+ * without indexing; secrets are "never indexed" (RFC 7541 7.1.3). Strings are sent raw, not Huffman:
+ * the server reads raw bytes faster and loopback bandwidth is not the cost here.
+ */
+
+const STATIC_NAMES: ReadonlyMap<string, number> = new Map([
+  [":authority", 1],
+  [":method", 2],
+  [":path", 4],
+  [":scheme", 6],
+  ["content-type", 31],
+  ["user-agent", 58],
+  ["authorization", 23],
+  ["cookie", 32],
+]);
+
+const NEVER_INDEXED = new Set(["authorization", "cookie", "proxy-authorization"]);
+const STATIC_COUNT = 61;
+
+interface Entry {
+  readonly key: string;
+  readonly size: number;
+}
+
+export class HpackEncoder {
+  /** name "\0" value -> absolute insertion number of its newest copy. */
+  private readonly byKey = new Map<string, number>();
+  private readonly entries: Entry[] = [];
+  private first = 0; // index in `entries` of the oldest live entry
+  private inserted = 0;
+  private size = 0;
+  private pendingSizeUpdate = -1;
+
+  private buf = Buffer.allocUnsafe(512);
+  private at = 0;
+
+  constructor(private maxSize = 4096) {}
+
+  /** The server's SETTINGS_HEADER_TABLE_SIZE; we never use more than the 4096 we start with. */
+  setMaxSize(peerMax: number): void {
+    const size = Math.min(peerMax, 4096);
+    if (size === this.maxSize) return;
+    this.maxSize = size;
+    this.evict(0);
+    this.pendingSizeUpdate = size;
+  }
+
+  /** Starts a header block. */
+  begin(): this {
+    this.at = 0;
+    if (this.pendingSizeUpdate >= 0) {
+      this.int(0x20, 5, this.pendingSizeUpdate);
+      this.pendingSizeUpdate = -1;
+    }
+    return this;
+  }
+
+  /** A field from the static table, by index (e.g. 3 = ":method: POST"). */
+  staticField(index: number): this {
+    this.int(0x80, 7, index);
+    return this;
+  }
+
+  /** A field that repeats from call to call: indexed when in the table, else added to it. */
+  repeated(name: string, value: string): this {
+    const key = `${name}\0${value}`;
+    const abs = this.byKey.get(key);
+    if (abs !== undefined) {
+      this.int(0x80, 7, STATIC_COUNT + this.inserted - abs);
+      return this;
+    }
+    const size = name.length + value.length + 32;
+    if (size > this.maxSize) return this.literal(name, value);
+    this.nameRef(0x40, 6, name);
+    this.string(value);
+    this.evict(size);
+    this.entries.push({ key, size });
+    this.byKey.set(key, this.inserted++);
+    this.size += size;
+    return this;
+  }
+
+  /** A field that changes from call to call (or a secret): a literal the server does not keep. */
+  literal(name: string, value: string): this {
+    this.nameRef(NEVER_INDEXED.has(name) ? 0x10 : 0x00, 4, name);
+    this.string(value);
+    return this;
+  }
+
+  /** The block so far, copied out (the encoder's buffer is reused). */
+  end(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.at));
+  }
+
+  private nameRef(flags: number, prefix: number, name: string): void {
+    const index = STATIC_NAMES.get(name);
+    if (index !== undefined) {
+      this.int(flags, prefix, index);
+    } else {
+      this.int(flags, prefix, 0);
+      this.string(name);
+    }
+  }
+
+  private evict(incoming: number): void {
+    while (this.size + incoming > this.maxSize && this.first < this.entries.length) {
+      const old = this.entries[this.first]!;
+      const abs = this.inserted - (this.entries.length - this.first);
+      if (this.byKey.get(old.key) === abs) this.byKey.delete(old.key);
+      this.size -= old.size;
+      this.first++;
+    }
+    if (this.first > 256 && this.first * 2 > this.entries.length) {
+      this.entries.splice(0, this.first);
+      this.first = 0;
+    }
+  }
+
+  private string(value: string): void {
+    // Header values reaching here are printable ASCII (or base64): one byte per char.
+    this.int(0, 7, value.length);
+    this.reserve(value.length);
+    this.at += this.buf.write(value, this.at, "latin1");
+  }
+
+  private int(flags: number, prefix: number, value: number): void {
+    this.reserve(6);
+    const max = (1 << prefix) - 1;
+    if (value < max) {
+      this.buf[this.at++] = flags | value;
+      return;
+    }
+    this.buf[this.at++] = flags | max;
+    let rest = value - max;
+    while (rest >= 0x80) {
+      this.buf[this.at++] = (rest & 0x7f) | 0x80;
+      rest >>>= 7;
+    }
+    this.buf[this.at++] = rest;
+  }
+
+  private reserve(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n));
+    this.buf.copy(bigger, 0, 0, this.at);
+    this.buf = bigger;
+  }
+}
