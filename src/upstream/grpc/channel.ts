@@ -14,6 +14,8 @@ import { type Endpoint, parseTarget, type Target } from "./target.js";
 
 export interface ChannelOptions extends SessionOptions {
   readonly connectTimeoutMs: number;
+  /** For tls:// backends: extra CA, client certificate and key (system roots are used as well). */
+  readonly tls?: Pick<tls.SecureContextOptions, "ca" | "cert" | "key">;
 }
 
 export const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {
@@ -185,6 +187,7 @@ class Subchannel {
     this.state = "connecting";
     const { target, options } = this.channel;
     const socket = this.openSocket(target);
+    let readyAt = 0;
     const session = new H2Session(
       socket,
       { ...options, keepaliveMs: this.channel.keepaliveMs },
@@ -193,7 +196,7 @@ class Subchannel {
           if (this.session !== session) return;
           clearTimeout(timer);
           this.state = "ready";
-          this.attempts = 0;
+          readyAt = Date.now();
           this.channel.onReady();
         },
         onDraining: (_s, _reason, code, debug) => {
@@ -201,13 +204,31 @@ class Subchannel {
           // ENHANCE_YOUR_CALM "too_many_pings": the server's keepalive policy is stricter than ours.
           if (code === 11 && debug === "too_many_pings") this.channel.keepaliveMs *= 2;
           this.session = undefined;
-          this.state = "idle";
-          this.connect(); // the server is draining this connection; the next one is made now
+          // The connection is replaced at once (a graceful restart, max connection age); drained
+          // again right after that, it counts as a failure, with backoff, so that we never spin.
+          if (readyAt > 0 && Date.now() - readyAt > 1000) this.attempts = 0;
+          if (this.attempts++ === 0) {
+            this.state = "idle";
+            this.connect();
+          } else {
+            this.fail(
+              `${this.key}: the server closed the new connection (GOAWAY ${code}${debug ? ` ${debug}` : ""})`,
+            );
+          }
         },
         onClose: (_s, reason) => {
           clearTimeout(timer);
           if (this.session !== session) return;
           this.session = undefined;
+          // A connection that worked for a while is re-made at once; then backoff applies.
+          if (readyAt > 0 && Date.now() - readyAt > 1000) {
+            this.attempts = 0;
+            this.lastError = `${this.key}: ${reason}`;
+            this.state = "idle";
+            this.attempts++;
+            this.connect();
+            return;
+          }
           this.fail(`${this.key}: ${reason}`);
         },
       },
@@ -225,6 +246,7 @@ class Subchannel {
     const servername = target.host ?? (isIpEndpoint(e) ? undefined : target.authority.split(":")[0]);
     const socket = tls.connect({
       ...("path" in e ? { path: e.path } : { host: e.host, port: e.port }),
+      ...this.channel.options.tls,
       ALPNProtocols: ["h2"],
       ...(servername ? { servername } : {}),
     });
