@@ -21,13 +21,14 @@ const NEVER_INDEXED = new Set(["authorization", "cookie", "proxy-authorization"]
 const STATIC_COUNT = 61;
 
 interface Entry {
-  readonly key: string;
+  readonly name: string;
+  readonly value: string;
   readonly size: number;
 }
 
 export class HpackEncoder {
-  /** name "\0" value -> absolute insertion number of its newest copy. */
-  private readonly byKey = new Map<string, number>();
+  /** name -> value -> absolute insertion number of its newest copy (no key strings built per call). */
+  private readonly byName = new Map<string, Map<string, number>>();
   private readonly entries: Entry[] = [];
   private first = 0; // index in `entries` of the oldest live entry
   private inserted = 0;
@@ -66,8 +67,12 @@ export class HpackEncoder {
 
   /** A field that repeats from call to call: indexed when in the table, else added to it. */
   repeated(name: string, value: string): this {
-    const key = `${name}\0${value}`;
-    const abs = this.byKey.get(key);
+    let byValue = this.byName.get(name);
+    if (!byValue) {
+      byValue = new Map();
+      this.byName.set(name, byValue);
+    }
+    const abs = byValue.get(value);
     if (abs !== undefined) {
       this.int(0x80, 7, STATIC_COUNT + this.inserted - abs);
       return this;
@@ -77,8 +82,8 @@ export class HpackEncoder {
     this.nameRef(0x40, 6, name);
     this.string(value);
     this.evict(size);
-    this.entries.push({ key, size });
-    this.byKey.set(key, this.inserted++);
+    this.entries.push({ name, value, size });
+    byValue.set(value, this.inserted++);
     this.size += size;
     return this;
   }
@@ -109,7 +114,8 @@ export class HpackEncoder {
     while (this.size + incoming > this.maxSize && this.first < this.entries.length) {
       const old = this.entries[this.first]!;
       const abs = this.inserted - (this.entries.length - this.first);
-      if (this.byKey.get(old.key) === abs) this.byKey.delete(old.key);
+      const byValue = this.byName.get(old.name)!;
+      if (byValue.get(old.value) === abs) byValue.delete(old.value);
       this.size -= old.size;
       this.first++;
     }
