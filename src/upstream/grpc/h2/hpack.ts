@@ -7,6 +7,9 @@ import { HUFFMAN_CODES, HUFFMAN_LENGTHS } from "./huffman-table.js";
 
 export class HpackError extends Error {}
 
+/** A block decoded whole (the table is in step) but over the size limit: only its stream fails. */
+export class HeaderListTooLarge extends Error {}
+
 /** A decoded header field; values are latin1 strings, one char per octet. */
 export type HeaderField = [name: string, value: string];
 
@@ -157,7 +160,11 @@ export class HpackDecoder {
     this.maxSize = limit;
   }
 
-  /** Decodes one complete header block; `maxListSize` bounds the decoded size (RFC 7540 6.5.2 rule). */
+  /**
+   * Decodes one complete header block; `maxListSize` bounds the decoded size (RFC 9113 6.5.2 rule).
+   * Over it, the block is still decoded to its end, so that the dynamic table stays in step with the
+   * server's, and HeaderListTooLarge is thrown after.
+   */
   decode(block: Uint8Array, maxListSize: number): HeaderField[] {
     this.src = block;
     this.pos = 0;
@@ -181,9 +188,9 @@ export class HpackDecoder {
         field = this.literal(4); // without indexing (0000) or never indexed (0001)
       }
       listSize += field[0].length + field[1].length + 32;
-      if (listSize > maxListSize) throw new HpackError(`header list larger than ${maxListSize} bytes`);
-      out.push(field);
+      if (listSize <= maxListSize) out.push(field);
     }
+    if (listSize > maxListSize) throw new HeaderListTooLarge(`header list larger than ${maxListSize} bytes`);
     return out;
   }
 

@@ -15,7 +15,7 @@ import {
   windowUpdateFrame,
   writeHeader,
 } from "./frame.js";
-import { type HeaderField, HpackDecoder, HpackError } from "./hpack.js";
+import { type HeaderField, HeaderListTooLarge, HpackDecoder, HpackError } from "./hpack.js";
 import { HpackEncoder } from "./hpack-encoder.js";
 
 /**
@@ -441,6 +441,15 @@ export class H2Session {
     try {
       fields = this.decoder.decode(block, this.options.maxHeaderListSize);
     } catch (err) {
+      if (err instanceof HeaderListTooLarge) {
+        const stream = this.streams.get(id);
+        if (stream) {
+          this.write(rstStreamFrame(id, H2Error.CANCEL));
+          const message = `the backend's response headers are too large (${err.message})`;
+          this.finish(stream, { kind: "reset", h2Code: H2Error.ENHANCE_YOUR_CALM, message });
+        }
+        return;
+      }
       if (!(err instanceof HpackError)) throw err;
       throw new ProtocolError(H2Error.COMPRESSION_ERROR, err.message);
     }
