@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { exportSPKI, generateKeyPair, SignJWT } from "jose";
 import { machine } from "./lib/measure.mjs";
-import { pinned, rssMiB, start } from "./lib/servers.mjs";
+import { gatewayNodeFlags, pinned, rssMiB, start } from "./lib/servers.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -59,7 +59,14 @@ writeFileSync(
   ].join("\n"),
 );
 const gateway = await start(
-  [`${root}bin/protogate.js`, "serve", "--config", `${work}/protogate.yaml`, "--no-watch"],
+  [
+    ...gatewayNodeFlags(root),
+    `${root}bin/protogate.js`,
+    "serve",
+    "--config",
+    `${work}/protogate.yaml`,
+    "--no-watch",
+  ],
   /listening on (http:\/\/\S+)/,
   {
     cpu: 0,

@@ -3,13 +3,14 @@
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
-import { rssMiB, start } from "./lib/servers.mjs";
+import { gatewayNodeFlags, rssMiB, start } from "./lib/servers.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const SOAK = Number(process.env.SOAK ?? 300);
 const backend = await start([`${root}bench/lib/backend.mjs`], /backend listening on (\S+)/, { cpu: 0 });
 const gateway = await start(
   [
+    ...gatewayNodeFlags(root),
     `${root}bin/protogate.js`,
     "serve",
     "--protos",

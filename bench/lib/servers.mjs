@@ -34,6 +34,15 @@ function stop(child) {
   });
 }
 
+/**
+ * The Node flags of the `protogate` command (its shebang line), so that the benchmarks run the gateway
+ * as users' `protogate serve` does.
+ */
+export function gatewayNodeFlags(root) {
+  const shebang = readFileSync(`${root}bin/protogate.js`, "utf8").split("\n", 1)[0];
+  return shebang.split(/\s+/).filter((word) => word.startsWith("--"));
+}
+
 /** Resident memory of a process, MiB (Linux). */
 export function rssMiB(pid) {
   try {

@@ -129,23 +129,29 @@ export function makeHandler(
  * too. One listener per connection, not one per request (that costs on every request).
  */
 const kCalls = Symbol("protogate.calls");
-type TrackedSocket = Socket & { [kCalls]?: Set<() => void> };
+// An array, not a Set: a long-lived Set with an add and a delete per request keeps garbage alive
+// across young GCs (see upstream/grpc/h2/stream-table.ts). HTTP/1.1 has one call per connection at a
+// time (a few with pipelining), so the array stays tiny.
+type TrackedSocket = Socket & { [kCalls]?: Array<() => void> };
 
 function trackCall(socket: TrackedSocket, cancel: () => void): void {
   let calls = socket[kCalls];
   if (!calls) {
-    calls = new Set();
-    socket[kCalls] = calls;
+    const list: Array<() => void> = [];
+    calls = list;
+    socket[kCalls] = list;
     socket.once("close", () => {
-      for (const c of calls!) c();
-      calls!.clear();
+      for (const c of list.splice(0)) c();
     });
   }
-  calls.add(cancel);
+  calls.push(cancel);
 }
 
 function untrackCall(socket: TrackedSocket, cancel: () => void): void {
-  socket[kCalls]?.delete(cancel);
+  const calls = socket[kCalls];
+  if (!calls) return;
+  const i = calls.indexOf(cancel);
+  if (i >= 0) calls.splice(i, 1);
 }
 
 /** Claims go under their configured keys; whatever the client sent under those keys is dropped. */

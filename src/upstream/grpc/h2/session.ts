@@ -17,6 +17,7 @@ import {
 } from "./frame.js";
 import { type HeaderField, HeaderListTooLarge, HpackDecoder, HpackError } from "./hpack.js";
 import { HpackEncoder } from "./hpack-encoder.js";
+import { StreamTable } from "./stream-table.js";
 
 /**
  * One HTTP/2 client connection, as lean as a gateway's unary calls allow: frames written for all the
@@ -96,7 +97,7 @@ interface Queued {
 }
 
 export class H2Session {
-  private readonly streams = new Map<number, H2Stream>();
+  private readonly streams = new StreamTable<H2Stream>();
   private readonly decoder = new HpackDecoder();
   private readonly encoder = new HpackEncoder();
   private nextId = 1;
@@ -197,7 +198,7 @@ export class H2Session {
     clearTimeout(this.pingTimer);
     const error: StreamError = { kind: "lost", h2Code: H2Error.INTERNAL_ERROR, message: reason };
     for (const q of this.waiting.splice(0)) q.handler.onClose({ ...error, kind: "refused" });
-    for (const stream of [...this.streams.values()]) this.finish(stream, error);
+    for (const stream of this.streams.values()) this.finish(stream, error);
     this.socket.destroy();
     this.events.onClose(this, reason);
   }
@@ -511,7 +512,7 @@ export class H2Session {
       message: `the server is going away${debug ? ` (${debug})` : ""}`,
     };
     for (const q of this.waiting.splice(0)) q.handler.onClose(refused);
-    for (const stream of [...this.streams.values()]) if (stream.id > last) this.finish(stream, refused);
+    for (const stream of this.streams.values()) if (stream.id > last) this.finish(stream, refused);
     if (this.streams.size === 0) this.endSocket();
   }
 
