@@ -26,6 +26,8 @@ import { ReflectionSources } from "./reflection-sources.js";
 import { type ConfigStatus, Reloader } from "./reloader.js";
 import { DirectoryWatcher } from "./watch.js";
 
+const NO_QUERY = Object.freeze({});
+
 /** What GET /_protogate/status shows. */
 export type GatewayStatus = ConfigStatus & { readonly rateLimitStoreFailures: number };
 
@@ -55,7 +57,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
     exposeHeadRoutes: false,
     return503OnClosing: true,
-    routerOptions: { maxParamLength: 8192 },
+    // The transcoder reads the raw query string itself (repeated keys, map entries, field paths):
+    // Fastify's parse of it into req.query would be work thrown away on every request.
+    routerOptions: { maxParamLength: 8192, querystringParser: () => NO_QUERY },
     genReqId: requestId,
     // Node enforces the header limit; its errors are answered in the Status shape too.
     serverFactory: (handle) =>
