@@ -91,7 +91,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   // Bodies stay raw: the transcoder parses JSON itself so that every error has the Status shape.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+  const keepRaw = (_req: unknown, body: Buffer | string, done: (err: null, body: unknown) => void): void =>
+    done(null, body);
+  // JSON by name as well: Fastify caches the parser it finds for a content type, but not the "*"
+  // fallback, which it looks for again (parsing the header) on every request.
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, keepRaw);
+  app.addContentTypeParser("*", { parseAs: "buffer" }, keepRaw);
   app.setErrorHandler((err, req, reply) => {
     const gwErr = toGatewayError(err);
     if (gwErr.code === Code.INTERNAL) req.log.error({ err, reqId: req.id }, "internal error");
