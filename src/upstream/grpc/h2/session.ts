@@ -77,7 +77,6 @@ export class H2Stream {
   pending: Buffer | undefined;
   /** Bytes received since the last stream WINDOW_UPDATE. */
   unacked = 0;
-  remoteClosed = false;
   closed = false;
 
   constructor(
@@ -104,7 +103,6 @@ export class H2Session {
   private ready = false;
   private draining = false;
   private closed = false;
-  private lastPeerStream = 0;
 
   // peer settings
   private peerMaxStreams = Number.POSITIVE_INFINITY;
@@ -184,7 +182,7 @@ export class H2Session {
     if (this.closed) return;
     if (!this.draining) {
       this.drain("closing", H2Error.NO_ERROR, "");
-      this.write(goawayFrame(this.lastPeerStream, H2Error.NO_ERROR));
+      this.write(goawayFrame(NO_PEER_STREAMS, H2Error.NO_ERROR));
     }
     if (this.streams.size === 0) this.endSocket();
   }
@@ -341,7 +339,7 @@ export class H2Session {
       }
     } catch (err) {
       const code = err instanceof ProtocolError ? err.code : H2Error.COMPRESSION_ERROR;
-      this.write(goawayFrame(this.lastPeerStream, code));
+      this.write(goawayFrame(NO_PEER_STREAMS, code));
       this.flush();
       this.destroy(`protocol error: ${(err as Error).message}`);
       return;
@@ -463,7 +461,6 @@ export class H2Session {
 
   /** The server finished its side: the stream is done (a unary request was fully sent before). */
   private remoteEnd(stream: H2Stream): void {
-    stream.remoteClosed = true;
     if (stream.pending) {
       // Answered before reading our whole request: stop sending the rest (RFC 9113 8.1).
       this.write(rstStreamFrame(stream.id, H2Error.NO_ERROR));
@@ -556,6 +553,9 @@ export class H2Session {
     this.armKeepalive();
   }
 }
+
+/** GOAWAY's last-stream-id from a client: the server opens no streams to us (push is off). */
+const NO_PEER_STREAMS = 0;
 
 class ProtocolError extends Error {
   constructor(

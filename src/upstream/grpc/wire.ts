@@ -1,0 +1,92 @@
+import { Code } from "../../errors/code.js";
+import type { Metadata } from "./call-metadata.js";
+import { H2Error } from "./h2/frame.js";
+import type { StreamError } from "./h2/session.js";
+
+/** The rules of "gRPC over HTTP/2" a unary call needs: message framing, header values, status mapping. */
+
+/** grpc-timeout: at most 8 digits, in the finest unit that fits. */
+export function grpcTimeout(ms: number): string {
+  if (ms < 1) return `${Math.max(1, Math.round(ms * 1000))}u`;
+  const whole = Math.ceil(ms);
+  if (whole <= 99_999_999) return `${whole}m`;
+  const s = Math.ceil(ms / 1000);
+  return s <= 99_999_999 ? `${s}S` : `${Math.min(99_999_999, Math.ceil(s / 3600))}H`;
+}
+
+export function lengthPrefixed(message: Uint8Array): Buffer {
+  const buf = Buffer.allocUnsafe(5 + message.length);
+  buf[0] = 0; // not compressed
+  buf.writeUInt32BE(message.length, 1);
+  buf.set(message, 5);
+  return buf;
+}
+
+export function addMetadata(md: Metadata, name: string, value: string): void {
+  if (name.endsWith("-bin")) md.add(name, Buffer.from(value, "base64"));
+  else md.add(name, value);
+}
+
+/** grpc-message is percent-encoded UTF-8; a malformed one is shown as it came. */
+export function decodeMessage(raw: string | Buffer | undefined): string {
+  if (typeof raw !== "string" || raw === "") return "";
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** Length-prefixed messages of the stream's DATA, or an error text. */
+export function splitMessages(chunks: Buffer[], total: number): Buffer[] | string {
+  const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+  const out: Buffer[] = [];
+  let at = 0;
+  while (at < data.length) {
+    if (data.length - at < 5) return "truncated gRPC message frame";
+    if (data[at] !== 0) return "compressed answer, but no compression was offered (grpc-accept-encoding)";
+    const len = data.readUInt32BE(at + 1);
+    if (data.length - at - 5 < len) return "truncated gRPC message";
+    out.push(data.subarray(at + 5, at + 5 + len));
+    at += 5 + len;
+  }
+  return out;
+}
+
+/** HTTP status -> gRPC code when the answer has no grpc-status (gRPC's http-grpc-status-mapping). */
+export function codeForHttpStatus(status: number): number {
+  switch (status) {
+    case 400:
+      return Code.INTERNAL;
+    case 401:
+      return Code.UNAUTHENTICATED;
+    case 403:
+      return Code.PERMISSION_DENIED;
+    case 404:
+      return Code.UNIMPLEMENTED;
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return Code.UNAVAILABLE;
+    default:
+      return Code.UNKNOWN;
+  }
+}
+
+/** RST_STREAM / connection loss -> gRPC code (gRPC over HTTP/2, "Errors"). */
+export function codeForReset(error: StreamError): number {
+  if (error.kind !== "reset") return Code.UNAVAILABLE; // connection lost, or refused too often
+  switch (error.h2Code) {
+    case H2Error.REFUSED_STREAM:
+      return Code.UNAVAILABLE;
+    case H2Error.CANCEL:
+      return Code.CANCELLED;
+    case H2Error.ENHANCE_YOUR_CALM:
+      return Code.RESOURCE_EXHAUSTED;
+    case H2Error.INADEQUATE_SECURITY:
+      return Code.PERMISSION_DENIED;
+    default:
+      return Code.INTERNAL;
+  }
+}
