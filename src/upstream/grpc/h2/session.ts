@@ -125,7 +125,8 @@ export class H2Session {
   private headerParts: Buffer[] = [];
 
   // keepalive
-  private lastHeard = Date.now();
+  /** Set by every read; the keepalive timer clears it (no clock read per read). */
+  private heard = false;
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
 
@@ -317,7 +318,7 @@ export class H2Session {
   // ---- reading ----
 
   private onData(chunk: Buffer): void {
-    this.lastHeard = Date.now();
+    this.heard = true;
     let buf = chunk;
     if (this.leftover) {
       buf = Buffer.concat([this.leftover, chunk]);
@@ -531,25 +532,25 @@ export class H2Session {
 
   // ---- keepalive ----
 
+  /** A PING goes out after a whole interval in which nothing was read from the server. */
   private armKeepalive(): void {
     const { keepaliveMs } = this.options;
     if (keepaliveMs <= 0) return;
-    const wait = Math.max(0, this.lastHeard + keepaliveMs - Date.now());
-    this.keepaliveTimer = setTimeout(() => this.keepaliveTick(), wait);
+    this.keepaliveTimer = setTimeout(() => this.keepaliveTick(), keepaliveMs);
     this.keepaliveTimer.unref();
   }
 
   private keepaliveTick(): void {
     if (this.closed) return;
-    if (Date.now() - this.lastHeard >= this.options.keepaliveMs && !this.pingTimer) {
+    if (!this.heard && !this.pingTimer) {
       this.write(frame(FrameType.PING, 0, 0, Buffer.alloc(8)));
       this.pingTimer = setTimeout(
         () => this.destroy("keepalive ping not answered"),
         this.options.keepaliveTimeoutMs,
       );
       this.pingTimer.unref();
-      this.lastHeard = Date.now(); // the next ping waits a full interval after this one
     }
+    this.heard = false;
     this.armKeepalive();
   }
 }
