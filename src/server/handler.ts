@@ -138,8 +138,7 @@ function trackCall(socket: TrackedSocket, cancel: () => void): void {
   let calls = socket[kCalls];
   if (!calls) {
     const list: Array<() => void> = [];
-    calls = list;
-    socket[kCalls] = list;
+    socket[kCalls] = calls = list;
     socket.once("close", () => {
       for (const c of list.splice(0)) c();
     });

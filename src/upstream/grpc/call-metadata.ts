@@ -25,8 +25,4 @@ export class Metadata {
   entries(): IterableIterator<[string, MetadataValue[]]> {
     return this.map.entries();
   }
-
-  toJSON(): Record<string, MetadataValue[]> {
-    return Object.fromEntries(this.map);
-  }
 }

@@ -1,6 +1,7 @@
 import { lookup } from "node:dns/promises";
 import * as net from "node:net";
 import * as tls from "node:tls";
+import { H2Error } from "./h2/frame.js";
 import { H2Session, type SessionOptions } from "./h2/session.js";
 import { type Endpoint, parseTarget, type Target } from "./target.js";
 
@@ -188,6 +189,8 @@ class Subchannel {
     const { target, options } = this.channel;
     const socket = this.openSocket(target);
     let readyAt = 0;
+    /** It worked for a while: losing it is news, not a failing backend (no backoff for the next try). */
+    const lived = (): boolean => readyAt > 0 && Date.now() - readyAt > 1000;
     const session = new H2Session(
       socket,
       { ...options, keepaliveMs: this.channel.keepaliveMs },
@@ -202,14 +205,13 @@ class Subchannel {
         onDraining: (_s, _reason, code, debug) => {
           if (this.session !== session) return;
           // ENHANCE_YOUR_CALM "too_many_pings": the server's keepalive policy is stricter than ours.
-          if (code === 11 && debug === "too_many_pings") this.channel.keepaliveMs *= 2;
+          if (code === H2Error.ENHANCE_YOUR_CALM && debug === "too_many_pings") this.channel.keepaliveMs *= 2;
           this.session = undefined;
           // The connection is replaced at once (a graceful restart, max connection age); drained
           // again right after that, it counts as a failure, with backoff, so that we never spin.
-          if (readyAt > 0 && Date.now() - readyAt > 1000) this.attempts = 0;
+          if (lived()) this.attempts = 0;
           if (this.attempts++ === 0) {
-            this.state = "idle";
-            this.connect();
+            this.reconnectNow();
           } else {
             this.fail(
               `${this.key}: the server closed the new connection (GOAWAY ${code}${debug ? ` ${debug}` : ""})`,
@@ -221,12 +223,10 @@ class Subchannel {
           if (this.session !== session) return;
           this.session = undefined;
           // A connection that worked for a while is re-made at once; then backoff applies.
-          if (readyAt > 0 && Date.now() - readyAt > 1000) {
-            this.attempts = 0;
+          if (lived()) {
+            this.attempts = 1;
             this.lastError = `${this.key}: ${reason}`;
-            this.state = "idle";
-            this.attempts++;
-            this.connect();
+            this.reconnectNow();
             return;
           }
           this.fail(`${this.key}: ${reason}`);
@@ -263,13 +263,15 @@ class Subchannel {
     if (!this.stopped) {
       const base = Math.min(BACKOFF.maxMs, BACKOFF.initialMs * BACKOFF.multiplier ** this.attempts++);
       const wait = base * (1 + BACKOFF.jitter * (Math.random() * 2 - 1));
-      this.retryTimer = setTimeout(() => {
-        this.state = "idle";
-        this.connect();
-      }, wait);
+      this.retryTimer = setTimeout(() => this.reconnectNow(), wait);
       this.retryTimer.unref();
     }
     this.channel.onFailure();
+  }
+
+  private reconnectNow(): void {
+    this.state = "idle";
+    this.connect();
   }
 
   shutdown(): void {

@@ -15,3 +15,12 @@ export function timeoutMs(header: string | string[] | undefined, routeDefaultMs:
     );
   return Number(m[1]) * UNIT_MS[m[2]!]!;
 }
+
+/** The other way, for the call upstream: at most 8 digits, in the finest unit that fits. */
+export function grpcTimeout(ms: number): string {
+  if (ms < 1) return `${Math.max(1, Math.round(ms * 1000))}u`;
+  const whole = Math.ceil(ms);
+  if (whole <= 99_999_999) return `${whole}m`;
+  const s = Math.ceil(ms / 1000);
+  return s <= 99_999_999 ? `${s}S` : `${Math.min(99_999_999, Math.ceil(s / 3600))}H`;
+}

@@ -86,10 +86,8 @@ export function responseHeaders(
 
 function copy(md: Metadata | undefined, prefix: string, out: Record<string, string[]>): void {
   if (!md) return;
-  for (const [key, values] of Object.entries(md.toJSON())) {
+  for (const [key, values] of md.entries()) {
     if (TRANSPORT_KEYS.has(key)) continue;
-    out[prefix + key] = (values as Array<string | Buffer>).map((v) =>
-      typeof v === "string" ? v : v.toString("base64"),
-    );
+    out[prefix + key] = values.map((v) => (typeof v === "string" ? v : v.toString("base64")));
   }
 }

@@ -1,6 +1,7 @@
 import { Code } from "../../errors/code.js";
 import { Metadata } from "./call-metadata.js";
 import type { Channel } from "./channel.js";
+import { grpcTimeout } from "./deadline.js";
 import { H2Error } from "./h2/frame.js";
 import type { HeaderField } from "./h2/hpack.js";
 import type { HpackEncoder } from "./h2/hpack-encoder.js";
@@ -10,7 +11,6 @@ import {
   codeForHttpStatus,
   codeForReset,
   decodeMessage,
-  grpcTimeout,
   lengthPrefixed,
   splitMessages,
 } from "./wire.js";
@@ -23,7 +23,7 @@ export interface UnaryResult {
 }
 
 /** Answers larger than this fail with RESOURCE_EXHAUSTED (the gateway's body limit guards the other way). */
-export const MAX_RECEIVE_MESSAGE_BYTES = 64 * 1024 * 1024;
+const MAX_RECEIVE_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** How often a call that the server never processed (GOAWAY, REFUSED_STREAM) is sent again. */
 const TRANSPARENT_RETRIES = 3;
 const USER_AGENT = "protogate";
@@ -150,21 +150,16 @@ class UnaryCall implements StreamHandler {
   }
 
   onHeaders(fields: HeaderField[], endStream: boolean): void {
-    if (this.httpStatus === 0) {
-      const md = new Metadata();
-      for (const [name, value] of fields) {
-        if (name === ":status") this.httpStatus = Number(value);
-        else if (name === "content-type") this.contentType = value;
-        else if (name[0] !== ":") addMetadata(md, name, value);
-      }
-      // Trailers-Only: one HEADERS frame that ends the stream carries the status; no header metadata.
-      if (endStream) this.trailers = md;
-      else this.headers = md;
-    } else {
-      const md = new Metadata();
-      for (const [name, value] of fields) if (name[0] !== ":") addMetadata(md, name, value);
-      this.trailers = md;
+    const first = this.httpStatus === 0;
+    const md = new Metadata();
+    for (const [name, value] of fields) {
+      if (first && name === ":status") this.httpStatus = Number(value);
+      else if (first && name === "content-type") this.contentType = value;
+      else if (name[0] !== ":") addMetadata(md, name, value);
     }
+    // Trailers-Only: one HEADERS frame that ends the stream carries the status; no header metadata.
+    if (first && !endStream) this.headers = md;
+    else this.trailers = md;
   }
 
   onData(chunk: Buffer, _endStream: boolean): void {
@@ -215,14 +210,13 @@ class UnaryCall implements StreamHandler {
       message: undefined,
       headers,
     });
+    const statusText = trailers.get("grpc-status")[0];
     if (this.httpStatus !== 200) {
-      const status = trailers.get("grpc-status")[0];
-      if (status === undefined)
+      if (statusText === undefined)
         return fail(codeForHttpStatus(this.httpStatus), `backend answered HTTP ${this.httpStatus}`);
     } else if (!this.contentType.startsWith("application/grpc")) {
       return fail(Code.UNKNOWN, `backend answered content-type "${this.contentType}", not application/grpc`);
     }
-    const statusText = trailers.get("grpc-status")[0];
     if (typeof statusText !== "string" || !/^\d+$/.test(statusText))
       return fail(Code.UNKNOWN, "backend's answer ended without grpc-status");
     const code = Number(statusText);

@@ -3,16 +3,8 @@ import type { Metadata } from "./call-metadata.js";
 import { H2Error } from "./h2/frame.js";
 import type { StreamError } from "./h2/session.js";
 
-/** The rules of "gRPC over HTTP/2" a unary call needs: message framing, header values, status mapping. */
-
-/** grpc-timeout: at most 8 digits, in the finest unit that fits. */
-export function grpcTimeout(ms: number): string {
-  if (ms < 1) return `${Math.max(1, Math.round(ms * 1000))}u`;
-  const whole = Math.ceil(ms);
-  if (whole <= 99_999_999) return `${whole}m`;
-  const s = Math.ceil(ms / 1000);
-  return s <= 99_999_999 ? `${s}S` : `${Math.min(99_999_999, Math.ceil(s / 3600))}H`;
-}
+/** The rules of "gRPC over HTTP/2" a unary call needs: message framing, header values, status mapping
+ * (grpc-timeout is in deadline.ts, beside its parser). */
 
 export function lengthPrefixed(message: Uint8Array): Buffer {
   const buf = Buffer.allocUnsafe(5 + message.length);

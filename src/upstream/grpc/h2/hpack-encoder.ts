@@ -6,19 +6,13 @@
  * the server reads raw bytes faster and loopback bandwidth is not the cost here.
  */
 
-const STATIC_NAMES: ReadonlyMap<string, number> = new Map([
-  [":authority", 1],
-  [":method", 2],
-  [":path", 4],
-  [":scheme", 6],
-  ["content-type", 31],
-  ["user-agent", 58],
-  ["authorization", 23],
-  ["cookie", 32],
-]);
+import { STATIC_COUNT, STATIC_TABLE } from "./hpack.js";
+
+/** Static-table index of each name (its first entry), for literals with an indexed name. */
+const STATIC_NAMES = new Map<string, number>();
+for (let i = STATIC_COUNT; i >= 1; i--) STATIC_NAMES.set(STATIC_TABLE[i]![0], i);
 
 const NEVER_INDEXED = new Set(["authorization", "cookie", "proxy-authorization"]);
-const STATIC_COUNT = 61;
 
 interface Entry {
   readonly name: string;

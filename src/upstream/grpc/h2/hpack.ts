@@ -13,7 +13,7 @@ export class HeaderListTooLarge extends Error {}
 /** A decoded header field; values are latin1 strings, one char per octet. */
 export type HeaderField = [name: string, value: string];
 
-const STATIC_TABLE: readonly HeaderField[] = [
+export const STATIC_TABLE: readonly HeaderField[] = [
   ["", ""], // index 0 is unused
   [":authority", ""],
   [":method", "GET"],
@@ -77,7 +77,7 @@ const STATIC_TABLE: readonly HeaderField[] = [
   ["via", ""],
   ["www-authenticate", ""],
 ];
-const STATIC_COUNT = STATIC_TABLE.length - 1;
+export const STATIC_COUNT = STATIC_TABLE.length - 1;
 
 // ---- Huffman decoding: a tree of 256-way nodes, one input byte per step (as Go's hpack does). ----
 

@@ -70,7 +70,7 @@ export interface SessionEvents {
 const STREAM_WINDOW = 4 * 1024 * 1024;
 const CONNECTION_WINDOW = 16 * 1024 * 1024;
 
-export class H2Stream {
+class H2Stream {
   /** Bytes we may still send on this stream (peer's window). */
   sendWindow: number;
   /** Request bytes not yet sent because of flow control. */
@@ -115,7 +115,6 @@ export class H2Session {
   private out: Buffer[] = [];
   private outBytes = 0;
   private flushScheduled = false;
-  private readonly blocked = new Set<H2Stream>();
   private readonly waiting: Queued[] = [];
 
   // reading
@@ -153,10 +152,6 @@ export class H2Session {
 
   get isReady(): boolean {
     return this.ready && !this.draining && !this.closed;
-  }
-
-  get activeStreams(): number {
-    return this.streams.size + this.waiting.length;
   }
 
   /**
@@ -242,8 +237,7 @@ export class H2Session {
     while (data && data.length > 0) {
       const n = Math.min(data.length, stream.sendWindow, this.connSendWindow, this.peerMaxFrame);
       if (n <= 0) {
-        this.blocked.add(stream);
-        stream.pending = data;
+        stream.pending = data; // blocked until a WINDOW_UPDATE (see unblock)
         return;
       }
       const end = n === data.length;
@@ -256,13 +250,13 @@ export class H2Session {
       data = end ? undefined : data.subarray(n);
     }
     stream.pending = undefined;
-    this.blocked.delete(stream);
   }
 
+  /** The streams flow control held back are the ones with a request left to send. */
   private unblock(): void {
-    for (const stream of [...this.blocked]) {
+    for (const stream of this.streams.values()) {
       if (this.connSendWindow <= 0) return;
-      this.sendPending(stream);
+      if (stream.pending) this.sendPending(stream);
     }
   }
 
@@ -276,7 +270,6 @@ export class H2Session {
     if (stream.closed) return;
     stream.closed = true;
     this.streams.delete(stream.id);
-    this.blocked.delete(stream);
     stream.handler.onClose(error);
     if (this.waiting.length > 0 && !this.draining && this.streams.size < this.peerMaxStreams) {
       this.start(this.waiting.shift()!);
