@@ -110,6 +110,8 @@ export class H2Session {
   private peerMaxFrame = DEFAULT_MAX_FRAME;
   private connSendWindow = DEFAULT_WINDOW;
   private connUnacked = 0;
+  /** Some stream may have a request left that flow control held back (see unblock). */
+  private someBlocked = false;
 
   // writing: frames of one event-loop turn are flushed together
   private out: Buffer[] = [];
@@ -238,6 +240,7 @@ export class H2Session {
       const n = Math.min(data.length, stream.sendWindow, this.connSendWindow, this.peerMaxFrame);
       if (n <= 0) {
         stream.pending = data; // blocked until a WINDOW_UPDATE (see unblock)
+        this.someBlocked = true;
         return;
       }
       const end = n === data.length;
@@ -252,11 +255,20 @@ export class H2Session {
     stream.pending = undefined;
   }
 
-  /** The streams flow control held back are the ones with a request left to send. */
+  /**
+   * The streams flow control held back are the ones with a request left to send. The flag spares the
+   * walk over every stream on each WINDOW_UPDATE (backends send one per few dozen calls) when none is.
+   */
   private unblock(): void {
+    if (!this.someBlocked) return;
+    this.someBlocked = false;
     for (const stream of this.streams.values()) {
-      if (this.connSendWindow <= 0) return;
-      if (stream.pending) this.sendPending(stream);
+      if (!stream.pending) continue;
+      if (this.connSendWindow <= 0) {
+        this.someBlocked = true;
+        return;
+      }
+      this.sendPending(stream);
     }
   }
 
