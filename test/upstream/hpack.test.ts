@@ -226,6 +226,42 @@ describe("HPACK encoder", () => {
     for (let i = 0; i < 5; i++) check(i);
   });
 
+  it("replays a run only while the table is unchanged, and the server reads every block back", () => {
+    const encoder = new HpackEncoder();
+    const decoder = new HpackDecoder();
+    const sizes: number[] = [];
+    // A run per method; every 7th call brings a new x-forwarded-for value (an insertion), and the
+    // table shrinks halfway: each of those must stop the runs encoded before from being replayed.
+    for (let i = 0; i < 60; i++) {
+      if (i === 33) encoder.setMaxSize(200); // no insertion since the last three runs were kept
+      const path = `/pkg.Svc/M${i % 3}`;
+      const peer = `10.0.0.${Math.floor(i / 7)}`;
+      encoder.begin(4); // headroom, as the session leaves for the frame header
+      if (!encoder.replay(path)) {
+        encoder
+          .staticField(3)
+          .repeated(":path", path)
+          .repeated("content-type", "application/grpc")
+          .repeated("te", "trailers")
+          .endRun();
+      }
+      encoder.repeated("x-forwarded-for", peer).literal("x-request-id", `id-${i}`);
+      const block = encoder.end();
+      sizes.push(block.length);
+      expect(block.length).toBeGreaterThan(4);
+      expect(decoder.decode(block.subarray(4), 1 << 20)).toEqual([
+        [":method", "POST"],
+        [":path", path],
+        ["content-type", "application/grpc"],
+        ["te", "trailers"],
+        ["x-forwarded-for", peer],
+        ["x-request-id", `id-${i}`],
+      ]);
+    }
+    // Steady state (all indexed) is as small as the first, literal, blocks are large.
+    expect(Math.min(...sizes.slice(3, 7))).toBeLessThan(sizes[0]! - 30);
+  });
+
   it("encodes integers on their prefix boundaries", () => {
     const decoder = new HpackDecoder();
     for (const len of [0, 1, 126, 127, 128, 255, 16_383, 16_384, 70_000]) {

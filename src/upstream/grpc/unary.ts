@@ -125,19 +125,25 @@ class UnaryCall implements StreamHandler {
 
   // ---- StreamHandler ----
 
-  /** Request headers (gRPC over HTTP/2 "Request-Headers"); what repeats call after call is indexed. */
-  encodeHeaders(encoder: HpackEncoder): Buffer {
+  /**
+   * Request headers (gRPC over HTTP/2 "Request-Headers"); what repeats call after call is indexed, and
+   * the fields every call to this method with this deadline shares are one replayed run.
+   */
+  encodeHeaders(encoder: HpackEncoder): void {
     const target = this.channel.target;
-    encoder
-      .begin()
-      .staticField(3) // :method POST
-      .staticField(target.tls ? 7 : 6) // :scheme https | http
-      .repeated(":path", this.path)
-      .repeated(":authority", target.authority)
-      .repeated("content-type", "application/grpc")
-      .repeated("te", "trailers")
-      .repeated("user-agent", USER_AGENT);
-    if (this.timeout) encoder.repeated("grpc-timeout", this.timeout);
+    const runKey = this.timeout === undefined ? this.path : `${this.path} ${this.timeout}`;
+    if (!encoder.replay(runKey)) {
+      encoder
+        .staticField(3) // :method POST
+        .staticField(target.tls ? 7 : 6) // :scheme https | http
+        .repeated(":path", this.path)
+        .repeated(":authority", target.authority)
+        .repeated("content-type", "application/grpc")
+        .repeated("te", "trailers")
+        .repeated("user-agent", USER_AGENT);
+      if (this.timeout) encoder.repeated("grpc-timeout", this.timeout);
+      encoder.endRun();
+    }
     for (const [key, values] of this.metadata.entries()) {
       const repeats = REPEATING_METADATA.has(key);
       for (const v of values) {
@@ -146,7 +152,6 @@ class UnaryCall implements StreamHandler {
         else encoder.literal(key, text);
       }
     }
-    return encoder.end();
   }
 
   onHeaders(fields: HeaderField[], endStream: boolean): void {

@@ -42,6 +42,8 @@ export const H2Error = {
 } as const;
 
 export const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
+/** Bytes of the header before every frame's payload. */
+export const FRAME_HEADER = 9;
 export const DEFAULT_WINDOW = 65_535;
 export const DEFAULT_MAX_FRAME = 16_384;
 export const MAX_WINDOW = 2 ** 31 - 1;
@@ -49,9 +51,9 @@ export const MAX_WINDOW = 2 ** 31 - 1;
 /** A frame with its payload copied into one buffer. */
 export function frame(type: number, flags: number, streamId: number, payload?: Uint8Array): Buffer {
   const len = payload ? payload.length : 0;
-  const buf = Buffer.allocUnsafe(9 + len);
+  const buf = Buffer.allocUnsafe(FRAME_HEADER + len);
   writeHeader(buf, 0, len, type, flags, streamId);
-  if (payload) buf.set(payload, 9);
+  if (payload) buf.set(payload, FRAME_HEADER);
   return buf;
 }
 

@@ -4,6 +4,9 @@
  * which spares the server decoding (and allocating) them on every call. Everything else is a literal
  * without indexing; secrets are "never indexed" (RFC 7541 7.1.3). Strings are sent raw, not Huffman:
  * the server reads raw bytes faster and loopback bandwidth is not the cost here.
+ *
+ * A run of fields that is the same on every call to a method (method, path, authority...) is encoded
+ * once more only when the table changed in between: `replay` copies the bytes it produced last time.
  */
 
 import { STATIC_COUNT, STATIC_TABLE } from "./hpack.js";
@@ -13,6 +16,8 @@ const STATIC_NAMES = new Map<string, number>();
 for (let i = STATIC_COUNT; i >= 1; i--) STATIC_NAMES.set(STATIC_TABLE[i]![0], i);
 
 const NEVER_INDEXED = new Set(["authorization", "cookie", "proxy-authorization"]);
+/** Runs kept per connection; past this the cache starts over. */
+const MAX_RUNS = 512;
 
 interface Entry {
   readonly name: string;
@@ -32,6 +37,13 @@ export class HpackEncoder {
   private buf = Buffer.allocUnsafe(512);
   private at = 0;
 
+  /** Encoded runs by the caller's key, each valid while `inserted` and `epoch` are what they were. */
+  private runs = new Map<string, { bytes: Buffer; inserted: number; epoch: number }>();
+  private epoch = 0; // bumped when the table shrinks without an insertion (SETTINGS)
+  private runKey = "";
+  private runStart = 0;
+  private runInserted = 0;
+
   constructor(private maxSize = 4096) {}
 
   /** The server's SETTINGS_HEADER_TABLE_SIZE; we never use more than the 4096 we start with. */
@@ -41,11 +53,12 @@ export class HpackEncoder {
     this.maxSize = size;
     this.evict(0);
     this.pendingSizeUpdate = size;
+    this.epoch++;
   }
 
-  /** Starts a header block. */
-  begin(): this {
-    this.at = 0;
+  /** Starts a header block, after `headroom` bytes the caller fills in (a frame header). */
+  begin(headroom = 0): this {
+    this.at = headroom;
     if (this.pendingSizeUpdate >= 0) {
       this.int(0x20, 5, this.pendingSizeUpdate);
       this.pendingSizeUpdate = -1;
@@ -89,7 +102,39 @@ export class HpackEncoder {
     return this;
   }
 
-  /** The block so far, copied out (the encoder's buffer is reused). */
+  /**
+   * Appends the bytes encoded for `key` last time, if they still mean the same (no entry was added
+   * or evicted since) and returns true; else returns false, and the fields the caller encodes next,
+   * up to `endRun()`, become the run kept for `key`.
+   */
+  replay(key: string): boolean {
+    const run = this.runs.get(key);
+    if (run !== undefined && run.inserted === this.inserted && run.epoch === this.epoch) {
+      this.reserve(run.bytes.length);
+      run.bytes.copy(this.buf, this.at);
+      this.at += run.bytes.length;
+      return true;
+    }
+    this.runKey = key;
+    this.runStart = this.at;
+    this.runInserted = this.inserted;
+    return false;
+  }
+
+  /** Ends the run `replay` started. A run that added entries is not kept: replaying it would add them twice. */
+  endRun(): this {
+    if (this.runKey === "" || this.inserted !== this.runInserted) {
+      this.runKey = "";
+      return this;
+    }
+    if (this.runs.size >= MAX_RUNS) this.runs.clear(); // keys come from routes, but stay bounded
+    const bytes = Buffer.from(this.buf.subarray(this.runStart, this.at));
+    this.runs.set(this.runKey, { bytes, inserted: this.inserted, epoch: this.epoch });
+    this.runKey = "";
+    return this;
+  }
+
+  /** The block so far (with its headroom), copied out (the encoder's buffer is reused). */
   end(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.at));
   }
@@ -121,9 +166,18 @@ export class HpackEncoder {
 
   private string(value: string): void {
     // Header values reaching here are printable ASCII (or base64): one byte per char.
-    this.int(0, 7, value.length);
-    this.reserve(value.length);
-    this.at += this.buf.write(value, this.at, "latin1");
+    const n = value.length;
+    this.int(0, 7, n);
+    this.reserve(n);
+    if (n > 64) {
+      this.at += this.buf.write(value, this.at, "latin1");
+      return;
+    }
+    // Short strings by hand: a call into Buffer#write costs more than the copy itself.
+    const buf = this.buf;
+    let at = this.at;
+    for (let i = 0; i < n; i++) buf[at++] = value.charCodeAt(i);
+    this.at = at;
   }
 
   private int(flags: number, prefix: number, value: number): void {

@@ -3,6 +3,7 @@ import {
   DEFAULT_MAX_FRAME,
   DEFAULT_WINDOW,
   Flag,
+  FRAME_HEADER,
   FrameType,
   frame,
   goawayFrame,
@@ -32,7 +33,8 @@ import { StreamTable } from "./stream-table.js";
  * is set unless the stream ended cleanly.
  */
 export interface StreamHandler {
-  encodeHeaders(encoder: HpackEncoder): Buffer;
+  /** Adds the request's header fields to a block the session has begun. */
+  encodeHeaders(encoder: HpackEncoder): void;
   onHeaders(fields: HeaderField[], endStream: boolean): void;
   onData(chunk: Buffer, endStream: boolean): void;
   onClose(error: StreamError | undefined): void;
@@ -211,20 +213,25 @@ export class H2Session {
     this.nextId += 2;
     q.stream = stream;
     this.streams.set(stream.id, stream);
-    this.writeHeaders(stream.id, q.handler.encodeHeaders(this.encoder), q.body.length === 0);
+    q.handler.encodeHeaders(this.encoder.begin(FRAME_HEADER));
+    this.writeHeaders(stream.id, this.encoder.end(), q.body.length === 0);
     if (q.body.length > 0) {
       stream.pending = q.body;
       this.sendPending(stream);
     }
   }
 
-  private writeHeaders(id: number, block: Buffer, endStream: boolean): void {
+  /** `framed` is the header block after FRAME_HEADER free bytes, filled in here when one frame will do. */
+  private writeHeaders(id: number, framed: Buffer, endStream: boolean): void {
     const max = this.peerMaxFrame;
-    if (block.length <= max) {
+    const length = framed.length - FRAME_HEADER;
+    if (length <= max) {
       const flags = Flag.END_HEADERS | (endStream ? Flag.END_STREAM : 0);
-      this.write(frame(FrameType.HEADERS, flags, id, block));
+      writeHeader(framed, 0, length, FrameType.HEADERS, flags, id);
+      this.write(framed);
       return;
     }
+    const block = framed.subarray(FRAME_HEADER);
     this.write(frame(FrameType.HEADERS, endStream ? Flag.END_STREAM : 0, id, block.subarray(0, max)));
     for (let at = max; at < block.length; at += max) {
       const end = Math.min(at + max, block.length);
@@ -244,9 +251,9 @@ export class H2Session {
         return;
       }
       const end = n === data.length;
-      const buf = Buffer.allocUnsafe(9 + n);
+      const buf = Buffer.allocUnsafe(FRAME_HEADER + n);
       writeHeader(buf, 0, n, FrameType.DATA, end ? Flag.END_STREAM : 0, stream.id);
-      data.copy(buf, 9, 0, n);
+      data.copy(buf, FRAME_HEADER, 0, n);
       this.write(buf);
       stream.sendWindow -= n;
       this.connSendWindow -= n;
@@ -331,15 +338,15 @@ export class H2Session {
     }
     let at = 0;
     try {
-      while (buf.length - at >= 9) {
+      while (buf.length - at >= FRAME_HEADER) {
         const length = (buf[at]! << 16) | (buf[at + 1]! << 8) | buf[at + 2]!;
         if (length > DEFAULT_MAX_FRAME) throw new ProtocolError(H2Error.FRAME_SIZE_ERROR, "frame too large");
-        if (buf.length - at < 9 + length) break;
+        if (buf.length - at < FRAME_HEADER + length) break;
         const type = buf[at + 3]!;
         const flags = buf[at + 4]!;
         const id = buf.readUInt32BE(at + 5) & 0x7fffffff;
-        const payload = buf.subarray(at + 9, at + 9 + length);
-        at += 9 + length;
+        const payload = buf.subarray(at + FRAME_HEADER, at + FRAME_HEADER + length);
+        at += FRAME_HEADER + length;
         this.onFrame(type, flags, id, payload);
         if (this.closed) return;
       }
