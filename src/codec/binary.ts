@@ -7,10 +7,18 @@ import type { Msg } from "./msg.js";
 
 export class WireFormatError extends Error {}
 
-export function encodeMessage(info: MessageInfo, msg: Msg): Uint8Array {
+/**
+ * `headroom`: free bytes left before the message for the caller's framing (gRPC's length prefix),
+ * which spares a second buffer and a copy of the message on every call.
+ */
+export function encodeMessage(info: MessageInfo, msg: Msg, headroom = 0): Buffer {
   const w = protobuf.Writer.create();
+  for (let n = headroom; n > 0; n -= n >= 4 ? 4 : 1) {
+    if (n >= 4) w.fixed32(0);
+    else w.uint32(0);
+  }
   codecOf(info).encode(msg, w);
-  return w.finish();
+  return w.finish() as Buffer;
 }
 
 export function decodeMessage(info: MessageInfo, bytes: Uint8Array): Msg {

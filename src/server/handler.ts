@@ -15,6 +15,7 @@ import { timeoutMs } from "../upstream/grpc/deadline.js";
 import { requestMetadata, responseHeaders } from "../upstream/grpc/metadata.js";
 import { errorFromStatus } from "../upstream/grpc/status.js";
 import { callUnary } from "../upstream/grpc/unary.js";
+import { MESSAGE_PREFIX } from "../upstream/grpc/wire.js";
 import type { LoadedConfig } from "./load-table.js";
 
 /** What the hooks learn about a request before the handler runs. */
@@ -93,7 +94,7 @@ export function makeHandler(
     if (!backend)
       throw new GatewayError(Code.UNAVAILABLE, `no backend is configured for ${route.method.service}`);
 
-    const request = encodeMessage(route.method.input, buildRequest(route, parts));
+    const request = encodeMessage(route.method.input, buildRequest(route, parts), MESSAGE_PREFIX);
     const metadata = requestMetadata(req.headers, req.raw.rawHeaders, req.socket.remoteAddress);
     metadata.set("x-request-id", req.id);
     if (forwardedClaims.size > 0) forwardClaims(metadata, forwardedClaims, identity);

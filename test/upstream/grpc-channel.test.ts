@@ -10,6 +10,7 @@ import { Code } from "../../src/errors/code.js";
 import { Metadata } from "../../src/upstream/grpc/call-metadata.js";
 import { Channel, type ChannelOptions, DEFAULT_CHANNEL_OPTIONS } from "../../src/upstream/grpc/channel.js";
 import { callUnary, type UnaryResult } from "../../src/upstream/grpc/unary.js";
+import { MESSAGE_PREFIX } from "../../src/upstream/grpc/wire.js";
 
 /**
  * The gateway's own HTTP/2 gRPC client against real servers: grpc-js (an independent implementation)
@@ -87,7 +88,7 @@ function call(
     cancel = callUnary(
       channel,
       opts.path ?? METHOD.path,
-      request,
+      Buffer.concat([Buffer.alloc(MESSAGE_PREFIX), request]), // room for the prefix the call writes
       opts.metadata ?? new Metadata(),
       opts.timeoutMs ?? 5000,
       resolve,

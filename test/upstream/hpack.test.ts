@@ -230,30 +230,33 @@ describe("HPACK encoder", () => {
     const encoder = new HpackEncoder();
     const decoder = new HpackDecoder();
     const sizes: number[] = [];
-    // A run per method; every 7th call brings a new x-forwarded-for value (an insertion), and the
-    // table shrinks halfway: each of those must stop the runs encoded before from being replayed.
+    // A run per method and deadline; every 7th call brings a new x-forwarded-for value (an
+    // insertion), and the table shrinks later: each of those must stop the runs kept before from
+    // being replayed. Calls to M2 alternate between no deadline and one (two variants of one key).
     for (let i = 0; i < 60; i++) {
       if (i === 33) encoder.setMaxSize(200); // no insertion since the last three runs were kept
       const path = `/pkg.Svc/M${i % 3}`;
+      const timeout = i % 3 === 2 && i % 2 === 0 ? "5000m" : undefined;
       const peer = `10.0.0.${Math.floor(i / 7)}`;
-      encoder.begin(4); // headroom, as the session leaves for the frame header
-      if (!encoder.replay(path)) {
+      encoder.begin();
+      if (!encoder.replay(path, timeout)) {
         encoder
           .staticField(3)
           .repeated(":path", path)
           .repeated("content-type", "application/grpc")
-          .repeated("te", "trailers")
-          .endRun();
+          .repeated("te", "trailers");
+        if (timeout) encoder.repeated("grpc-timeout", timeout);
+        encoder.endRun();
       }
       encoder.repeated("x-forwarded-for", peer).literal("x-request-id", `id-${i}`);
-      const block = encoder.end();
+      const block = encoder.block();
       sizes.push(block.length);
-      expect(block.length).toBeGreaterThan(4);
-      expect(decoder.decode(block.subarray(4), 1 << 20)).toEqual([
+      expect(decoder.decode(block, 1 << 20)).toEqual([
         [":method", "POST"],
         [":path", path],
         ["content-type", "application/grpc"],
         ["te", "trailers"],
+        ...(timeout ? [["grpc-timeout", timeout]] : []),
         ["x-forwarded-for", peer],
         ["x-request-id", `id-${i}`],
       ]);

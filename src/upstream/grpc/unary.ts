@@ -11,7 +11,7 @@ import {
   codeForHttpStatus,
   codeForReset,
   decodeMessage,
-  lengthPrefixed,
+  fillPrefix,
   splitMessages,
 } from "./wire.js";
 
@@ -27,6 +27,21 @@ const MAX_RECEIVE_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** How often a call that the server never processed (GOAWAY, REFUSED_STREAM) is sent again. */
 const TRANSPARENT_RETRIES = 3;
 const USER_AGENT = "protogate";
+/**
+ * grpc-timeout texts by ms. Routes' deadlines repeat: one string per value is built once, and its
+ * hash is computed once for the header run it keys (see encodeHeaders).
+ */
+const timeoutTexts = new Map<number, string>();
+function timeoutText(ms: number): string {
+  let text = timeoutTexts.get(ms);
+  if (text === undefined) {
+    if (timeoutTexts.size >= 256) timeoutTexts.clear(); // client-chosen deadlines vary: stay bounded
+    text = grpcTimeout(ms);
+    timeoutTexts.set(ms, text);
+  }
+  return text;
+}
+
 /** Metadata whose value is usually the same on every call through one gateway (worth a table entry). */
 const REPEATING_METADATA = new Set(["x-forwarded-host", "x-forwarded-for"]);
 
@@ -36,11 +51,14 @@ const REPEATING_METADATA = new Set(["x-forwarded-host", "x-forwarded-for"]);
  * response headers, one message, trailers (or trailers only). `onResult` gets the final status, OK or
  * not, exactly once and never synchronously. The returned function cancels the call (the HTTP client
  * went away).
+ *
+ * `request` is the encoded message after MESSAGE_PREFIX free bytes (`encodeMessage(info, msg,
+ * MESSAGE_PREFIX)`): the call writes the length prefix there.
  */
 export function callUnary(
   channel: Channel,
   path: string,
-  request: Uint8Array,
+  request: Buffer,
   metadata: Metadata,
   timeoutMs: number,
   onResult: (result: UnaryResult) => void,
@@ -70,13 +88,13 @@ class UnaryCall implements StreamHandler {
   constructor(
     private readonly channel: Channel,
     private readonly path: string,
-    request: Uint8Array,
+    request: Buffer,
     private readonly metadata: Metadata,
     timeoutMs: number,
     private readonly onResult: (result: UnaryResult) => void,
   ) {
-    this.timeout = timeoutMs > 0 ? grpcTimeout(timeoutMs) : undefined;
-    this.body = lengthPrefixed(request);
+    this.timeout = timeoutMs > 0 ? timeoutText(timeoutMs) : undefined;
+    this.body = fillPrefix(request);
     if (timeoutMs > 0) {
       this.timer = setTimeout(() => this.finishWith(Code.DEADLINE_EXCEEDED, "deadline exceeded"), timeoutMs);
     }
@@ -131,8 +149,7 @@ class UnaryCall implements StreamHandler {
    */
   encodeHeaders(encoder: HpackEncoder): void {
     const target = this.channel.target;
-    const runKey = this.timeout === undefined ? this.path : `${this.path} ${this.timeout}`;
-    if (!encoder.replay(runKey)) {
+    if (!encoder.replay(this.path, this.timeout)) {
       encoder
         .staticField(3) // :method POST
         .staticField(target.tls ? 7 : 6) // :scheme https | http

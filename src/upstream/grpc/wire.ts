@@ -6,12 +6,14 @@ import type { StreamError } from "./h2/session.js";
 /** The rules of "gRPC over HTTP/2" a unary call needs: message framing, header values, status mapping
  * (grpc-timeout is in deadline.ts, beside its parser). */
 
-export function lengthPrefixed(message: Uint8Array): Buffer {
-  const buf = Buffer.allocUnsafe(5 + message.length);
-  buf[0] = 0; // not compressed
-  buf.writeUInt32BE(message.length, 1);
-  buf.set(message, 5);
-  return buf;
+/** gRPC's message prefix: a compressed flag and a 4-byte big-endian length. */
+export const MESSAGE_PREFIX = 5;
+
+/** Fills in the prefix of a message encoded after MESSAGE_PREFIX free bytes. */
+export function fillPrefix(framed: Buffer): Buffer {
+  framed[0] = 0; // not compressed
+  framed.writeUInt32BE(framed.length - MESSAGE_PREFIX, 1);
+  return framed;
 }
 
 export function addMetadata(md: Metadata, name: string, value: string): void {

@@ -49,7 +49,7 @@ export const DEFAULT_MAX_FRAME = 16_384;
 export const MAX_WINDOW = 2 ** 31 - 1;
 
 /** A frame with its payload copied into one buffer. */
-export function frame(type: number, flags: number, streamId: number, payload?: Uint8Array): Buffer {
+function frame(type: number, flags: number, streamId: number, payload?: Uint8Array): Buffer {
   const len = payload ? payload.length : 0;
   const buf = Buffer.allocUnsafe(FRAME_HEADER + len);
   writeHeader(buf, 0, len, type, flags, streamId);

@@ -19,6 +19,12 @@ const NEVER_INDEXED = new Set(["authorization", "cookie", "proxy-authorization"]
 /** Runs kept per connection; past this the cache starts over. */
 const MAX_RUNS = 512;
 
+interface Run {
+  readonly bytes: Buffer;
+  readonly inserted: number;
+  readonly epoch: number;
+}
+
 interface Entry {
   readonly name: string;
   readonly value: string;
@@ -37,10 +43,12 @@ export class HpackEncoder {
   private buf = Buffer.allocUnsafe(512);
   private at = 0;
 
-  /** Encoded runs by the caller's key, each valid while `inserted` and `epoch` are what they were. */
-  private runs = new Map<string, { bytes: Buffer; inserted: number; epoch: number }>();
+  /** Encoded runs by the caller's key and variant, each valid while `inserted` and `epoch` are what they were. */
+  private runs = new Map<string, Map<string, Run>>();
+  private runCount = 0;
   private epoch = 0; // bumped when the table shrinks without an insertion (SETTINGS)
   private runKey = "";
+  private runVariant = "";
   private runStart = 0;
   private runInserted = 0;
 
@@ -56,9 +64,9 @@ export class HpackEncoder {
     this.epoch++;
   }
 
-  /** Starts a header block, after `headroom` bytes the caller fills in (a frame header). */
-  begin(headroom = 0): this {
-    this.at = headroom;
+  /** Starts a header block. */
+  begin(): this {
+    this.at = 0;
     if (this.pendingSizeUpdate >= 0) {
       this.int(0x20, 5, this.pendingSizeUpdate);
       this.pendingSizeUpdate = -1;
@@ -107,8 +115,9 @@ export class HpackEncoder {
    * or evicted since) and returns true; else returns false, and the fields the caller encodes next,
    * up to `endRun()`, become the run kept for `key`.
    */
-  replay(key: string): boolean {
-    const run = this.runs.get(key);
+  replay(key: string, variant = ""): boolean {
+    // Two keys, not one joined string: no string is built (and hashed) per call.
+    const run = this.runs.get(key)?.get(variant);
     if (run !== undefined && run.inserted === this.inserted && run.epoch === this.epoch) {
       this.reserve(run.bytes.length);
       run.bytes.copy(this.buf, this.at);
@@ -116,6 +125,7 @@ export class HpackEncoder {
       return true;
     }
     this.runKey = key;
+    this.runVariant = variant;
     this.runStart = this.at;
     this.runInserted = this.inserted;
     return false;
@@ -127,14 +137,25 @@ export class HpackEncoder {
       this.runKey = "";
       return this;
     }
-    if (this.runs.size >= MAX_RUNS) this.runs.clear(); // keys come from routes, but stay bounded
+    if (this.runCount >= MAX_RUNS) {
+      this.runs.clear(); // keys come from routes and deadlines, but stay bounded
+      this.runCount = 0;
+    }
+    let variants = this.runs.get(this.runKey);
+    if (!variants) this.runs.set(this.runKey, (variants = new Map()));
+    if (!variants.has(this.runVariant)) this.runCount++;
     const bytes = Buffer.from(this.buf.subarray(this.runStart, this.at));
-    this.runs.set(this.runKey, { bytes, inserted: this.inserted, epoch: this.epoch });
+    variants.set(this.runVariant, { bytes, inserted: this.inserted, epoch: this.epoch });
     this.runKey = "";
     return this;
   }
 
-  /** The block so far (with its headroom), copied out (the encoder's buffer is reused). */
+  /** The block so far, not copied: valid until the next `begin`. */
+  block(): Buffer {
+    return this.buf.subarray(0, this.at);
+  }
+
+  /** The block so far, copied out (the encoder's buffer is reused). */
   end(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.at));
   }
@@ -166,18 +187,9 @@ export class HpackEncoder {
 
   private string(value: string): void {
     // Header values reaching here are printable ASCII (or base64): one byte per char.
-    const n = value.length;
-    this.int(0, 7, n);
-    this.reserve(n);
-    if (n > 64) {
-      this.at += this.buf.write(value, this.at, "latin1");
-      return;
-    }
-    // Short strings by hand: a call into Buffer#write costs more than the copy itself.
-    const buf = this.buf;
-    let at = this.at;
-    for (let i = 0; i < n; i++) buf[at++] = value.charCodeAt(i);
-    this.at = at;
+    this.int(0, 7, value.length);
+    this.reserve(value.length);
+    this.at += this.buf.write(value, this.at, "latin1");
   }
 
   private int(flags: number, prefix: number, value: number): void {

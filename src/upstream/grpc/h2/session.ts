@@ -5,7 +5,6 @@ import {
   Flag,
   FRAME_HEADER,
   FrameType,
-  frame,
   goawayFrame,
   H2Error,
   MAX_WINDOW,
@@ -14,11 +13,11 @@ import {
   Setting,
   settingsFrame,
   windowUpdateFrame,
-  writeHeader,
 } from "./frame.js";
 import { type HeaderField, HeaderListTooLarge, HpackDecoder, HpackError } from "./hpack.js";
 import { HpackEncoder } from "./hpack-encoder.js";
 import { StreamTable } from "./stream-table.js";
+import { FrameWriter } from "./writer.js";
 
 /**
  * One HTTP/2 client connection, as lean as a gateway's unary calls allow: frames written for all the
@@ -116,9 +115,7 @@ export class H2Session {
   private someBlocked = false;
 
   // writing: frames of one event-loop turn are flushed together
-  private out: Buffer[] = [];
-  private outBytes = 0;
-  private flushScheduled = false;
+  private readonly out: FrameWriter;
   private readonly waiting: Queued[] = [];
 
   // reading
@@ -142,15 +139,16 @@ export class H2Session {
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", (err) => this.destroy(`connection error: ${err.message}`));
     socket.on("close", () => this.destroy("connection closed"));
-    this.write(PREFACE);
-    this.write(
+    this.out = new FrameWriter(socket);
+    this.out.raw(PREFACE);
+    this.out.raw(
       settingsFrame([
         [Setting.ENABLE_PUSH, 0],
         [Setting.INITIAL_WINDOW_SIZE, STREAM_WINDOW],
         [Setting.MAX_HEADER_LIST_SIZE, options.maxHeaderListSize],
       ]),
     );
-    this.write(windowUpdateFrame(0, CONNECTION_WINDOW - DEFAULT_WINDOW));
+    this.out.raw(windowUpdateFrame(0, CONNECTION_WINDOW - DEFAULT_WINDOW));
     this.armKeepalive();
   }
 
@@ -213,30 +211,27 @@ export class H2Session {
     this.nextId += 2;
     q.stream = stream;
     this.streams.set(stream.id, stream);
-    q.handler.encodeHeaders(this.encoder.begin(FRAME_HEADER));
-    this.writeHeaders(stream.id, this.encoder.end(), q.body.length === 0);
+    q.handler.encodeHeaders(this.encoder.begin());
+    this.writeHeaders(stream.id, this.encoder.block(), q.body.length === 0);
     if (q.body.length > 0) {
       stream.pending = q.body;
       this.sendPending(stream);
     }
   }
 
-  /** `framed` is the header block after FRAME_HEADER free bytes, filled in here when one frame will do. */
-  private writeHeaders(id: number, framed: Buffer, endStream: boolean): void {
+  /** A header block in one HEADERS frame, or HEADERS and CONTINUATION frames when it is larger. */
+  private writeHeaders(id: number, block: Buffer, endStream: boolean): void {
     const max = this.peerMaxFrame;
-    const length = framed.length - FRAME_HEADER;
-    if (length <= max) {
+    if (block.length <= max) {
       const flags = Flag.END_HEADERS | (endStream ? Flag.END_STREAM : 0);
-      writeHeader(framed, 0, length, FrameType.HEADERS, flags, id);
-      this.write(framed);
+      this.out.frame(FrameType.HEADERS, flags, id, block);
       return;
     }
-    const block = framed.subarray(FRAME_HEADER);
-    this.write(frame(FrameType.HEADERS, endStream ? Flag.END_STREAM : 0, id, block.subarray(0, max)));
+    this.out.frame(FrameType.HEADERS, endStream ? Flag.END_STREAM : 0, id, block, 0, max);
     for (let at = max; at < block.length; at += max) {
       const end = Math.min(at + max, block.length);
       const flags = end === block.length ? Flag.END_HEADERS : 0;
-      this.write(frame(FrameType.CONTINUATION, flags, id, block.subarray(at, end)));
+      this.out.frame(FrameType.CONTINUATION, flags, id, block, at, end - at);
     }
   }
 
@@ -251,10 +246,7 @@ export class H2Session {
         return;
       }
       const end = n === data.length;
-      const buf = Buffer.allocUnsafe(FRAME_HEADER + n);
-      writeHeader(buf, 0, n, FrameType.DATA, end ? Flag.END_STREAM : 0, stream.id);
-      data.copy(buf, FRAME_HEADER, 0, n);
-      this.write(buf);
+      this.out.frame(FrameType.DATA, end ? Flag.END_STREAM : 0, stream.id, data, 0, n);
       stream.sendWindow -= n;
       this.connSendWindow -= n;
       data = end ? undefined : data.subarray(n);
@@ -303,28 +295,15 @@ export class H2Session {
   }
 
   private endSocket(): void {
-    this.flush();
+    this.out.flush();
     this.socket.end();
   }
 
   // ---- writing ----
 
+  /** A control frame (RST_STREAM, SETTINGS, PING, WINDOW_UPDATE, GOAWAY). */
   private write(buf: Buffer): void {
-    this.out.push(buf);
-    this.outBytes += buf.length;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    if (this.out.length === 0 || this.socket.destroyed) return;
-    const chunk = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
-    this.out = [];
-    this.outBytes = 0;
-    this.socket.write(chunk);
+    this.out.raw(buf);
   }
 
   // ---- reading ----
@@ -353,7 +332,7 @@ export class H2Session {
     } catch (err) {
       const code = err instanceof ProtocolError ? err.code : H2Error.COMPRESSION_ERROR;
       this.write(goawayFrame(NO_PEER_STREAMS, code));
-      this.flush();
+      this.out.flush();
       this.destroy(`protocol error: ${(err as Error).message}`);
       return;
     }
@@ -395,7 +374,7 @@ export class H2Session {
           clearTimeout(this.pingTimer);
           this.pingTimer = undefined;
         } else {
-          this.write(frame(FrameType.PING, Flag.ACK, 0, payload));
+          this.out.frame(FrameType.PING, Flag.ACK, 0, payload);
         }
         return;
       case FrameType.GOAWAY:
@@ -500,7 +479,7 @@ export class H2Session {
         this.peerMaxFrame = value;
       }
     }
-    this.write(frame(FrameType.SETTINGS, Flag.ACK, 0));
+    this.out.frame(FrameType.SETTINGS, Flag.ACK, 0);
     this.unblock();
     while (this.waiting.length > 0 && this.streams.size < this.peerMaxStreams)
       this.start(this.waiting.shift()!);
@@ -555,7 +534,7 @@ export class H2Session {
   private keepaliveTick(): void {
     if (this.closed) return;
     if (!this.heard && !this.pingTimer) {
-      this.write(frame(FrameType.PING, 0, 0, Buffer.alloc(8)));
+      this.out.frame(FrameType.PING, 0, 0, Buffer.alloc(8));
       this.pingTimer = setTimeout(
         () => this.destroy("keepalive ping not answered"),
         this.options.keepaliveTimeoutMs,
