@@ -265,6 +265,36 @@ describe("HPACK encoder", () => {
     expect(Math.min(...sizes.slice(3, 7))).toBeLessThan(sizes[0]! - 30);
   });
 
+  it("refers to a kept name by index, and spells it out again once it was evicted", () => {
+    const encoder = new HpackEncoder();
+    const decoder = new HpackDecoder();
+    const sizes: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const id = `0f3a1c2e-${String(i).padStart(4, "0")}-4000-8000-000000000000`;
+      // Every 10th call, a burst of new paths pushes everything older out of the 4096-byte table.
+      const paths = i % 10 === 9 ? Array.from({ length: 60 }, (_, k) => `/pkg.Svc/Burst${i}x${k}`) : [];
+      encoder.begin();
+      for (const p of paths) encoder.repeated(":path", p);
+      const block = encoder
+        .literal("x-request-id", id, true)
+        .literal("x-trace", `t${i}`) // not kept: always spelled out
+        .literal("authorization", "Bearer s3cret", true) // never indexed, even when asked
+        .block();
+      if (paths.length === 0) sizes.push(block.length);
+      expect(decoder.decode(block, 1 << 20)).toEqual([
+        ...paths.map((p) => [":path", p]),
+        ["x-request-id", id],
+        ["x-trace", `t${i}`],
+        ["authorization", "Bearer s3cret"],
+      ]);
+    }
+    // The name goes by index on every call but the first after each eviction (one byte, not 13).
+    expect(Math.min(...sizes)).toBeLessThan(sizes[0]! - 10);
+    // The secret never entered the table: a fresh block still spells it with the never-indexed flag.
+    const secret = encoder.begin().literal("authorization", "Bearer s3cret", true).block();
+    expect(secret[0]! & 0xf0).toBe(0x10);
+  });
+
   it("encodes integers on their prefix boundaries", () => {
     const decoder = new HpackDecoder();
     for (const len of [0, 1, 126, 127, 128, 255, 16_383, 16_384, 70_000]) {

@@ -166,7 +166,7 @@ class UnaryCall implements StreamHandler {
       for (const v of values) {
         const text = typeof v === "string" ? v : v.toString("base64").replace(/=+$/, "");
         if (repeats) encoder.repeated(key, text);
-        else encoder.literal(key, text);
+        else encoder.literal(key, text, key === "x-request-id");
       }
     }
   }

@@ -34,6 +34,8 @@ interface Entry {
 export class HpackEncoder {
   /** name -> value -> absolute insertion number of its newest copy (no key strings built per call). */
   private readonly byName = new Map<string, Map<string, number>>();
+  /** name -> absolute insertion number of the newest entry with that name, whatever its value. */
+  private readonly newestByName = new Map<string, number>();
   private readonly entries: Entry[] = [];
   private first = 0; // index in `entries` of the oldest live entry
   private inserted = 0;
@@ -82,30 +84,27 @@ export class HpackEncoder {
 
   /** A field that repeats from call to call: indexed when in the table, else added to it. */
   repeated(name: string, value: string): this {
-    let byValue = this.byName.get(name);
-    if (!byValue) {
-      byValue = new Map();
-      this.byName.set(name, byValue);
-    }
-    const abs = byValue.get(value);
+    const abs = this.byName.get(name)?.get(value);
     if (abs !== undefined) {
       this.int(0x80, 7, STATIC_COUNT + this.inserted - abs);
       return this;
     }
-    const size = name.length + value.length + 32;
-    if (size > this.maxSize) return this.literal(name, value);
-    this.nameRef(0x40, 6, name);
-    this.string(value);
-    this.evict(size);
-    this.entries.push({ name, value, size });
-    byValue.set(value, this.inserted++);
-    this.size += size;
-    return this;
+    return this.insert(name, value);
   }
 
-  /** A field that changes from call to call (or a secret): a literal the server does not keep. */
-  literal(name: string, value: string): this {
-    this.nameRef(NEVER_INDEXED.has(name) ? 0x10 : 0x00, 4, name);
+  /**
+   * A field that changes from call to call (or a secret): a literal the server does not keep. With
+   * `keepName` (a name that is no secret and comes on every call, like x-request-id), the first one
+   * goes into the table so that later ones refer to the name by index instead of spelling it out.
+   */
+  literal(name: string, value: string, keepName = false): this {
+    if (NEVER_INDEXED.has(name)) {
+      this.nameRef(0x10, 4, name);
+    } else if (keepName && !STATIC_NAMES.has(name) && this.liveName(name) === undefined) {
+      return this.insert(name, value);
+    } else {
+      this.nameRef(0x00, 4, name);
+    }
     this.string(value);
     return this;
   }
@@ -160,8 +159,34 @@ export class HpackEncoder {
     return Buffer.from(this.buf.subarray(0, this.at));
   }
 
+  /** Literal with incremental indexing: the server adds the field to its table, and so do we. */
+  private insert(name: string, value: string): this {
+    const size = name.length + value.length + 32;
+    if (size > this.maxSize) return this.literal(name, value);
+    this.nameRef(0x40, 6, name);
+    this.string(value);
+    this.evict(size);
+    let byValue = this.byName.get(name);
+    if (!byValue) {
+      byValue = new Map();
+      this.byName.set(name, byValue);
+    }
+    this.entries.push({ name, value, size });
+    this.newestByName.set(name, this.inserted);
+    byValue.set(value, this.inserted++);
+    this.size += size;
+    return this;
+  }
+
+  /** The index of a live table entry with this name (any value), if there is one. */
+  private liveName(name: string): number | undefined {
+    const abs = this.newestByName.get(name);
+    if (abs === undefined || abs < this.inserted - (this.entries.length - this.first)) return undefined;
+    return STATIC_COUNT + this.inserted - abs;
+  }
+
   private nameRef(flags: number, prefix: number, name: string): void {
-    const index = STATIC_NAMES.get(name);
+    const index = STATIC_NAMES.get(name) ?? this.liveName(name);
     if (index !== undefined) {
       this.int(flags, prefix, index);
     } else {
