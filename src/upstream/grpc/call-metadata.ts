@@ -1,28 +1,32 @@
 /** gRPC metadata of one call: ordered keys, each with its values (Buffer for `-bin` keys, else text). */
 export type MetadataValue = string | Buffer;
 
+const NONE: readonly MetadataValue[] = Object.freeze([]);
+const EMPTY = new Map<string, MetadataValue[]>();
+
 export class Metadata {
-  private readonly map = new Map<string, MetadataValue[]>();
+  // Made on the first key: most calls' header metadata stays empty.
+  private map: Map<string, MetadataValue[]> | undefined;
 
   add(key: string, value: MetadataValue): void {
-    const values = this.map.get(key);
+    const values = this.map?.get(key);
     if (values) values.push(value);
-    else this.map.set(key, [value]);
+    else (this.map ??= new Map()).set(key, [value]);
   }
 
   set(key: string, value: MetadataValue): void {
-    this.map.set(key, [value]);
+    (this.map ??= new Map()).set(key, [value]);
   }
 
   remove(key: string): void {
-    this.map.delete(key);
+    this.map?.delete(key);
   }
 
-  get(key: string): MetadataValue[] {
-    return this.map.get(key) ?? [];
+  get(key: string): readonly MetadataValue[] {
+    return this.map?.get(key) ?? NONE;
   }
 
   entries(): IterableIterator<[string, MetadataValue[]]> {
-    return this.map.entries();
+    return (this.map ?? EMPTY).entries();
   }
 }

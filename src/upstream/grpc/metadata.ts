@@ -57,8 +57,12 @@ export function requestMetadata(
   }
   const auth = headers.authorization;
   if (auth !== undefined && PRINTABLE.test(auth)) md.add("authorization", auth);
-  const forwardedFor = headers["x-forwarded-for"];
-  const chain = [forwardedFor, remoteAddress].filter((v): v is string => !!v).join(", ");
+  const forwardedFor = headers["x-forwarded-for"] as string | undefined; // Node joins repeats with ", "
+  const chain = forwardedFor
+    ? remoteAddress
+      ? `${forwardedFor}, ${remoteAddress}`
+      : forwardedFor
+    : (remoteAddress ?? "");
   if (chain && PRINTABLE.test(chain)) md.set("x-forwarded-for", chain);
   const host = headers["x-forwarded-host"] ?? headers.host;
   if (typeof host === "string" && PRINTABLE.test(host)) md.set("x-forwarded-host", host);

@@ -44,6 +44,7 @@ function timeoutText(ms: number): string {
 
 /** Metadata whose value is usually the same on every call through one gateway (worth a table entry). */
 const REPEATING_METADATA = new Set(["x-forwarded-host", "x-forwarded-for"]);
+const DIGITS = /^\d+$/;
 
 /**
  * A unary gRPC call with raw bytes (the gateway's codec has encoded the request already), following
@@ -82,6 +83,9 @@ class UnaryCall implements StreamHandler {
   private contentType = "";
   private headers: Metadata | undefined;
   private trailers: Metadata | undefined;
+  /** grpc-status and grpc-message from the trailers, kept out of the trailer metadata. */
+  private statusText: string | undefined;
+  private statusMessage: string | undefined;
   private chunks: Buffer[] = [];
   private received = 0;
 
@@ -173,15 +177,18 @@ class UnaryCall implements StreamHandler {
 
   onHeaders(fields: HeaderField[], endStream: boolean): void {
     const first = this.httpStatus === 0;
+    // Trailers-Only: one HEADERS frame that ends the stream carries the status; no header metadata.
+    const trailers = !first || endStream;
     const md = new Metadata();
     for (const [name, value] of fields) {
       if (first && name === ":status") this.httpStatus = Number(value);
       else if (first && name === "content-type") this.contentType = value;
+      else if (trailers && name === "grpc-status") this.statusText ??= value;
+      else if (trailers && name === "grpc-message") this.statusMessage ??= value;
       else if (name[0] !== ":") addMetadata(md, name, value);
     }
-    // Trailers-Only: one HEADERS frame that ends the stream carries the status; no header metadata.
-    if (first && !endStream) this.headers = md;
-    else this.trailers = md;
+    if (trailers) this.trailers = md;
+    else this.headers = md;
   }
 
   onData(chunk: Buffer, _endStream: boolean): void {
@@ -219,6 +226,8 @@ class UnaryCall implements StreamHandler {
     this.contentType = "";
     this.headers = undefined;
     this.trailers = undefined;
+    this.statusText = undefined;
+    this.statusMessage = undefined;
     this.chunks = [];
     this.received = 0;
   }
@@ -232,19 +241,17 @@ class UnaryCall implements StreamHandler {
       message: undefined,
       headers,
     });
-    const statusText = trailers.get("grpc-status")[0];
+    const statusText = this.statusText;
     if (this.httpStatus !== 200) {
       if (statusText === undefined)
         return fail(codeForHttpStatus(this.httpStatus), `backend answered HTTP ${this.httpStatus}`);
     } else if (!this.contentType.startsWith("application/grpc")) {
       return fail(Code.UNKNOWN, `backend answered content-type "${this.contentType}", not application/grpc`);
     }
-    if (typeof statusText !== "string" || !/^\d+$/.test(statusText))
+    if (statusText === undefined || !DIGITS.test(statusText))
       return fail(Code.UNKNOWN, "backend's answer ended without grpc-status");
-    const code = Number(statusText);
-    const details = decodeMessage(trailers.get("grpc-message")[0]);
-    trailers.remove("grpc-status");
-    trailers.remove("grpc-message");
+    const code = statusText === "0" ? Code.OK : Number(statusText);
+    const details = decodeMessage(this.statusMessage);
     if (code !== Code.OK) return fail(code, details);
     const messages = splitMessages(this.chunks, this.received);
     if (typeof messages === "string") return fail(Code.INTERNAL, messages);
