@@ -2,6 +2,7 @@ import { Code } from "../../errors/code.js";
 import { Metadata } from "./call-metadata.js";
 import type { Channel } from "./channel.js";
 import { grpcTimeout } from "./deadline.js";
+import { type DeadlineList, type Expiring, startDeadline, stopDeadline } from "./deadline-lists.js";
 import { H2Error } from "./h2/frame.js";
 import type { HeaderField } from "./h2/hpack.js";
 import type { HpackEncoder } from "./h2/hpack-encoder.js";
@@ -68,10 +69,15 @@ export function callUnary(
   return () => call.finishWith(Code.CANCELLED, "cancelled by the client");
 }
 
-class UnaryCall implements StreamHandler {
+class UnaryCall implements StreamHandler, Expiring {
   private done = false;
   private starting = true;
-  private timer: NodeJS.Timeout | undefined;
+  // Expiring: the deadline lists link calls through these (see deadline-lists.ts)
+  deadlineAt = 0;
+  prevExpiring: Expiring | undefined = undefined;
+  nextExpiring: Expiring | undefined = undefined;
+  expiryList: DeadlineList | undefined = undefined;
+  expiryTimer: NodeJS.Timeout | undefined = undefined;
   private withdraw: (() => void) | undefined;
   private cancelStream: ((code?: number) => void) | undefined;
   private retries = 0;
@@ -100,7 +106,7 @@ class UnaryCall implements StreamHandler {
     this.timeout = timeoutMs > 0 ? timeoutText(timeoutMs) : undefined;
     this.body = fillPrefix(request);
     if (timeoutMs > 0) {
-      this.timer = setTimeout(() => this.finishWith(Code.DEADLINE_EXCEEDED, "deadline exceeded"), timeoutMs);
+      startDeadline(this, timeoutMs);
     }
     this.start();
     this.starting = false;
@@ -118,6 +124,10 @@ class UnaryCall implements StreamHandler {
       if (ready) this.send(ready);
       else this.finishWith(Code.UNAVAILABLE, error ?? "no connection to the backend");
     });
+  }
+
+  expire(): void {
+    this.finishWith(Code.DEADLINE_EXCEEDED, "deadline exceeded");
   }
 
   private send(session: H2Session): void {
@@ -140,7 +150,7 @@ class UnaryCall implements StreamHandler {
   private resolve(result: UnaryResult): void {
     if (this.done) return;
     this.done = true;
-    clearTimeout(this.timer);
+    stopDeadline(this);
     if (this.starting) process.nextTick(this.onResult, result);
     else this.onResult(result);
   }
