@@ -197,7 +197,7 @@ describe("HPACK encoder", () => {
       const block = encoder
         .literal("x-request-id", `id-${i}`)
         .literal("authorization", "Bearer secret")
-        .end();
+        .block();
       if (i === 0) first = block.length;
       expect(decoder.decode(block, 1 << 20)).toEqual(fields);
       if (i >= 5) expect(block.length).toBeLessThan(first - 20); // path and content-type now go by index
@@ -213,7 +213,7 @@ describe("HPACK encoder", () => {
         .begin()
         .repeated(":path", path)
         .repeated("x-forwarded-host", "gw.example:8080")
-        .end();
+        .block();
       expect(decoder.decode(block, 1 << 20)).toEqual([
         [":path", path],
         ["x-forwarded-host", "gw.example:8080"],
@@ -299,7 +299,7 @@ describe("HPACK encoder", () => {
     const decoder = new HpackDecoder();
     for (const len of [0, 1, 126, 127, 128, 255, 16_383, 16_384, 70_000]) {
       const value = "v".repeat(len);
-      const block = new HpackEncoder().begin().literal("x-long", value).end();
+      const block = new HpackEncoder().begin().literal("x-long", value).block();
       expect(decoder.decode(block, 1 << 20)).toEqual([["x-long", value]]);
     }
   });

@@ -154,11 +154,6 @@ export class HpackEncoder {
     return this.buf.subarray(0, this.at);
   }
 
-  /** The block so far, copied out (the encoder's buffer is reused). */
-  end(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.at));
-  }
-
   /** Literal with incremental indexing: the server adds the field to its table, and so do we. */
   private insert(name: string, value: string): this {
     const size = name.length + value.length + 32;
