@@ -248,30 +248,19 @@ function okAnswer(stream: http2.ServerHttp2Stream, body: Buffer[]): void {
 
 describe("answers that are not plain gRPC (gRPC over HTTP/2 error rules)", () => {
   const CASES: Array<[string, (s: http2.ServerHttp2Stream) => void, number, RegExp]> = [
-    [
-      "HTTP 404 without grpc-status",
-      (s) => s.respond({ ":status": 404 }, { endStream: true }),
-      Code.UNIMPLEMENTED,
-      /404/,
-    ],
-    [
-      "HTTP 503 without grpc-status",
-      (s) => s.respond({ ":status": 503 }, { endStream: true }),
-      Code.UNAVAILABLE,
-      /503/,
-    ],
-    [
-      "HTTP 401 without grpc-status",
-      (s) => s.respond({ ":status": 401 }, { endStream: true }),
-      Code.UNAUTHENTICATED,
-      /401/,
-    ],
-    [
-      "HTTP 418 without grpc-status",
-      (s) => s.respond({ ":status": 418 }, { endStream: true }),
-      Code.UNKNOWN,
-      /418/,
-    ],
+    ...(
+      [
+        [404, Code.UNIMPLEMENTED],
+        [503, Code.UNAVAILABLE],
+        [401, Code.UNAUTHENTICATED],
+        [418, Code.UNKNOWN],
+      ] as const
+    ).map(([status, code]): [string, (s: http2.ServerHttp2Stream) => void, number, RegExp] => [
+      `HTTP ${status} without grpc-status`,
+      (s) => s.respond({ ":status": status }, { endStream: true }),
+      code,
+      new RegExp(String(status)),
+    ]),
     [
       "a content-type that is not gRPC",
       (s) =>

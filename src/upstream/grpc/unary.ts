@@ -13,6 +13,7 @@ import {
   codeForReset,
   decodeMessage,
   fillPrefix,
+  MESSAGE_PREFIX,
   splitMessages,
 } from "./wire.js";
 
@@ -203,7 +204,7 @@ class UnaryCall implements StreamHandler, Expiring {
 
   onData(chunk: Buffer, _endStream: boolean): void {
     this.received += chunk.length;
-    if (this.received > MAX_RECEIVE_MESSAGE_BYTES + 5) {
+    if (this.received > MAX_RECEIVE_MESSAGE_BYTES + MESSAGE_PREFIX) {
       this.finishWith(
         Code.RESOURCE_EXHAUSTED,
         `the answer is larger than ${MAX_RECEIVE_MESSAGE_BYTES} bytes`,
@@ -260,7 +261,7 @@ class UnaryCall implements StreamHandler, Expiring {
     }
     if (statusText === undefined || !DIGITS.test(statusText))
       return fail(Code.UNKNOWN, "backend's answer ended without grpc-status");
-    const code = statusText === "0" ? Code.OK : Number(statusText);
+    const code = Number(statusText);
     const details = decodeMessage(this.statusMessage);
     if (code !== Code.OK) return fail(code, details);
     const messages = splitMessages(this.chunks, this.received);

@@ -37,12 +37,13 @@ export function splitMessages(chunks: Buffer[], total: number): Buffer[] | strin
   const out: Buffer[] = [];
   let at = 0;
   while (at < data.length) {
-    if (data.length - at < 5) return "truncated gRPC message frame";
+    if (data.length - at < MESSAGE_PREFIX) return "truncated gRPC message frame";
     if (data[at] !== 0) return "compressed answer, but no compression was offered (grpc-accept-encoding)";
     const len = data.readUInt32BE(at + 1);
-    if (data.length - at - 5 < len) return "truncated gRPC message";
-    out.push(data.subarray(at + 5, at + 5 + len));
-    at += 5 + len;
+    const start = at + MESSAGE_PREFIX;
+    if (data.length - start < len) return "truncated gRPC message";
+    out.push(data.subarray(start, start + len));
+    at = start + len;
   }
   return out;
 }

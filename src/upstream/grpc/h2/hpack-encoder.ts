@@ -22,7 +22,6 @@ const MAX_RUNS = 512;
 interface Run {
   readonly bytes: Buffer;
   readonly inserted: number;
-  readonly epoch: number;
 }
 
 interface Entry {
@@ -45,10 +44,9 @@ export class HpackEncoder {
   private buf = Buffer.allocUnsafe(512);
   private at = 0;
 
-  /** Encoded runs by the caller's key and variant, each valid while `inserted` and `epoch` are what they were. */
+  /** Encoded runs by the caller's key and variant, each valid while `inserted` is what it was. */
   private runs = new Map<string, Map<string, Run>>();
   private runCount = 0;
-  private epoch = 0; // bumped when the table shrinks without an insertion (SETTINGS)
   private runKey = "";
   private runVariant = "";
   private runStart = 0;
@@ -63,7 +61,8 @@ export class HpackEncoder {
     this.maxSize = size;
     this.evict(0);
     this.pendingSizeUpdate = size;
-    this.epoch++;
+    this.runs.clear(); // the table shrank without an insertion: no run can be trusted
+    this.runCount = 0;
   }
 
   /** Starts a header block. */
@@ -117,7 +116,7 @@ export class HpackEncoder {
   replay(key: string, variant = ""): boolean {
     // Two keys, not one joined string: no string is built (and hashed) per call.
     const run = this.runs.get(key)?.get(variant);
-    if (run !== undefined && run.inserted === this.inserted && run.epoch === this.epoch) {
+    if (run !== undefined && run.inserted === this.inserted) {
       this.reserve(run.bytes.length);
       run.bytes.copy(this.buf, this.at);
       this.at += run.bytes.length;
@@ -144,7 +143,7 @@ export class HpackEncoder {
     if (!variants) this.runs.set(this.runKey, (variants = new Map()));
     if (!variants.has(this.runVariant)) this.runCount++;
     const bytes = Buffer.from(this.buf.subarray(this.runStart, this.at));
-    variants.set(this.runVariant, { bytes, inserted: this.inserted, epoch: this.epoch });
+    variants.set(this.runVariant, { bytes, inserted: this.inserted });
     this.runKey = "";
     return this;
   }

@@ -180,7 +180,7 @@ export class H2Session {
     if (this.closed) return;
     if (!this.draining) {
       this.drain("closing", H2Error.NO_ERROR, "");
-      this.write(goawayFrame(NO_PEER_STREAMS, H2Error.NO_ERROR));
+      this.out.raw(goawayFrame(NO_PEER_STREAMS, H2Error.NO_ERROR));
     }
     if (this.streams.size === 0) this.endSocket();
   }
@@ -273,7 +273,7 @@ export class H2Session {
 
   private reset(stream: H2Stream, code: number): void {
     if (stream.closed) return;
-    this.write(rstStreamFrame(stream.id, code));
+    this.out.raw(rstStreamFrame(stream.id, code));
     this.finish(stream, { kind: "reset", h2Code: code, message: "cancelled" });
   }
 
@@ -301,11 +301,6 @@ export class H2Session {
 
   // ---- writing ----
 
-  /** A control frame (RST_STREAM, SETTINGS, PING, WINDOW_UPDATE, GOAWAY). */
-  private write(buf: Buffer): void {
-    this.out.raw(buf);
-  }
-
   // ---- reading ----
 
   private onData(chunk: Buffer): void {
@@ -331,7 +326,7 @@ export class H2Session {
       }
     } catch (err) {
       const code = err instanceof ProtocolError ? err.code : H2Error.COMPRESSION_ERROR;
-      this.write(goawayFrame(NO_PEER_STREAMS, code));
+      this.out.raw(goawayFrame(NO_PEER_STREAMS, code));
       this.out.flush();
       this.destroy(`protocol error: ${(err as Error).message}`);
       return;
@@ -394,7 +389,7 @@ export class H2Session {
     // Flow control counts the whole payload, padding included.
     this.connUnacked += payload.length;
     if (this.connUnacked >= CONNECTION_WINDOW / 2) {
-      this.write(windowUpdateFrame(0, this.connUnacked));
+      this.out.raw(windowUpdateFrame(0, this.connUnacked));
       this.connUnacked = 0;
     }
     const stream = this.streams.get(id);
@@ -404,7 +399,7 @@ export class H2Session {
     if (!end) {
       stream.unacked += payload.length;
       if (stream.unacked >= STREAM_WINDOW / 2) {
-        this.write(windowUpdateFrame(id, stream.unacked));
+        this.out.raw(windowUpdateFrame(id, stream.unacked));
         stream.unacked = 0;
       }
     }
@@ -435,7 +430,7 @@ export class H2Session {
       if (err instanceof HeaderListTooLarge) {
         const stream = this.streams.get(id);
         if (stream) {
-          this.write(rstStreamFrame(id, H2Error.CANCEL));
+          this.out.raw(rstStreamFrame(id, H2Error.CANCEL));
           const message = `the backend's response headers are too large (${err.message})`;
           this.finish(stream, { kind: "reset", h2Code: H2Error.ENHANCE_YOUR_CALM, message });
         }
@@ -455,7 +450,7 @@ export class H2Session {
   private remoteEnd(stream: H2Stream): void {
     if (stream.pending) {
       // Answered before reading our whole request: stop sending the rest (RFC 9113 8.1).
-      this.write(rstStreamFrame(stream.id, H2Error.NO_ERROR));
+      this.out.raw(rstStreamFrame(stream.id, H2Error.NO_ERROR));
     }
     this.finish(stream, undefined);
   }
