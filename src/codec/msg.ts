@@ -21,6 +21,16 @@ export class JsonMappingError extends Error {
   }
 }
 
+/**
+ * o[key] = value for keys that come from data (map keys, Struct fields): a plain assignment to
+ * "__proto__" would set the object's prototype instead, and the entry would vanish from the JSON.
+ */
+export function putEntry(o: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__")
+    Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+  else o[key] = value;
+}
+
 export const fieldPath = (parent: string, name: string): string => (parent ? `${parent}.${name}` : name);
 
 /**

@@ -2,7 +2,7 @@ import { codecOf } from "./compiled/codecs.js";
 import { flagsKey } from "./compiled/gen-to-json.js";
 import { enumToJson, scalarToJson } from "./json-scalars.js";
 import type { Element, FieldInfo, MessageInfo } from "./message-info.js";
-import type { FieldValue, Msg, MsgMap } from "./msg.js";
+import { type FieldValue, type Msg, type MsgMap, putEntry } from "./msg.js";
 
 /** Msg -> proto3 JSON. */
 
@@ -28,7 +28,7 @@ export function messageToJson(info: MessageInfo, msg: Msg, opts: JsonWriteOption
 export function fieldToJson(f: FieldInfo, v: FieldValue, opts: JsonWriteOptions): unknown {
   if (f.mapKey) {
     const out: Record<string, unknown> = {};
-    for (const [k, item] of v as MsgMap) out[String(k)] = elementToJson(f.element, item, opts);
+    for (const [k, item] of v as MsgMap) putEntry(out, String(k), elementToJson(f.element, item, opts));
     return out;
   }
   if (f.repeated) return (v as FieldValue[]).map((item) => elementToJson(f.element, item, opts));

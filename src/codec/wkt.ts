@@ -2,7 +2,7 @@ import { decodeMessage, encodeMessage } from "./binary.js";
 import { type JsonReadOptions, MAX_DEPTH, messageFromJson } from "./from-json.js";
 import { defaultScalar, scalarFromJson } from "./json-scalars.js";
 import type { MessageInfo, ScalarType } from "./message-info.js";
-import { JsonMappingError, type Msg, type MsgMap } from "./msg.js";
+import { JsonMappingError, type Msg, type MsgMap, putEntry } from "./msg.js";
 import { formatDuration, formatTimestamp, parseDuration, parseTimestamp } from "./time.js";
 import { elementToJson, type JsonWriteOptions, messageToJson } from "./to-json.js";
 
@@ -134,7 +134,8 @@ function valueFromJson(json: unknown, path: string, depth: number): Msg {
 
 function structToJson(msg: Msg): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of (msg.fields as MsgMap | undefined) ?? []) out[String(k)] = valueToJson(v as Msg);
+  for (const [k, v] of (msg.fields as MsgMap | undefined) ?? [])
+    putEntry(out, String(k), valueToJson(v as Msg));
   return out;
 }
 

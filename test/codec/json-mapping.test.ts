@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   decodeMessage,
   encodeMessage,
+  fieldToJson,
   JsonMappingError,
   type JsonWriteOptions,
   messageFromJson,
@@ -105,6 +106,24 @@ describe("proto3 JSON mapping: accepted inputs and canonical output", () => {
   ];
   it.each(cases)("%s", (_name, input, output) => {
     expect(roundTrip(input)).toEqual(output);
+  });
+});
+
+describe("keys that JavaScript objects treat specially", () => {
+  // JSON.parse makes "__proto__" an own key; an object literal would set the prototype instead.
+  const json = JSON.parse(
+    '{"mss":{"__proto__":"p","constructor":"c"},"st":{"__proto__":{"toString":1}},"mi":{"1":{"name":"n"}}}',
+  );
+  it("keeps a map key or Struct field named __proto__ on the way through (generated codec)", () => {
+    expect(JSON.stringify(roundTrip(json))).toBe(
+      '{"mss":{"__proto__":"p","constructor":"c"},"mi":{"1":{"name":"n"}},"st":{"__proto__":{"toString":1}}}',
+    );
+  });
+  it("keeps it in a response_body field too (reflective path)", () => {
+    const msg = decodeMessage(kitchen, encodeMessage(kitchen, messageFromJson(kitchen, json, "", read)));
+    const mss = kitchen.byName.get("mss")!;
+    expect(JSON.stringify(fieldToJson(mss, msg.mss!, write))).toBe('{"__proto__":"p","constructor":"c"}');
+    expect(Object.getPrototypeOf(fieldToJson(mss, msg.mss!, write))).toBe(Object.prototype);
   });
 });
 

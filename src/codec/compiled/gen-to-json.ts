@@ -82,7 +82,7 @@ function fieldOut(f: FieldInfo, deps: Deps, flags: ToJsonFlags): string {
     return `${get}
   if (v !== undefined && v.size !== 0) {
     const o = {};
-    for (const [k, x] of v) o[String(k)] = ${elementOut(f.element, "x", deps, flags)};
+    for (const [k, x] of v) R.putEntry(o, String(k), ${elementOut(f.element, "x", deps, flags)});
     out[${key}] = o;
   }${otherwise}`;
   }

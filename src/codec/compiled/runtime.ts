@@ -2,7 +2,7 @@ import type protobuf from "protobufjs";
 import { encodeBase64 } from "../base64.js";
 import { enumFromJson, mapKeyFromJson, scalarFromJson, scalarToJson } from "../json-scalars.js";
 import type { EnumInfo, ScalarType } from "../message-info.js";
-import { at, JsonMappingError } from "../msg.js";
+import { at, JsonMappingError, putEntry } from "../msg.js";
 
 /**
  * What generated codecs call: the slow paths of conversions (shared with the reflective code, so each
@@ -13,7 +13,7 @@ import { at, JsonMappingError } from "../msg.js";
 import { MAX_DEPTH } from "../from-json.js";
 
 /** A child's path, for nested messages (their errors name the full path). */
-export { at, MAX_DEPTH };
+export { at, MAX_DEPTH, putEntry };
 
 // Conversions run with an empty path; only when one fails is the error re-labelled with the real path,
 // so that the common case builds no path string.
