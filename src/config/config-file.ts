@@ -1,6 +1,4 @@
-import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { parse } from "yaml";
 import { readAuthConfig } from "../policies/auth/config.js";
 import { readCorsConfig } from "../policies/cors.js";
 import { readIpFilterConfig } from "../policies/ip-filter.js";
@@ -11,6 +9,7 @@ import { LoadError } from "./load-error.js";
 import { readMethodSettings } from "./method-settings.js";
 import type { GatewayOptions } from "./options.js";
 import { asObject, onlyKeys, optBool, optParsed, optString, stringMap } from "./validate.js";
+import { readYamlFile } from "./yaml-file.js";
 
 /**
  * `protogate serve --config protogate.yaml`. Relative paths are relative to the file.
@@ -24,12 +23,10 @@ import { asObject, onlyKeys, optBool, optParsed, optString, stringMap } from "./
  *   logLevel: info
  */
 export function readConfigFile(file: string): GatewayOptions {
-  let doc: unknown;
-  try {
-    doc = parse(readFileSync(file, "utf8"));
-  } catch (err) {
-    throw new LoadError("CONFIG_INVALID", file, (err as Error).message, { cause: err });
-  }
+  return readYamlFile(file, (doc) => readConfig(doc, file));
+}
+
+function readConfig(doc: unknown, file: string): GatewayOptions {
   const o = asObject(doc ?? {}, file);
   onlyKeys(
     o,

@@ -16,7 +16,7 @@ export class LoadError extends Error {
   constructor(
     readonly code: LoadErrorCode,
     readonly where: string,
-    detail: string,
+    readonly detail: string,
     options?: { cause?: unknown },
   ) {
     super(`${code}: ${where}: ${detail}`, options);

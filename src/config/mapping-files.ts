@@ -1,12 +1,12 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { parse } from "yaml";
 import type { HttpRule } from "../routing/http-rule.js";
 import { type AmqpBinding, readAmqpBindings } from "../upstream/amqp/config.js";
 import { LoadError } from "./load-error.js";
 import { readMethodSettings } from "./method-settings.js";
 import type { MethodSettings } from "./options.js";
 import { asObject, onlyKeys, stringMap } from "./validate.js";
+import { readYamlFile } from "./yaml-file.js";
 
 /**
  * Mapping files (`mappings/*.yaml`): HTTP rules in the shape of Google's service config
@@ -43,17 +43,14 @@ export function loadMappings(dir: string): Mappings {
   } catch (err) {
     throw new LoadError("CONFIG_INVALID", dir, "mappings directory cannot be read", { cause: err });
   }
-  for (const name of files) readMappingFile(join(dir, name), out);
+  for (const name of files) {
+    const file = join(dir, name);
+    readYamlFile(file, (doc) => readMappings(doc, file, out));
+  }
   return out;
 }
 
-function readMappingFile(file: string, out: Mappings): void {
-  let doc: unknown;
-  try {
-    doc = parse(readFileSync(file, "utf8"));
-  } catch (err) {
-    throw new LoadError("CONFIG_INVALID", file, (err as Error).message, { cause: err });
-  }
+function readMappings(doc: unknown, file: string, out: Mappings): void {
   if (doc === null || doc === undefined) return;
   const o = asObject(doc, file);
   onlyKeys(o, ["http", "backends", "methods", "amqp"], file);

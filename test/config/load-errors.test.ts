@@ -1,4 +1,6 @@
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { readConfigFile } from "../../src/config/config-file.js";
 import { LoadError } from "../../src/config/load-error.js";
 import { loadConfig } from "../../src/server/load-table.js";
 import { tree } from "../helpers/tree.js";
@@ -174,13 +176,18 @@ describe("mapping files", () => {
   });
 
   const bad: Array<[string, string, RegExp]> = [
-    ["unknown top-level key", "rulez: []", /demo\.yaml\.rulez: unknown key/],
+    // The place comes as file:line: path (the line of the key or list item the error is about).
+    ["unknown top-level key", "# demo\nrulez: []", /demo\.yaml:2: rulez: unknown key/],
     [
       "unknown rule key",
       "http:\n  rules:\n    - selector: demo.v1.Demo.A\n      gett: /x",
-      /http\.rules\[0\]\.gett: unknown key/,
+      /demo\.yaml:4: http\.rules\[0\]\.gett: unknown key/,
     ],
-    ["rule without selector", "http:\n  rules:\n    - get: /x", /http\.rules\[0\]: a rule needs a selector/],
+    [
+      "rule without selector",
+      "http:\n  rules:\n    - selector: demo.v1.Demo.A\n      get: /a\n    - get: /x",
+      /demo\.yaml:5: http\.rules\[1\]: a rule needs a selector/,
+    ],
     [
       "unknown method",
       "http:\n  rules:\n    - selector: demo.v1.Demo.Nope\n      get: /x",
@@ -188,18 +195,45 @@ describe("mapping files", () => {
     ],
     [
       "bad timeout",
-      "methods:\n  demo.v1.Demo.A:\n    timeout: soon",
-      /methods\.demo\.v1\.Demo\.A\.timeout: expected a duration/,
+      "methods:\n  demo.v1.Demo.A:\n    json: {}\n    timeout: soon",
+      /demo\.yaml:4: methods\.demo\.v1\.Demo\.A\.timeout: expected a duration/,
     ],
     [
       "bad policy",
       "methods:\n  demo.v1.Demo.A:\n    unknownQueryParameters: maybe",
       /unknownQueryParameters: expected "ignore" or "reject"/,
     ],
-    ["YAML syntax", "http: [", /demo\.yaml/],
+    ["YAML syntax", "http: [", /demo\.yaml: .*line 1/],
   ];
   it.each(bad)("should reject %s", (_name, yaml, message) => {
     const err = loadError(protos, { "demo.yaml": yaml });
     expect(err.message).toMatch(message);
+  });
+});
+
+describe("config file errors name file:line and the key", () => {
+  const cases: Array<[string, string, RegExp]> = [
+    ["unknown top-level key", "port: 8080", /protogate\.yaml:1: port: unknown key/],
+    [
+      "unknown key in a section",
+      "server:\n  port: 8080\n  bodyLimt: 1mb",
+      /protogate\.yaml:3: server\.bodyLimt: unknown key/,
+    ],
+    [
+      "bad value in a nested section",
+      "amqp:\n  brokers: { main: amqp://127.0.0.1 }\n  confirmTimeout: later",
+      /protogate\.yaml:3: amqp\.confirmTimeout: expected a duration/,
+    ],
+    ["YAML syntax", "server: {port: 1", /CONFIG_INVALID: .*protogate\.yaml: .*line 1/],
+  ];
+  it.each(cases)("%s", (_name, yaml, message) => {
+    const file = join(tree({ "protogate.yaml": yaml }), "protogate.yaml");
+    expect(() => readConfigFile(file)).toThrow(message);
+  });
+
+  it("says why a file cannot be read", () => {
+    expect(() => readConfigFile("/no/such/protogate.yaml")).toThrow(
+      /CONFIG_INVALID: \/no\/such\/protogate\.yaml: ENOENT/,
+    );
   });
 });
