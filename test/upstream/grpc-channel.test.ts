@@ -212,10 +212,19 @@ describe("status, deadlines and cancellation", () => {
 async function h2Server(
   respond: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, n: number) => void,
   settings: http2.Settings = {},
-): Promise<{ port: number; server: http2.Http2Server; sessions: Set<http2.ServerHttp2Session> }> {
+): Promise<{
+  port: number;
+  server: http2.Http2Server;
+  sessions: Set<http2.ServerHttp2Session>;
+  /** Streams and connections the server has seen. */
+  streams: () => number;
+  connections: () => number;
+}> {
   const server = http2.createServer({ settings });
   const sessions = new Set<http2.ServerHttp2Session>();
+  let connections = 0;
   server.on("session", (s) => {
+    connections++;
     sessions.add(s);
     s.on("close", () => sessions.delete(s));
   });
@@ -228,7 +237,13 @@ async function h2Server(
     stream.on("end", () => respond(stream as http2.ServerHttp2Stream, headers, i));
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return { port: (server.address() as net.AddressInfo).port, server, sessions };
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    server,
+    sessions,
+    streams: () => n,
+    connections: () => connections,
+  };
 }
 
 const frameOf = (msg: Buffer, compressed = 0): Buffer => {
@@ -372,6 +387,44 @@ describe("connection management", () => {
     try {
       const results = await Promise.all(Array.from({ length: 8 }, () => call(channel, Buffer.from("x"))));
       for (const r of results) expect(r.status.code).toBe(Code.OK);
+    } finally {
+      channel.close();
+      h2.server.close();
+    }
+  });
+
+  it("holds calls while the server allows no stream at all, until its deadline or a new limit", async () => {
+    const h2 = await h2Server((s) => okAnswer(s, [frameOf(Buffer.from("ok"))]), { maxConcurrentStreams: 0 });
+    const channel = new Channel(`127.0.0.1:${h2.port}`, FAST);
+    try {
+      const held = await call(channel, Buffer.from("x"), { timeoutMs: 150 });
+      expect(held.status.code).toBe(Code.DEADLINE_EXCEEDED);
+      const later = call(channel, Buffer.from("y"));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(h2.streams()).toBe(0); // nothing was opened past the limit
+      for (const s of h2.sessions) s.settings({ maxConcurrentStreams: 4 });
+      const r = await later;
+      expect(r.status.code).toBe(Code.OK);
+      expect(h2.streams()).toBe(1); // the call that timed out was never sent
+    } finally {
+      channel.close();
+      h2.server.close();
+    }
+  });
+
+  it("moves to a new connection when a connection's stream ids are used up", async () => {
+    const h2 = await h2Server((s) => okAnswer(s, [frameOf(Buffer.from(String(s.id)))]));
+    const channel = new Channel(`127.0.0.1:${h2.port}`, FAST);
+    try {
+      expect((await call(channel, Buffer.from("a"))).message?.toString()).toBe("1");
+      // 2^30 calls would take hours: jump to the last id a client may use (ids may skip, RFC 9113 5.1.1).
+      const session = channel.pick() as unknown as { nextId: number };
+      session.nextId = 0x7fffffff;
+      expect((await call(channel, Buffer.from("b"))).message?.toString()).toBe(String(0x7fffffff));
+      const next = await call(channel, Buffer.from("c"));
+      expect(next.status.code).toBe(Code.OK);
+      expect(next.message?.toString()).toBe("1"); // the first stream of a new connection
+      expect(h2.connections()).toBe(2);
     } finally {
       channel.close();
       h2.server.close();
