@@ -1,9 +1,11 @@
+import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { readAuthConfig } from "../policies/auth/config.js";
 import { readCorsConfig } from "../policies/cors.js";
 import { readIpFilterConfig } from "../policies/ip-filter.js";
 import { readRateLimitConfig } from "../policies/rate-limit/config.js";
 import { readAmqpConfig } from "../upstream/amqp/config.js";
+import type { BackendTls } from "../upstream/grpc/channel.js";
 import { parseSizeBytes } from "./duration.js";
 import { LoadError } from "./load-error.js";
 import { readMethodSettings } from "./method-settings.js";
@@ -17,7 +19,8 @@ import { readYamlFile } from "./yaml-file.js";
  *   server: { host: 0.0.0.0, port: 8080, bodyLimit: 1mb }
  *   protos: [protos]
  *   mappings: mappings
- *   backends: { default: 127.0.0.1:9090, services: { bookstore.v1.Bookstore: 127.0.0.1:9091 } }
+ *   backends: { default: 127.0.0.1:9090, services: { bookstore.v1.Bookstore: tls://books:443 },
+ *               tls: { ca: ca.pem, cert: client.pem, key: client-key.pem } }
  *   autoMapping: true
  *   defaults: { timeout: 30s, unknownQueryParameters: ignore, json: { emitUnpopulated: false } }
  *   logLevel: info
@@ -53,7 +56,7 @@ function readConfig(doc: unknown, file: string): GatewayOptions {
   const server = asObject(o.server ?? {}, `${file}: server`);
   onlyKeys(server, ["host", "port", "bodyLimit", "maxHeaderSize"], `${file}: server`);
   const backends = asObject(o.backends ?? {}, `${file}: backends`);
-  onlyKeys(backends, ["default", "services"], `${file}: backends`);
+  onlyKeys(backends, ["default", "services", "tls"], `${file}: backends`);
   const protos = o.protos === undefined ? [] : ([] as unknown[]).concat(o.protos);
   if (!protos.every((p) => typeof p === "string"))
     throw new LoadError("CONFIG_INVALID", `${file}: protos`, "expected a list of directories");
@@ -78,6 +81,9 @@ function readConfig(doc: unknown, file: string): GatewayOptions {
     defaultBackend: optString(backends, "default", `${file}: backends`),
     backends:
       backends.services === undefined ? {} : stringMap(backends.services, `${file}: backends.services`),
+    ...(backends.tls === undefined
+      ? {}
+      : { backendTls: readBackendTls(backends.tls, base, `${file}: backends.tls`) }),
     host: optString(server, "host", `${file}: server`),
     port: optParsed(
       server,
@@ -98,6 +104,23 @@ function readConfig(doc: unknown, file: string): GatewayOptions {
     routeDefaults: o.defaults === undefined ? undefined : readMethodSettings(o.defaults, `${file}: defaults`),
     ...(logLevel === undefined ? {} : { logLevel }),
   } as GatewayOptions;
+}
+
+/** `backends.tls: { ca, cert, key }`: PEM files, relative to the config file, read now. */
+function readBackendTls(v: unknown, base: string, where: string): BackendTls {
+  const o = asObject(v, where);
+  onlyKeys(o, ["ca", "cert", "key"], where);
+  const out: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
+  for (const k of ["ca", "cert", "key"] as const) {
+    const path = optString(o, k, where);
+    if (path === undefined) continue;
+    try {
+      out[k] = readFileSync(resolve(base, path));
+    } catch (err) {
+      throw new LoadError("CONFIG_INVALID", `${where}.${k}`, (err as Error).message, { cause: err });
+    }
+  }
+  return out; // checked (PEM, cert with key) where the channels are built
 }
 
 function stringList(v: unknown, where: string): string[] {

@@ -4,6 +4,7 @@ import type { IpFilterConfig } from "../policies/ip-filter.js";
 import type { RateLimitConfig } from "../policies/rate-limit/config.js";
 import type { JsonSettings, RouteSettings } from "../routing/route.js";
 import type { AmqpConfig } from "../upstream/amqp/config.js";
+import type { BackendTls } from "../upstream/grpc/channel.js";
 
 /** Everything createGateway() takes. The CLI and the config file both produce one of these. */
 export interface GatewayOptions {
@@ -24,6 +25,11 @@ export interface GatewayOptions {
   readonly defaultBackend?: string | undefined;
   /** Backends by full service name ("bookstore.v1.Bookstore"). */
   readonly backends?: Readonly<Record<string, string>>;
+  /**
+   * For `tls://` backends (calls and reflection): PEM texts of the CA to trust instead of the system
+   * roots, and of a client certificate and its key (mutual TLS). Read once at start.
+   */
+  readonly backendTls?: BackendTls;
   readonly host?: string;
   /** 0 picks a free port. */
   readonly port?: number;

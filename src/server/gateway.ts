@@ -15,7 +15,7 @@ import { RateLimiter } from "../policies/rate-limit/hook.js";
 import { MemoryStore, RedisStore } from "../policies/rate-limit/stores.js";
 import { requestId } from "../policies/request-id.js";
 import { AmqpUpstream } from "../upstream/amqp/upstream.js";
-import { BackendChannels } from "../upstream/grpc/backends.js";
+import { BackendChannels, channelOptions } from "../upstream/grpc/backends.js";
 import { ReflectionClients } from "../upstream/grpc/reflection-clients.js";
 import { registerAdminRoutes } from "./admin.js";
 import { sendError, toGatewayError } from "./error-reply.js";
@@ -46,8 +46,8 @@ export interface Gateway {
 
 /** Builds a gateway from options. Throws LoadError if protos, rules or mappings are wrong. */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
-  const channels = new BackendChannels();
-  const reflectionClients = new ReflectionClients();
+  const channels = new BackendChannels(channelOptions(options.backendTls));
+  const reflectionClients = new ReflectionClients(options.backendTls);
   const app = Fastify({
     logger: options.logLevel === false ? false : { level: options.logLevel ?? "info" },
     // Per-request lines are the access log's job, not Fastify's: they cost throughput on every request.

@@ -50,7 +50,7 @@ function metadataObject(md: grpc.Metadata): Record<string, string[]> {
 }
 
 export async function startEchoServer(
-  opts: { reflection?: boolean | "v1alpha-only" } = {},
+  opts: { reflection?: boolean | "v1alpha-only"; credentials?: grpc.ServerCredentials } = {},
 ): Promise<EchoServer> {
   const calls: RecordedCall[] = [];
   const server = new grpc.Server();
@@ -128,7 +128,7 @@ export async function startEchoServer(
     new ReflectionService(definition).addToServer(server);
   }
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) =>
+    server.bindAsync("127.0.0.1:0", opts.credentials ?? grpc.ServerCredentials.createInsecure(), (err, p) =>
       err ? reject(err) : resolve(p),
     ),
   );

@@ -1,4 +1,26 @@
-import { Channel, type ChannelOptions, DEFAULT_CHANNEL_OPTIONS } from "./channel.js";
+import * as tls from "node:tls";
+import { LoadError } from "../../config/load-error.js";
+import { type BackendTls, Channel, type ChannelOptions, DEFAULT_CHANNEL_OPTIONS } from "./channel.js";
+
+/**
+ * Channel options carrying the TLS material for tls:// backends, checked now: a PEM that does not
+ * parse, or a key that does not fit its certificate, is a load error rather than every call failing.
+ */
+export function channelOptions(backendTls: BackendTls | undefined): ChannelOptions {
+  if (!backendTls) return DEFAULT_CHANNEL_OPTIONS;
+  if (!backendTls.cert !== !backendTls.key)
+    throw new LoadError(
+      "CONFIG_INVALID",
+      "backends.tls",
+      "a client certificate (cert) needs its key, and a key its cert",
+    );
+  try {
+    tls.createSecureContext(backendTls);
+  } catch (err) {
+    throw new LoadError("CONFIG_INVALID", "backends.tls", (err as Error).message, { cause: err });
+  }
+  return { ...DEFAULT_CHANNEL_OPTIONS, tls: backendTls };
+}
 
 /** One channel per backend address, shared by every route to it, closed on shutdown. */
 export class BackendChannels {

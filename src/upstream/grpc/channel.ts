@@ -15,8 +15,15 @@ import { type Endpoint, parseTarget, type Target } from "./target.js";
 
 export interface ChannelOptions extends SessionOptions {
   readonly connectTimeoutMs: number;
-  /** For tls:// backends: extra CA, client certificate and key (system roots are used as well). */
-  readonly tls?: Pick<tls.SecureContextOptions, "ca" | "cert" | "key">;
+  /** For tls:// backends: the CA to trust instead of the system roots, a client certificate and key. */
+  readonly tls?: BackendTls;
+}
+
+/** PEM texts. */
+export interface BackendTls {
+  readonly ca?: string | Buffer;
+  readonly cert?: string | Buffer;
+  readonly key?: string | Buffer;
 }
 
 export const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {

@@ -1,4 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
+import type { BackendTls } from "./channel.js";
 
 /**
  * grpc-js clients for the reflection service (a streaming API), one per backend address, closed on
@@ -8,14 +9,20 @@ import * as grpc from "@grpc/grpc-js";
 export class ReflectionClients {
   private readonly clients = new Map<string, grpc.Client>();
 
-  constructor(private readonly channelOptions: grpc.ChannelOptions = DEFAULT_CHANNEL_OPTIONS) {}
+  constructor(
+    private readonly backendTls: BackendTls = {},
+    private readonly channelOptions: grpc.ChannelOptions = DEFAULT_CHANNEL_OPTIONS,
+  ) {}
 
   get(address: string): grpc.Client {
     let client = this.clients.get(address);
     if (!client) {
       const tls = address.startsWith("tls://");
       const target = tls ? address.slice("tls://".length) : address;
-      const creds = tls ? grpc.credentials.createSsl() : grpc.credentials.createInsecure();
+      const { ca, key, cert } = this.backendTls;
+      const creds = tls
+        ? grpc.credentials.createSsl(pem(ca), pem(key), pem(cert))
+        : grpc.credentials.createInsecure();
       client = new grpc.Client(target, creds, this.channelOptions);
       this.clients.set(address, client);
     }
@@ -27,6 +34,9 @@ export class ReflectionClients {
     this.clients.clear();
   }
 }
+
+const pem = (text: string | Buffer | undefined): Buffer | null =>
+  text === undefined ? null : Buffer.from(text);
 
 const DEFAULT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   // Keep idle channels warm and notice dead backends without waiting for a request to fail.

@@ -137,7 +137,8 @@ export class H2Session {
   ) {
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
-    socket.on("error", (err) => this.destroy(`connection error: ${err.message}`));
+    // OpenSSL's messages end in a newline; a Status message should not.
+    socket.on("error", (err) => this.destroy(`connection error: ${err.message.trimEnd()}`));
     socket.on("close", () => this.destroy("connection closed"));
     this.out = new FrameWriter(socket);
     this.out.raw(PREFACE);
