@@ -142,7 +142,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     title: options.apiTitle ?? "protogate",
     version: options.apiVersion ?? "1.0.0",
   });
-  if (amqp) registerOperationRoutes(app, amqp);
+  if (amqp) registerOperationRoutes(app, amqp, authenticator);
 
   // The routes from the protos, in their own scope. Policies run in this order, before the body is read:
   // CORS preflight -> route match -> CORS headers -> auth -> rate limit; then the call.

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { encodeMessage } from "../codec/index.js";
 import { Code } from "../errors/code.js";
 import { GatewayError } from "../errors/gateway-error.js";
-import type { Identity } from "../policies/auth/authenticator.js";
+import { type Identity, ownerOf } from "../policies/auth/authenticator.js";
 import type { Route } from "../routing/route.js";
 import type { Match } from "../routing/router.js";
 import { buildRequest } from "../transcode/request.js";
@@ -85,7 +85,7 @@ export function makeHandler(
         );
       }
       return amqp
-        .handle(route, binding, buildRequest(route, parts), req, claimValues(identity))
+        .handle(route, binding, buildRequest(route, parts), req, claimValues(identity), ownerOf(identity))
         .then((answer) => {
           reply.code(answer.status).headers(answer.headers).type(answer.contentType).send(answer.body);
         });

@@ -1,26 +1,45 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { Code } from "../errors/code.js";
 import { GatewayError } from "../errors/gateway-error.js";
+import { type Authenticator, missingToken, ownerOf } from "../policies/auth/authenticator.js";
+import { type Operation, served } from "../upstream/amqp/operations.js";
 import type { AmqpUpstream } from "../upstream/amqp/upstream.js";
 import { sendError } from "./error-reply.js";
 
-/** `GET /v1/operations/{id}`: the state of an AMQP command (google.longrunning.Operation JSON). */
-export function registerOperationRoutes(app: FastifyInstance, amqp: AmqpUpstream): void {
+/**
+ * `GET /v1/operations/{id}`: the state of an AMQP command (google.longrunning.Operation JSON). An
+ * operation started by an authenticated caller is shown to that caller only: anyone else gets the same
+ * 404 as for an id that does not exist. One started anonymously is shown to whoever has its id.
+ */
+export function registerOperationRoutes(
+  app: FastifyInstance,
+  amqp: AmqpUpstream,
+  authenticator: Authenticator | undefined,
+): void {
   app.get<{ Params: { id: string } }>("/v1/operations/:id", async (req, reply) => {
-    let op: Awaited<ReturnType<typeof amqp.operations.get>>;
+    const id = req.params.id;
+    let op: Operation | undefined;
     try {
-      op = /^[0-9a-f-]{36}$/.test(req.params.id) ? await amqp.operations.get(req.params.id) : undefined;
+      op = /^[0-9a-f-]{36}$/.test(id) ? await amqp.operations.get(id) : undefined;
     } catch (err) {
       return sendError(
         reply,
         new GatewayError(Code.UNAVAILABLE, `the operation store is unavailable: ${(err as Error).message}`),
       );
     }
+    if (op?.owner !== undefined && (await callerOf(req, authenticator)) !== op.owner) op = undefined;
     if (!op)
-      return sendError(
-        reply,
-        new GatewayError(Code.NOT_FOUND, `operation ${req.params.id} not found (or expired)`),
-      );
-    return reply.type("application/json").send(JSON.stringify(op));
+      return sendError(reply, new GatewayError(Code.NOT_FOUND, `operation ${id} not found (or expired)`));
+    return reply.type("application/json").send(served(op));
   });
+}
+
+/** The caller's owner string; 401 without a token (an owned operation is never public). */
+async function callerOf(
+  req: FastifyRequest,
+  authenticator: Authenticator | undefined,
+): Promise<string | undefined> {
+  const token = authenticator?.token(req.headers);
+  if (!authenticator || !token) throw missingToken();
+  return ownerOf(await authenticator.verify(token));
 }

@@ -69,9 +69,21 @@ beforeAll(async () => {
 afterAll(async () => {
   await gw?.close();
   if (ch) {
-    for (const q of [ORDERS_Q, QUOTES_Q, `${RESULTS}.q`, `${RESULTS}-r.q`])
+    for (const q of [
+      ORDERS_Q,
+      QUOTES_Q,
+      ...["", "-r", "-o-memory", "-o-redis"].map((s) => `${RESULTS}${s}.q`),
+    ])
       await ch.deleteQueue(q).catch(() => undefined);
-    for (const ex of [ORDERS, QUOTES, NOWHERE, RESULTS, `${RESULTS}-r`])
+    for (const ex of [
+      ORDERS,
+      QUOTES,
+      NOWHERE,
+      RESULTS,
+      `${RESULTS}-r`,
+      `${RESULTS}-o-memory`,
+      `${RESULTS}-o-redis`,
+    ])
       await ch.deleteExchange(ex).catch(() => undefined);
   }
   await conn?.close().catch(() => undefined);
@@ -382,6 +394,103 @@ describe.skipIf(skip)("broker faults", () => {
     conn = await amqp.connect(URL_);
     ch = await conn.createChannel();
   });
+});
+
+describe.skipIf(skip)("operations of authenticated callers are theirs alone", async () => {
+  const noRedis = await skipUnless("redis", 6379);
+  const stores: Array<["memory" | "redis", boolean]> = [
+    ["memory", false],
+    ["redis", noRedis],
+  ];
+  for (const [store, off] of stores)
+    it.skipIf(off)(
+      `in the ${store} store: only the caller sees it, and Idempotency-Keys are per caller`,
+      async () => {
+        const keys = await generateKeyPair("ES256");
+        const dir = mkdtempSync(join(tmpdir(), "protogate-amqp-owner-"));
+        writeFileSync(
+          join(dir, "amqp.yaml"),
+          `amqp:\n  bindings:\n    - { selector: shop.v1.CommandService.PlaceOrder, exchange: ${ORDERS}, routingKey: "orders.{region}.place" }\n`,
+        );
+        const results = `${RESULTS}-o-${store}`;
+        const authed = await startGateway({
+          protos: [PROTOS],
+          mappings: dir,
+          amqp: readAmqpConfig(
+            {
+              operations: {
+                store,
+                ...(store === "redis" ? { redis: { url: "redis://127.0.0.1:6379" } } : {}),
+                resultsExchange: results,
+                resultsQueue: `${results}.q`,
+              },
+            },
+            "amqp",
+          ),
+          auth: readAuthConfig(
+            {
+              providers: [
+                {
+                  issuer: "https://i.test",
+                  keys: [{ pem: await exportSPKI(keys.publicKey) }],
+                  algorithms: ["ES256"],
+                },
+              ],
+              default: "authenticated",
+            },
+            "auth",
+          ),
+        });
+        const as = async (sub: string) => ({
+          authorization: `Bearer ${await new SignJWT({ sub })
+            .setProtectedHeader({ alg: "ES256" })
+            .setIssuer("https://i.test")
+            .setExpirationTime("5m")
+            .sign(keys.privateKey)}`,
+        });
+        const order = async (sub: string) =>
+          authed.call("POST", "/v1/orders/eu", {
+            body: '{"item":"x"}',
+            headers: {
+              "content-type": "application/json",
+              "idempotency-key": `same-${run}-${store}`,
+              ...(await as(sub)),
+            },
+          });
+        try {
+          const mine = await order("u-7");
+          expect(mine.status).toBe(202);
+          expect(mine.body).not.toHaveProperty("owner");
+          const id = (mine.body as { name: string }).name.slice("operations/".length);
+          const get = async (headers: Record<string, string>) =>
+            authed.call("GET", `/v1/operations/${id}`, { headers });
+          expect((await get(await as("u-7"))).status).toBe(200);
+          expect((await get(await as("u-7"))).body).not.toHaveProperty("owner");
+          expect((await get(await as("u-8"))).status).toBe(404); // as if it did not exist
+          expect((await get({})).status).toBe(401);
+          // the same key from someone else is someone else's request
+          const theirs = await order("u-8");
+          expect(theirs.status).toBe(202);
+          expect((theirs.body as { name: string }).name).not.toBe(`operations/${id}`);
+          expect((await order("u-7")).body).toMatchObject({ name: `operations/${id}` });
+          await next(ORDERS_Q);
+          await next(ORDERS_Q);
+          expect(await next(ORDERS_Q, ch, 300)).toBeUndefined(); // two messages: one per caller
+          // the owner stays with the operation when the worker's result is recorded
+          ch.publish(results, "done", Buffer.from(JSON.stringify({ orderId: "o-5" })), {
+            correlationId: id,
+            type: "shop.v1.PlaceOrderResponse",
+            contentType: "application/json",
+          });
+          await expect
+            .poll(async () => (await get(await as("u-7"))).body, { timeout: 3000 })
+            .toMatchObject({ done: true, response: { orderId: "o-5" } });
+          expect((await get(await as("u-8"))).status).toBe(404);
+        } finally {
+          await authed.close();
+        }
+      },
+    );
 });
 
 describe.skipIf(skip)("operations in Redis, shared by gateway instances", async () => {

@@ -21,6 +21,15 @@ export interface Identity {
   readonly claims: JWTPayload;
 }
 
+/**
+ * One string per principal, the issuer and the subject: what owns an AMQP operation. Undefined
+ * without a `sub` claim (such a token names no one in particular).
+ */
+export function ownerOf(identity: Identity | undefined): string | undefined {
+  const sub = identity?.claims.sub;
+  return identity && typeof sub === "string" && sub !== "" ? `${identity.provider.issuer} ${sub}` : undefined;
+}
+
 interface Provider {
   readonly config: ProviderConfig;
   readonly keys: JWTVerifyGetKey;

@@ -8,6 +8,14 @@ export interface Operation {
   metadata: { "@type": string; value: { method: string; createTime: string; progress?: unknown } };
   error?: { code: number; message: string; details: unknown[] };
   response?: Record<string, unknown>;
+  /** Who started it, when the caller was authenticated (see ownerOf); kept, never served. */
+  owner?: string;
+}
+
+/** The operation as clients see it: without its owner. */
+export function served(op: Operation): string {
+  const { owner: _owner, ...rest } = op;
+  return JSON.stringify(rest);
 }
 
 export interface OperationStore {

@@ -17,7 +17,13 @@ import type { Route } from "../../routing/route.js";
 import type { LoadedConfig } from "../../server/load-table.js";
 import { Broker } from "./broker.js";
 import type { AmqpBinding, AmqpConfig } from "./config.js";
-import { MemoryOperations, type Operation, type OperationStore, RedisOperations } from "./operations.js";
+import {
+  MemoryOperations,
+  type Operation,
+  type OperationStore,
+  RedisOperations,
+  served,
+} from "./operations.js";
 
 /** What the HTTP side sends back for an AMQP-bound route. */
 export interface AmqpAnswer {
@@ -80,13 +86,17 @@ export class AmqpUpstream {
     );
   }
 
-  /** `claims`: the caller's forwarded claims (auth.forwardClaims), sent as message headers. */
+  /**
+   * `claims`: the caller's forwarded claims (auth.forwardClaims), sent as message headers. `owner`: the
+   * authenticated caller (ownerOf); their operations and Idempotency-Keys are theirs alone.
+   */
   async handle(
     route: Route,
     binding: AmqpBinding,
     msg: Msg,
     req: FastifyRequest,
     claims: Record<string, string> = {},
+    owner: string | undefined = undefined,
   ): Promise<AmqpAnswer> {
     const broker = this.brokers.get(binding.broker);
     if (!broker)
@@ -124,8 +134,9 @@ export class AmqpUpstream {
         "@type": typeUrlOf("google.protobuf.Struct"),
         value: { method: route.method.fullName, createTime: new Date().toISOString() },
       },
+      ...(owner === undefined ? {} : { owner }),
     };
-    const idempotencyKey = given ? `${route.method.fullName}:${given}` : undefined;
+    const idempotencyKey = given ? scopedKey(route.method.fullName, given, owner) : undefined;
     const created = await this.operations.create(op, idempotencyKey).catch((err: unknown) => {
       throw new GatewayError(
         Code.UNAVAILABLE,
@@ -263,8 +274,17 @@ function accepted(op: Operation): AmqpAnswer {
     status: 202,
     headers: { location: `/v1/${op.name}` },
     contentType: JSON_TYPE,
-    body: JSON.stringify(op),
+    body: served(op),
   };
+}
+
+/**
+ * An Idempotency-Key is the caller's own: two callers sending "abc" get two operations. Anonymous keys
+ * are "method:key" (a method name has a dot before any colon); an owner's are "owner:\"owner\":method:key"
+ * (JSON quotes the owner), so no key a client chooses can land in another caller's space.
+ */
+function scopedKey(method: string, given: string, owner: string | undefined): string {
+  return owner === undefined ? `${method}:${given}` : `owner:${JSON.stringify(owner)}:${method}:${given}`;
 }
 
 function header(req: FastifyRequest, name: string): string | undefined {
