@@ -17,6 +17,7 @@ export const USAGE = `usage: protogate serve [options]     run the gateway
   --backend pkg.Service=ADDR     backend of one service; repeatable
   --host H                       listen address (default 127.0.0.1)
   --port N                       listen port, 0 for a free one (default 8080)
+  --admin-port N                 serve /_protogate/* on this port (on --host's default, 127.0.0.1), not on --port
   --log-level LEVEL              trace|debug|info|warn|error|silent (default info)
   --no-watch                     serve: do not reload when protos or mappings change
   --workers N                    serve: N processes sharing the port (node:cluster), default 1
@@ -36,6 +37,7 @@ export function parseServeArgs(argv: readonly string[]): GatewayOptions & { work
       backend: { type: "string", multiple: true },
       host: { type: "string" },
       port: { type: "string" },
+      "admin-port": { type: "string" },
       "log-level": { type: "string" },
       "no-watch": { type: "boolean" },
       workers: { type: "string" },
@@ -49,12 +51,11 @@ export function parseServeArgs(argv: readonly string[]): GatewayOptions & { work
     if (eq === -1) defaultBackend = b;
     else backends[b.slice(0, eq)] = b.slice(eq + 1);
   }
-  let port = file.port;
-  if (values.port !== undefined) {
-    port = Number(values.port);
-    if (!/^\d+$/.test(values.port) || port > 65535)
-      throw new LoadError("CONFIG_INVALID", "--port", `"${values.port}" is not a port number`);
-  }
+  const port = values.port === undefined ? file.port : portNumber(values.port, "--port");
+  const admin =
+    values["admin-port"] === undefined
+      ? file.admin
+      : { ...file.admin, port: portNumber(values["admin-port"], "--admin-port") };
   // With neither --protos nor a config file, the working directory's protos/ and mappings/ are used.
   const descriptorSets = values["descriptor-set"] ?? file.descriptorSets ?? [];
   const reflect = values.reflect ?? file.reflect ?? [];
@@ -87,6 +88,14 @@ export function parseServeArgs(argv: readonly string[]): GatewayOptions & { work
     backends,
     host: values.host ?? file.host,
     port,
+    ...(admin === undefined ? {} : { admin }),
     ...(logLevel === undefined ? {} : { logLevel }),
   };
+}
+
+function portNumber(text: string, flag: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535)
+    throw new LoadError("CONFIG_INVALID", flag, `"${text}" is not a port number`);
+  return port;
 }

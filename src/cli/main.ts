@@ -46,7 +46,10 @@ async function serve(options: GatewayOptions): Promise<number | undefined> {
     const url = await gateway.listen();
     const routes = gateway.config().table.routes.length;
     if (isWorker()) reportReady(url, routes);
-    else process.stdout.write(`protogate listening on ${url} (${routes} routes)\n`);
+    else {
+      const admin = gateway.admin ? `, admin on ${gateway.admin.listeningOrigin}` : "";
+      process.stdout.write(`protogate listening on ${url} (${routes} routes)${admin}\n`);
+    }
     const stop = (signal: string): void => {
       gateway.app.log.info(`${signal}: draining requests in flight, then stopping`);
       gateway.close().then(

@@ -54,7 +54,7 @@ function readConfig(doc: unknown, file: string): GatewayOptions {
   );
   const base = dirname(resolve(file));
   const server = asObject(o.server ?? {}, `${file}: server`);
-  onlyKeys(server, ["host", "port", "bodyLimit", "maxHeaderSize"], `${file}: server`);
+  onlyKeys(server, ["host", "port", "bodyLimit", "maxHeaderSize", "admin"], `${file}: server`);
   const backends = asObject(o.backends ?? {}, `${file}: backends`);
   onlyKeys(backends, ["default", "services", "tls"], `${file}: backends`);
   const protos = o.protos === undefined ? [] : ([] as unknown[]).concat(o.protos);
@@ -85,13 +85,8 @@ function readConfig(doc: unknown, file: string): GatewayOptions {
       ? {}
       : { backendTls: readBackendTls(backends.tls, base, `${file}: backends.tls`) }),
     host: optString(server, "host", `${file}: server`),
-    port: optParsed(
-      server,
-      "port",
-      `${file}: server`,
-      (v) => (Number.isInteger(v) && (v as number) >= 0 && (v as number) < 65536 ? (v as number) : undefined),
-      "a port number",
-    ),
+    port: optParsed(server, "port", `${file}: server`, portNumber, "a port number"),
+    ...(server.admin === undefined ? {} : { admin: readAdmin(server.admin, `${file}: server.admin`) }),
     bodyLimit: optParsed(server, "bodyLimit", `${file}: server`, parseSizeBytes, 'a size such as "1mb"'),
     autoMapping: optBool(o, "autoMapping", file),
     maxHeaderSize: optParsed(
@@ -104,6 +99,19 @@ function readConfig(doc: unknown, file: string): GatewayOptions {
     routeDefaults: o.defaults === undefined ? undefined : readMethodSettings(o.defaults, `${file}: defaults`),
     ...(logLevel === undefined ? {} : { logLevel }),
   } as GatewayOptions;
+}
+
+const portNumber = (v: unknown): number | undefined =>
+  Number.isInteger(v) && (v as number) >= 0 && (v as number) < 65536 ? (v as number) : undefined;
+
+/** `server.admin: { host, port }`: the listener of the gateway's own endpoints. */
+function readAdmin(v: unknown, where: string): { host?: string; port: number } {
+  const o = asObject(v, where);
+  onlyKeys(o, ["host", "port"], where);
+  const port = optParsed(o, "port", where, portNumber, "a port number");
+  if (port === undefined) throw new LoadError("CONFIG_INVALID", where, "the admin listener needs a port");
+  const host = optString(o, "host", where);
+  return host === undefined ? { port } : { host, port };
 }
 
 /** `backends.tls: { ca, cert, key }`: PEM files, relative to the config file, read now. */

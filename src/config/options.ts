@@ -33,6 +33,11 @@ export interface GatewayOptions {
   readonly host?: string;
   /** 0 picks a free port. */
   readonly port?: number;
+  /**
+   * The gateway's own endpoints (`/_protogate/*`: status, routes, live, ready) on a listener of their
+   * own instead of the public port, so that route tables and reload errors stay off the internet.
+   */
+  readonly admin?: { readonly host?: string; readonly port: number };
   /** Largest request body accepted, bytes; larger is a 413. */
   readonly bodyLimit?: number;
   /** Bind methods without a google.api.http rule as POST /pkg.Service/Method (default true). */

@@ -1,8 +1,20 @@
-import type { FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance } from "fastify";
+import { Code } from "../errors/code.js";
+import { GatewayError } from "../errors/gateway-error.js";
+import { sendError } from "./error-reply.js";
 import type { Reloader } from "./reloader.js";
 
 /** The gateway's own endpoints live under this prefix; user routes there are shadowed. */
 export const ADMIN_PREFIX = "/_protogate";
+
+/** A Fastify instance of its own for the admin endpoints (`admin` in the options): errors as Status JSON. */
+export function separateAdminApp(): FastifyInstance {
+  const admin = Fastify({ logger: false });
+  admin.setNotFoundHandler((req, reply) =>
+    sendError(reply, new GatewayError(Code.NOT_FOUND, `no admin endpoint ${req.method} ${req.url}`)),
+  );
+  return admin;
+}
 
 /**
  * Admin endpoints, registered as static routes so that Fastify matches them before the catch-all:

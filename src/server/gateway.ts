@@ -17,7 +17,7 @@ import { requestId } from "../policies/request-id.js";
 import { AmqpUpstream } from "../upstream/amqp/upstream.js";
 import { BackendChannels, channelOptions } from "../upstream/grpc/backends.js";
 import { ReflectionClients } from "../upstream/grpc/reflection-clients.js";
-import { registerAdminRoutes } from "./admin.js";
+import { registerAdminRoutes, separateAdminApp } from "./admin.js";
 import { sendError, toGatewayError } from "./error-reply.js";
 import { makeHandler, matchRoute } from "./handler.js";
 import type { LoadedConfig } from "./load-table.js";
@@ -38,7 +38,9 @@ export interface Gateway {
   /** Recompiles protos and mappings and swaps them in if they have no error (also run by the watcher). */
   reload(): boolean;
   status(): GatewayStatus;
-  /** Starts listening; resolves to "http://host:port". */
+  /** The listener of /_protogate/* when `admin` is set (else they are on `app`). */
+  readonly admin: FastifyInstance | undefined;
+  /** Starts listening (the admin listener first, if any); resolves to the public "http://host:port". */
   listen(): Promise<string>;
   /** Stops accepting, lets requests in flight finish, closes upstream channels. */
   close(): Promise<void>;
@@ -137,7 +139,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...reloader.status(),
     rateLimitStoreFailures: limiter?.storeFailures ?? 0,
   });
-  registerAdminRoutes(app, reloader, status, () => amqp?.health() ?? {});
+  const admin = options.admin ? separateAdminApp() : undefined;
+  registerAdminRoutes(admin ?? app, reloader, status, () => amqp?.health() ?? {});
   registerOpenApiRoutes(app, reloader.config, {
     title: options.apiTitle ?? "protogate",
     version: options.apiVersion ?? "1.0.0",
@@ -186,7 +189,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     config: reloader.config,
     reload,
     status,
+    admin,
     async listen() {
+      if (admin && options.admin)
+        await admin.listen({ host: options.admin.host ?? DEFAULTS.host, port: options.admin.port });
       return app.listen({ host: options.host ?? DEFAULTS.host, port: options.port ?? DEFAULTS.port });
     },
     async close() {
@@ -200,7 +206,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       );
       const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
       try {
-        await app.close();
+        await Promise.all([app.close(), admin?.close()]);
       } finally {
         clearTimeout(grace);
         clearInterval(sweep);

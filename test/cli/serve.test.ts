@@ -75,6 +75,47 @@ describe("protogate serve", () => {
     await p.stop();
   });
 
+  const adminSetups: Array<[string, (dir: string) => string[]]> = [
+    ["--admin-port", () => ["--protos", TEST_PROTOS, "--port", "0", "--admin-port", "0"]],
+    [
+      "server.admin in the config file",
+      (dir) => {
+        const file = join(dir, "protogate.yaml");
+        writeFileSync(
+          file,
+          `server: { port: 0, admin: { host: 127.0.0.1, port: 0 } }\nprotos: [${JSON.stringify(TEST_PROTOS)}]\n`,
+        );
+        return ["--config", file];
+      },
+    ],
+  ];
+  it.each(adminSetups)("should serve /_protogate/* on its own listener with %s", async (_name, args) => {
+    const dir = mkdtempSync(join(tmpdir(), "protogate-admin-"));
+    const p = run("node", [
+      BIN,
+      "serve",
+      ...args(dir),
+      "--backend",
+      backend.address,
+      "--log-level",
+      "silent",
+    ]);
+    const url = await p.url;
+    const admin = /admin on (http:\/\/\S+)/.exec(p.output())![1]!;
+    expect(admin).not.toBe(url);
+    const routes = await fetch(`${admin}/_protogate/routes`);
+    expect(routes.status).toBe(200);
+    expect(((await routes.json()) as { routes: unknown[] }).routes.length).toBeGreaterThan(0);
+    expect((await fetch(`${admin}/_protogate/ready`)).status).toBe(200);
+    // not on the public port any more (it is an ordinary unknown path there), and nothing else on the admin one
+    expect((await fetch(`${url}/_protogate/routes`)).status).toBe(404);
+    expect((await fetch(`${url}/v1/echo/public`)).status).toBe(200);
+    const other = await fetch(`${admin}/v1/echo/public`);
+    expect(other.status).toBe(404);
+    expect(await other.json()).toMatchObject({ code: 5 });
+    expect(await p.stop()).toBe(0);
+  });
+
   const failures: Array<[string, string[], number, RegExp]> = [
     [
       "a broken proto directory",
@@ -84,6 +125,7 @@ describe("protogate serve", () => {
     ],
     ["an unknown flag", ["serve", "--nope"], 2, /Unknown option '--nope'[\s\S]*usage: protogate serve/],
     ["a bad port", ["serve", "--port", "http"], 2, /--port: "http" is not a port number/],
+    ["a bad admin port", ["serve", "--admin-port", "65536"], 2, /--admin-port: "65536" is not a port number/],
     ["an unknown command", ["frobnicate"], 2, /unknown command "frobnicate"/],
     ["a bad config file", ["serve", "--config", "/no/such.yaml"], 2, /CONFIG_INVALID: \/no\/such\.yaml/],
   ];

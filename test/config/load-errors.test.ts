@@ -224,6 +224,11 @@ describe("config file errors name file:line and the key", () => {
       "amqp:\n  brokers: { main: amqp://127.0.0.1 }\n  confirmTimeout: later",
       /protogate\.yaml:3: amqp\.confirmTimeout: expected a duration/,
     ],
+    [
+      "an admin listener without a port",
+      "server:\n  admin: { host: 0.0.0.0 }",
+      /protogate\.yaml:2: server\.admin: the admin listener needs a port/,
+    ],
     ["YAML syntax", "server: {port: 1", /CONFIG_INVALID: .*protogate\.yaml: .*line 1/],
   ];
   it.each(cases)("%s", (_name, yaml, message) => {
