@@ -5,6 +5,7 @@ import { decodeMessage, jsonNameOf, type Msg, messageInfo } from "../codec/index
 import { LoadError } from "../config/load-error.js";
 import type { HttpRule } from "../routing/http-rule.js";
 import { BUILTIN_PROTO_DIR } from "./builtin.js";
+import { checkDescriptorNames } from "./reserved-names.js";
 
 /**
  * Compiled descriptors (a FileDescriptorSet from `buf build -o` or `protoc --include_imports -o`, or the
@@ -95,6 +96,7 @@ export function addFileDescriptors(root: protobuf.Root, files: readonly FileDesc
   for (const file of files) {
     const name = file.name ?? "";
     if (isBuiltinFile(name)) continue;
+    checkDescriptorNames(file, `${where}#${name}`);
     const pkg = file.package ?? "";
     let ns = nested;
     for (const part of pkg ? pkg.split(".") : []) {

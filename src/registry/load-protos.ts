@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import protobuf from "protobufjs";
 import { LoadError } from "../config/load-error.js";
 import { ALWAYS_LOADED, BUILTIN_PROTO_DIR } from "./builtin.js";
+import { checkProtoText } from "./reserved-names.js";
 
 /**
  * Loads every .proto under the given directories into one protobufjs Root. Imports resolve against the
@@ -53,6 +54,11 @@ function loadFiles(includeDirs: readonly string[], files: readonly string[]): pr
     root.resolveAll();
   } catch (err) {
     throw toLoadError(err, root);
+  }
+  // The user's files (protobufjs's bundled google/protobuf files have no path on disk).
+  for (const file of root.files) {
+    if (isAbsolute(file) && !file.startsWith(BUILTIN_PROTO_DIR))
+      checkProtoText(readFileSync(file, "utf8"), file);
   }
   return root;
 }

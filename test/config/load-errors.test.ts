@@ -125,6 +125,21 @@ describe("load-time errors name the place and the cause", () => {
       "PROTO_RESOLVE",
       /PROTO_RESOLVE: .*d\.proto: no such Type or Enum 'Missing' in Type \.p\.M/,
     ],
+    [
+      "a field named __proto__ (protobufjs would drop it)",
+      {
+        "d.proto":
+          'syntax = "proto3";\npackage p;\n// __proto__ in a comment is fine\nmessage M {\n  string ok = 1 [json_name = "__proto__x"];\n  string __proto__ = 2;\n}\n',
+      },
+      "PROTO_SYNTAX",
+      /PROTO_SYNTAX: .*d\.proto:6: the name __proto__ cannot be carried/,
+    ],
+    [
+      "an enum value named __proto__",
+      { "d.proto": 'syntax = "proto3";\npackage p;\nenum E {\n  E_ZERO = 0;\n  __proto__ = 1;\n}\n' },
+      "PROTO_SYNTAX",
+      /d\.proto:5: the name __proto__/,
+    ],
   ];
   it.each(cases)("%s", (_name, files, code, message) => {
     const err = loadError(files);

@@ -130,4 +130,16 @@ describe("bad descriptor sets", () => {
   ])("should be a load error naming %s", (_name, file, message) => {
     expect(() => loadConfig({ protos: [], descriptorSets: [file] })).toThrow(message);
   });
+
+  it("should refuse a name protobufjs would drop (a field named __proto__)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "protogate-reserved-"));
+    writeFileSync(
+      join(dir, "r.proto"),
+      'syntax = "proto3";\npackage r;\nmessage M { string __proto__ = 1; }\n',
+    );
+    const file = image(dir, "reserved.binpb");
+    expect(() => loadConfig({ protos: [], descriptorSets: [file] })).toThrow(
+      /PROTO_SYNTAX: .*reserved\.binpb#r\.proto: the name __proto__ cannot be carried/,
+    );
+  });
 });
