@@ -300,9 +300,7 @@ export class H2Session {
     this.socket.end();
   }
 
-  // ---- writing ----
-
-  // ---- reading ----
+  // ---- reading (writing is writer.ts's) ----
 
   private onData(chunk: Buffer): void {
     this.heard = true;
