@@ -100,3 +100,13 @@ export function goawayFrame(lastStreamId: number, code: number): Buffer {
   payload.writeUInt32BE(code, 4);
   return frame(FrameType.GOAWAY, 0, 0, payload);
 }
+
+/** A connection error (RFC 9113 5.4.1): the session sends GOAWAY with `code` and closes. */
+export class ProtocolError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}

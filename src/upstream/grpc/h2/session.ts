@@ -3,12 +3,12 @@ import {
   DEFAULT_MAX_FRAME,
   DEFAULT_WINDOW,
   Flag,
-  FRAME_HEADER,
   FrameType,
   goawayFrame,
   H2Error,
   MAX_WINDOW,
   PREFACE,
+  ProtocolError,
   rstStreamFrame,
   Setting,
   settingsFrame,
@@ -16,14 +16,17 @@ import {
 } from "./frame.js";
 import { type HeaderField, HeaderListTooLarge, HpackDecoder, HpackError } from "./hpack.js";
 import { HpackEncoder } from "./hpack-encoder.js";
+import { Keepalive } from "./keepalive.js";
+import { FrameReader, type FrameSink, unpad } from "./reader.js";
 import { StreamTable } from "./stream-table.js";
 import { FrameWriter } from "./writer.js";
 
 /**
  * One HTTP/2 client connection, as lean as a gateway's unary calls allow: frames written for all the
- * streams of one event-loop turn go out in one socket write; frames read are dispatched straight to
- * their stream. It does flow control both ways, SETTINGS, PING (and keepalive), GOAWAY, RST_STREAM,
- * CONTINUATION and the peer's stream limit. What to send and how to read the answers is the caller's.
+ * streams of one event-loop turn go out in one socket write (writer.ts); frames read (reader.ts) are
+ * dispatched straight to their stream. This file keeps the streams' lifecycle, flow control both ways,
+ * SETTINGS, PING, GOAWAY, RST_STREAM and the peer's stream limit; keepalive.ts the idle pings. What to
+ * send and how to read the answers is the caller's.
  */
 
 /**
@@ -96,7 +99,7 @@ interface Queued {
   cancelled: boolean;
 }
 
-export class H2Session {
+export class H2Session implements FrameSink {
   private readonly streams = new StreamTable<H2Stream>();
   private readonly decoder = new HpackDecoder();
   private readonly encoder = new HpackEncoder();
@@ -118,17 +121,8 @@ export class H2Session {
   private readonly out: FrameWriter;
   private readonly waiting: Queued[] = [];
 
-  // reading
-  private leftover: Buffer | undefined;
-  private headerStream = 0;
-  private headerFlags = 0;
-  private headerParts: Buffer[] = [];
-
-  // keepalive
-  /** Set by every read; the keepalive timer clears it (no clock read per read). */
-  private heard = false;
-  private keepaliveTimer: NodeJS.Timeout | undefined;
-  private pingTimer: NodeJS.Timeout | undefined;
+  private readonly reader = new FrameReader(this);
+  private readonly keepalive: Keepalive;
 
   constructor(
     private readonly socket: Socket,
@@ -150,7 +144,12 @@ export class H2Session {
       ]),
     );
     this.out.raw(windowUpdateFrame(0, CONNECTION_WINDOW - DEFAULT_WINDOW));
-    this.armKeepalive();
+    this.keepalive = new Keepalive(
+      options.keepaliveMs,
+      options.keepaliveTimeoutMs,
+      () => this.out.frame(FrameType.PING, 0, 0, Buffer.alloc(8)),
+      () => this.destroy("keepalive ping not answered"),
+    );
   }
 
   get isReady(): boolean {
@@ -191,8 +190,8 @@ export class H2Session {
     if (this.closed) return;
     this.closed = true;
     this.draining = true;
-    clearTimeout(this.keepaliveTimer);
-    clearTimeout(this.pingTimer);
+    this.keepalive.stop();
+    this.reader.stop();
     const error: StreamError = { kind: "lost", h2Code: H2Error.INTERNAL_ERROR, message: reason };
     for (const q of this.waiting.splice(0)) q.handler.onClose({ ...error, kind: "refused" });
     for (const stream of this.streams.values()) this.finish(stream, error);
@@ -303,51 +302,22 @@ export class H2Session {
   // ---- reading (writing is writer.ts's) ----
 
   private onData(chunk: Buffer): void {
-    this.heard = true;
-    let buf = chunk;
-    if (this.leftover) {
-      buf = Buffer.concat([this.leftover, chunk]);
-      this.leftover = undefined;
-    }
-    let at = 0;
+    this.keepalive.heard = true;
     try {
-      while (buf.length - at >= FRAME_HEADER) {
-        const length = (buf[at]! << 16) | (buf[at + 1]! << 8) | buf[at + 2]!;
-        if (length > DEFAULT_MAX_FRAME) throw new ProtocolError(H2Error.FRAME_SIZE_ERROR, "frame too large");
-        if (buf.length - at < FRAME_HEADER + length) break;
-        const type = buf[at + 3]!;
-        const flags = buf[at + 4]!;
-        const id = buf.readUInt32BE(at + 5) & 0x7fffffff;
-        const payload = buf.subarray(at + FRAME_HEADER, at + FRAME_HEADER + length);
-        at += FRAME_HEADER + length;
-        this.onFrame(type, flags, id, payload);
-        if (this.closed) return;
-      }
+      this.reader.read(chunk);
     } catch (err) {
       const code = err instanceof ProtocolError ? err.code : H2Error.COMPRESSION_ERROR;
       this.out.raw(goawayFrame(NO_PEER_STREAMS, code));
       this.out.flush();
       this.destroy(`protocol error: ${(err as Error).message}`);
-      return;
     }
-    if (at < buf.length) this.leftover = buf.subarray(at);
   }
 
-  private onFrame(type: number, flags: number, id: number, payload: Buffer): void {
-    if (this.headerStream !== 0 && type !== FrameType.CONTINUATION) {
-      throw new ProtocolError(H2Error.PROTOCOL_ERROR, "expected CONTINUATION");
-    }
+  /** FrameSink: every frame but the header blocks. */
+  onFrame(type: number, flags: number, id: number, payload: Buffer): void {
     switch (type) {
       case FrameType.DATA:
         this.onDataFrame(flags, id, payload);
-        return;
-      case FrameType.HEADERS:
-        this.onHeadersFrame(flags, id, payload);
-        return;
-      case FrameType.CONTINUATION:
-        if (id !== this.headerStream) throw new ProtocolError(H2Error.PROTOCOL_ERROR, "stray CONTINUATION");
-        this.headerParts.push(payload);
-        if (flags & Flag.END_HEADERS) this.endHeaders();
         return;
       case FrameType.RST_STREAM: {
         const stream = this.streams.get(id);
@@ -364,10 +334,8 @@ export class H2Session {
         this.onSettings(flags, payload);
         return;
       case FrameType.PING:
-        if (flags & Flag.ACK) {
-          clearTimeout(this.pingTimer);
-          this.pingTimer = undefined;
-        } else {
+        if (flags & Flag.ACK) this.keepalive.acked();
+        else {
           this.out.frame(FrameType.PING, Flag.ACK, 0, payload);
         }
         return;
@@ -406,22 +374,11 @@ export class H2Session {
     if (end) this.remoteEnd(stream);
   }
 
-  private onHeadersFrame(flags: number, id: number, payload: Buffer): void {
-    let block = flags & Flag.PADDED ? unpad(payload) : payload;
-    if (flags & Flag.PRIORITY) block = block.subarray(5);
-    this.headerStream = id;
-    this.headerFlags = flags;
-    this.headerParts = [block];
-    if (flags & Flag.END_HEADERS) this.endHeaders();
-  }
-
-  /** A complete header block: decode it even for streams we no longer track (the HPACK table moves on). */
-  private endHeaders(): void {
-    const id = this.headerStream;
-    const parts = this.headerParts;
-    this.headerStream = 0;
-    this.headerParts = [];
-    const block = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  /**
+   * FrameSink: a complete header block. Decoded even for streams we no longer track (the HPACK table
+   * moves on).
+   */
+  onHeaderBlock(id: number, flags: number, block: Buffer): void {
     let fields: HeaderField[];
     try {
       fields = this.decoder.decode(block, this.options.maxHeaderListSize);
@@ -440,7 +397,7 @@ export class H2Session {
     }
     const stream = this.streams.get(id);
     if (!stream) return;
-    const end = (this.headerFlags & Flag.END_STREAM) !== 0;
+    const end = (flags & Flag.END_STREAM) !== 0;
     stream.handler.onHeaders(fields, end);
     if (end) this.remoteEnd(stream);
   }
@@ -514,46 +471,7 @@ export class H2Session {
     stream.sendWindow += increment;
     if (stream.pending) this.sendPending(stream);
   }
-
-  // ---- keepalive ----
-
-  /** A PING goes out after a whole interval in which nothing was read from the server. */
-  private armKeepalive(): void {
-    const { keepaliveMs } = this.options;
-    if (keepaliveMs <= 0) return;
-    this.keepaliveTimer = setTimeout(() => this.keepaliveTick(), keepaliveMs);
-    this.keepaliveTimer.unref();
-  }
-
-  private keepaliveTick(): void {
-    if (this.closed) return;
-    if (!this.heard && !this.pingTimer) {
-      this.out.frame(FrameType.PING, 0, 0, Buffer.alloc(8));
-      this.pingTimer = setTimeout(
-        () => this.destroy("keepalive ping not answered"),
-        this.options.keepaliveTimeoutMs,
-      );
-      this.pingTimer.unref();
-    }
-    this.heard = false;
-    this.armKeepalive();
-  }
 }
 
 /** GOAWAY's last-stream-id from a client: the server opens no streams to us (push is off). */
 const NO_PEER_STREAMS = 0;
-
-class ProtocolError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function unpad(payload: Buffer): Buffer {
-  const pad = payload[0] ?? 0;
-  if (pad >= payload.length) throw new ProtocolError(H2Error.PROTOCOL_ERROR, "padding longer than the frame");
-  return payload.subarray(1, payload.length - pad);
-}
