@@ -393,6 +393,29 @@ describe("connection management", () => {
     }
   });
 
+  it("fails a call whose response headers pass the limit, and keeps the connection for the next", async () => {
+    // 40 KB of header: more than one frame, so it comes as HEADERS + CONTINUATION
+    const h2 = await h2Server((s, _h, n) => {
+      if (n === 0) {
+        s.respond({ ":status": 200, "content-type": "application/grpc", "x-big": "b".repeat(40_000) });
+        s.end();
+      } else okAnswer(s, [frameOf(Buffer.from("small"))]);
+    });
+    const channel = new Channel(`127.0.0.1:${h2.port}`, { ...FAST, maxHeaderListSize: 16 * 1024 });
+    try {
+      const big = await call(channel, Buffer.from("x"));
+      expect(big.status.code).toBe(Code.RESOURCE_EXHAUSTED);
+      expect(big.status.details).toMatch(/response headers are too large/);
+      const next = await call(channel, Buffer.from("y"));
+      expect(next.status.code).toBe(Code.OK);
+      expect(next.message?.toString()).toBe("small");
+      expect(h2.connections()).toBe(1); // the HPACK state stayed in step: no reconnect was needed
+    } finally {
+      channel.close();
+      h2.server.close();
+    }
+  });
+
   it("holds calls while the server allows no stream at all, until its deadline or a new limit", async () => {
     const h2 = await h2Server((s) => okAnswer(s, [frameOf(Buffer.from("ok"))]), { maxConcurrentStreams: 0 });
     const channel = new Channel(`127.0.0.1:${h2.port}`, FAST);
