@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EchoServer, startEchoServer, TEST_PROTOS } from "../helpers/echo-server.js";
 import { run } from "../helpers/process.js";
@@ -23,8 +24,21 @@ const children = (pid: number): number[] => {
   }
 };
 
+/**
+ * A port free right now. Not 0: with port 0 a cluster whose every listening worker died binds a new
+ * random port for the next one, and the test may kill a worker before the other one listens.
+ */
+const freePort = (): Promise<number> =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
 describe("protogate serve --workers", () => {
   it("should serve from N processes on one port, replace a dead worker, and stop them all", async () => {
+    const port = String(await freePort());
     const p = run("node", [
       "bin/protogate.js",
       "serve",
@@ -33,7 +47,7 @@ describe("protogate serve --workers", () => {
       "--backend",
       backend.address,
       "--port",
-      "0",
+      port,
       "--workers",
       "2",
       "--log-level",
@@ -55,7 +69,12 @@ describe("protogate serve --workers", () => {
     await expect
       .poll(() => children(p.child.pid!).filter((c) => c !== first).length, { timeout: 10_000 })
       .toBe(2);
-    expect((await fetch(`${url}/v1/echo/again`)).status).toBe(200);
+    // served again once a worker listens (the replacement, or the other one if it was still starting)
+    await expect
+      .poll(async () => (await fetch(`${url}/v1/echo/again`).catch(() => undefined))?.status, {
+        timeout: 10_000,
+      })
+      .toBe(200);
 
     const workers = children(p.child.pid!);
     expect(await p.stop()).toBe(0);
