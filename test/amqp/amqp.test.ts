@@ -106,6 +106,39 @@ const post = (path: string, body: unknown, headers: Record<string, string> = {})
     headers: { "content-type": "application/json", ...headers },
   });
 
+/** A mappings directory that binds PlaceOrder alone, to the orders exchange. */
+function ordersMappings(): string {
+  const dir = mkdtempSync(join(tmpdir(), "protogate-amqp-orders-"));
+  writeFileSync(
+    join(dir, "amqp.yaml"),
+    `amqp:\n  bindings:\n    - { selector: shop.v1.CommandService.PlaceOrder, exchange: ${ORDERS}, routingKey: "orders.{region}.place" }\n`,
+  );
+  return dir;
+}
+
+/** A token issuer for a gateway that requires one: its auth config, and a bearer header per subject. */
+async function testIssuer(forwardClaims?: Record<string, string>) {
+  const keys = await generateKeyPair("ES256");
+  const provider = {
+    issuer: "https://i.test",
+    keys: [{ pem: await exportSPKI(keys.publicKey) }],
+    algorithms: ["ES256"],
+  };
+  return {
+    auth: readAuthConfig(
+      { providers: [{ ...provider, ...(forwardClaims ? { forwardClaims } : {}) }], default: "authenticated" },
+      "auth",
+    ),
+    bearer: async (sub: string) => ({
+      authorization: `Bearer ${await new SignJWT({ sub })
+        .setProtectedHeader({ alg: "ES256" })
+        .setIssuer("https://i.test")
+        .setExpirationTime("5m")
+        .sign(keys.privateKey)}`,
+    }),
+  };
+}
+
 describe.skipIf(skip)("command endpoints", () => {
   it("should answer 202 only after the broker confirmed, with the message fully described", async () => {
     const res = await post(
@@ -259,43 +292,20 @@ describe.skipIf(skip)("command endpoints", () => {
   });
 
   it("should send the caller's forwarded claims as message headers", async () => {
-    const keys = await generateKeyPair("ES256");
-    const dir = mkdtempSync(join(tmpdir(), "protogate-amqp-auth-"));
-    writeFileSync(
-      join(dir, "amqp.yaml"),
-      `amqp:\n  bindings:\n    - { selector: shop.v1.CommandService.PlaceOrder, exchange: ${ORDERS}, routingKey: "orders.{region}.place" }\n`,
-    );
+    const issuer = await testIssuer({ sub: "x-user-id" });
     const authed = await startGateway({
       protos: [PROTOS],
-      mappings: dir,
+      mappings: ordersMappings(),
       amqp: readAmqpConfig(
         { operations: { resultsExchange: RESULTS, resultsQueue: `${RESULTS}.q` } },
         "amqp",
       ),
-      auth: readAuthConfig(
-        {
-          providers: [
-            {
-              issuer: "https://i.test",
-              keys: [{ pem: await exportSPKI(keys.publicKey) }],
-              algorithms: ["ES256"],
-              forwardClaims: { sub: "x-user-id" },
-            },
-          ],
-          default: "authenticated",
-        },
-        "auth",
-      ),
+      auth: issuer.auth,
     });
     try {
-      const token = await new SignJWT({ sub: "u-7" })
-        .setProtectedHeader({ alg: "ES256" })
-        .setIssuer("https://i.test")
-        .setExpirationTime("5m")
-        .sign(keys.privateKey);
       const res = await authed.call("POST", "/v1/orders/eu", {
         body: '{"item":"x"}',
-        headers: { authorization: `Bearer ${token}`, "grpc-metadata-x-user-id": "spoof" },
+        headers: { ...(await issuer.bearer("u-7")), "grpc-metadata-x-user-id": "spoof" },
       });
       expect(res.status).toBe(202);
       expect((await next(ORDERS_Q))!.properties.headers).toMatchObject({ "x-user-id": "u-7" });
@@ -406,16 +416,11 @@ describe.skipIf(skip)("operations of authenticated callers are theirs alone", as
     it.skipIf(off)(
       `in the ${store} store: only the caller sees it, and Idempotency-Keys are per caller`,
       async () => {
-        const keys = await generateKeyPair("ES256");
-        const dir = mkdtempSync(join(tmpdir(), "protogate-amqp-owner-"));
-        writeFileSync(
-          join(dir, "amqp.yaml"),
-          `amqp:\n  bindings:\n    - { selector: shop.v1.CommandService.PlaceOrder, exchange: ${ORDERS}, routingKey: "orders.{region}.place" }\n`,
-        );
+        const issuer = await testIssuer();
         const results = `${RESULTS}-o-${store}`;
         const authed = await startGateway({
           protos: [PROTOS],
-          mappings: dir,
+          mappings: ordersMappings(),
           amqp: readAmqpConfig(
             {
               operations: {
@@ -427,27 +432,9 @@ describe.skipIf(skip)("operations of authenticated callers are theirs alone", as
             },
             "amqp",
           ),
-          auth: readAuthConfig(
-            {
-              providers: [
-                {
-                  issuer: "https://i.test",
-                  keys: [{ pem: await exportSPKI(keys.publicKey) }],
-                  algorithms: ["ES256"],
-                },
-              ],
-              default: "authenticated",
-            },
-            "auth",
-          ),
+          auth: issuer.auth,
         });
-        const as = async (sub: string) => ({
-          authorization: `Bearer ${await new SignJWT({ sub })
-            .setProtectedHeader({ alg: "ES256" })
-            .setIssuer("https://i.test")
-            .setExpirationTime("5m")
-            .sign(keys.privateKey)}`,
-        });
+        const as = issuer.bearer;
         const order = async (sub: string) =>
           authed.call("POST", "/v1/orders/eu", {
             body: '{"item":"x"}',
@@ -499,11 +486,7 @@ describe.skipIf(skip)("operations in Redis, shared by gateway instances", async 
   it.skipIf(noRedis)(
     "should let any instance answer for an operation and honour the same Idempotency-Key",
     async () => {
-      const mappings = mkdtempSync(join(tmpdir(), "protogate-amqp-redis-"));
-      writeFileSync(
-        join(mappings, "amqp.yaml"),
-        `amqp:\n  bindings:\n    - { selector: shop.v1.CommandService.PlaceOrder, exchange: ${ORDERS}, routingKey: "orders.{region}.place" }\n`,
-      );
+      const mappings = ordersMappings();
       const config = readAmqpConfig(
         {
           operations: {
