@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { readConfigFile } from "../config/config-file.js";
 import { LoadError } from "../config/load-error.js";
 import type { GatewayOptions } from "../config/options.js";
+import { portNumber } from "../config/validate.js";
 
 export const USAGE = `usage: protogate serve [options]     run the gateway
        protogate check [options]     load protos and mappings as serve does; report every problem
@@ -51,11 +52,11 @@ export function parseServeArgs(argv: readonly string[]): GatewayOptions & { work
     if (eq === -1) defaultBackend = b;
     else backends[b.slice(0, eq)] = b.slice(eq + 1);
   }
-  const port = values.port === undefined ? file.port : portNumber(values.port, "--port");
+  const port = values.port === undefined ? file.port : portFlag(values.port, "--port");
   const admin =
     values["admin-port"] === undefined
       ? file.admin
-      : { ...file.admin, port: portNumber(values["admin-port"], "--admin-port") };
+      : { ...file.admin, port: portFlag(values["admin-port"], "--admin-port") };
   // With neither --protos nor a config file, the working directory's protos/ and mappings/ are used.
   const descriptorSets = values["descriptor-set"] ?? file.descriptorSets ?? [];
   const reflect = values.reflect ?? file.reflect ?? [];
@@ -93,9 +94,8 @@ export function parseServeArgs(argv: readonly string[]): GatewayOptions & { work
   };
 }
 
-function portNumber(text: string, flag: string): number {
-  const port = Number(text);
-  if (!/^\d+$/.test(text) || port > 65535)
-    throw new LoadError("CONFIG_INVALID", flag, `"${text}" is not a port number`);
+function portFlag(text: string, flag: string): number {
+  const port = /^\d+$/.test(text) ? portNumber(Number(text)) : undefined;
+  if (port === undefined) throw new LoadError("CONFIG_INVALID", flag, `"${text}" is not a port number`);
   return port;
 }

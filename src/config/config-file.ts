@@ -10,7 +10,7 @@ import { parseSizeBytes } from "./duration.js";
 import { LoadError } from "./load-error.js";
 import { readMethodSettings } from "./method-settings.js";
 import type { GatewayOptions } from "./options.js";
-import { asObject, onlyKeys, optBool, optParsed, optString, stringMap } from "./validate.js";
+import { asObject, onlyKeys, optBool, optParsed, optString, portNumber, stringMap } from "./validate.js";
 import { readYamlFile } from "./yaml-file.js";
 
 /**
@@ -100,9 +100,6 @@ function readConfig(doc: unknown, file: string): GatewayOptions {
     ...(logLevel === undefined ? {} : { logLevel }),
   } as GatewayOptions;
 }
-
-const portNumber = (v: unknown): number | undefined =>
-  Number.isInteger(v) && (v as number) >= 0 && (v as number) < 65536 ? (v as number) : undefined;
 
 /** `server.admin: { host, port }`: the listener of the gateway's own endpoints. */
 function readAdmin(v: unknown, where: string): { host?: string; port: number } {

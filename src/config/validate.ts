@@ -65,3 +65,7 @@ export function stringMap(v: unknown, where: string): Record<string, string> {
   }
   return out;
 }
+
+/** A TCP port (0 picks a free one), or undefined. */
+export const portNumber = (v: unknown): number | undefined =>
+  Number.isInteger(v) && (v as number) >= 0 && (v as number) < 65536 ? (v as number) : undefined;

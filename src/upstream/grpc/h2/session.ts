@@ -335,9 +335,7 @@ export class H2Session implements FrameSink {
         return;
       case FrameType.PING:
         if (flags & Flag.ACK) this.keepalive.acked();
-        else {
-          this.out.frame(FrameType.PING, Flag.ACK, 0, payload);
-        }
+        else this.out.frame(FrameType.PING, Flag.ACK, 0, payload);
         return;
       case FrameType.GOAWAY:
         this.onGoaway(payload);
