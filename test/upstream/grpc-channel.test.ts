@@ -7,7 +7,7 @@ import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code } from "../../src/errors/code.js";
-import { Metadata } from "../../src/upstream/grpc/call-metadata.js";
+import { Metadata } from "../../src/upstream/call-metadata.js";
 import { Channel, type ChannelOptions, DEFAULT_CHANNEL_OPTIONS } from "../../src/upstream/grpc/channel.js";
 import { callUnary, type UnaryResult } from "../../src/upstream/grpc/unary.js";
 import { MESSAGE_PREFIX } from "../../src/upstream/grpc/wire.js";

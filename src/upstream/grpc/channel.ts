@@ -1,9 +1,9 @@
 import { lookup } from "node:dns/promises";
 import * as net from "node:net";
 import * as tls from "node:tls";
+import { type BackendAddress, type Endpoint, parseAddress } from "./address.js";
 import { H2Error } from "./h2/frame.js";
 import { H2Session, type SessionOptions } from "./h2/session.js";
-import { type Endpoint, parseTarget, type Target } from "./target.js";
 
 /**
  * A channel to one backend address: one HTTP/2 connection per resolved endpoint (a subchannel), calls
@@ -40,7 +40,7 @@ const BACKOFF = { initialMs: 1000, multiplier: 1.6, jitter: 0.2, maxMs: 10_000 }
 const MIN_RESOLVE_INTERVAL_MS = 5000;
 
 export class Channel {
-  readonly target: Target;
+  readonly target: BackendAddress;
   private subchannels: Subchannel[] = [];
   private next = 0;
   private waiters: Waiter[] = [];
@@ -55,7 +55,7 @@ export class Channel {
     readonly address: string,
     readonly options: ChannelOptions = DEFAULT_CHANNEL_OPTIONS,
   ) {
-    this.target = parseTarget(address);
+    this.target = parseAddress(address);
     this.keepaliveMs = options.keepaliveMs;
     if (this.target.endpoints) this.setEndpoints(this.target.endpoints);
   }
@@ -245,7 +245,7 @@ class Subchannel {
     timer.unref();
   }
 
-  private openSocket(target: Target): net.Socket {
+  private openSocket(target: BackendAddress): net.Socket {
     const e = this.endpoint;
     if (!target.tls) {
       return "path" in e ? net.connect({ path: e.path }) : net.connect({ host: e.host, port: e.port });

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { Metadata } from "./call-metadata.js";
+import { Metadata } from "../call-metadata.js";
 
 /**
  * HTTP headers <-> gRPC metadata, following grpc-gateway's conventions:

@@ -1,7 +1,7 @@
 import { decodeMessage, type MessageInfo, type Msg, messageToJson } from "../../codec/index.js";
 import type { Code } from "../../errors/code.js";
 import { type AnyJson, GatewayError } from "../../errors/gateway-error.js";
-import type { Metadata } from "./call-metadata.js";
+import type { Metadata } from "../call-metadata.js";
 import { responseHeaders } from "./metadata.js";
 
 /**

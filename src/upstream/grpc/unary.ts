@@ -1,5 +1,5 @@
 import { Code } from "../../errors/code.js";
-import { Metadata } from "./call-metadata.js";
+import { Metadata } from "../call-metadata.js";
 import type { Channel } from "./channel.js";
 import { grpcTimeout } from "./deadline.js";
 import { type DeadlineList, type Expiring, startDeadline, stopDeadline } from "./deadline-lists.js";

@@ -1,5 +1,5 @@
 import { Code } from "../../errors/code.js";
-import type { Metadata } from "./call-metadata.js";
+import type { Metadata } from "../call-metadata.js";
 import { H2Error } from "./h2/frame.js";
 import type { StreamError } from "./h2/session.js";
 

@@ -8,7 +8,7 @@ import { isIP } from "node:net";
  *   ipv4:a:p,b:p / ipv6:[a]:p,... a static list of addresses, round robin
  *   unix:/path, unix:///path      a Unix domain socket
  */
-export interface Target {
+export interface BackendAddress {
   readonly tls: boolean;
   /** Name for :authority and TLS SNI. */
   readonly authority: string;
@@ -20,7 +20,7 @@ export interface Target {
 
 export type Endpoint = { readonly host: string; readonly port: number } | { readonly path: string };
 
-export function parseTarget(address: string): Target {
+export function parseAddress(address: string): BackendAddress {
   let rest = address.trim();
   let tls = false;
   if (rest.startsWith("tls://")) {

@@ -1,0 +1,79 @@
+import type { Msg } from "../codec/index.js";
+import type { GatewayError } from "../errors/gateway-error.js";
+import type { Route } from "../routing/route.js";
+import type { Metadata } from "./call-metadata.js";
+
+/**
+ * One call to an upstream, protocol-neutral: what every target and interceptor gets. Built by the
+ * handler once per request from the transcoded message; interceptors may read it, annotate it, and
+ * (retry) invoke `next` with it again.
+ */
+export interface UpstreamCall {
+  readonly route: Route;
+  /** The request message as the transcoder built it (proto field names, protobufjs-style values). */
+  readonly message: Msg;
+  /**
+   * The message's binary encoding after `ENCODED_OFFSET` (5) free bytes: a gRPC target writes its
+   * length prefix there without a copy; `encoded.subarray(ENCODED_OFFSET)` is the plain encoding.
+   */
+  readonly encoded: Buffer;
+  /** What travels to the backend as gRPC metadata or AMQP headers: forwarded HTTP headers, x-request-id, trace context, claims. */
+  readonly metadata: Metadata;
+  /** Time this call may take, ms; 0 for no deadline. Interceptors that spend time (retry) lower it. */
+  timeoutMs: number;
+  /** The request id (x-request-id), for logs and messages. */
+  readonly requestId: string;
+  /** The authenticated caller, as `ownerOf(identity)` gives it (issuer and subject); undefined when anonymous. */
+  readonly principal: string | undefined;
+  /** The client's `Idempotency-Key` header, when it sent a printable one (1-200 characters). */
+  readonly idempotencyKey: string | undefined;
+  /** What interceptors and targets learned on the way, for the access log, metrics and traces. */
+  readonly notes: CallNotes;
+}
+
+/** Offset of the plain encoding in `UpstreamCall.encoded` (the gRPC message prefix: flag + length). */
+export const ENCODED_OFFSET = 5;
+
+/** Facts about one call gathered on its way; all optional, written by whoever knows them. */
+export interface CallNotes {
+  /** The backend address (gRPC) or broker name (AMQP) of the last attempt. */
+  backend?: string;
+  /** Attempts made, including the first (retries add to it). */
+  attempts?: number;
+  /** Time spent in upstream calls, ms (all attempts). */
+  upstreamMs?: number;
+  /** Outcome label of the upstream: a gRPC code name ("OK", "UNAVAILABLE") or an AMQP outcome ("confirmed"). */
+  outcome?: string;
+  /** RFC 9211 Cache-Status value, set by the cache. */
+  cacheStatus?: string;
+  [extra: string]: unknown;
+}
+
+/**
+ * A successful upstream answer. Either `message` (the output message's binary encoding, rendered by the
+ * handler with the route's JSON options and response_body) or `body` (an answer the target rendered
+ * itself, e.g. the 202 + Operation of an AMQP command).
+ */
+export interface UpstreamResult {
+  /** HTTP status of the success: 200, or 202 for an accepted command. */
+  readonly httpStatus: number;
+  /** Response headers from the backend's metadata, already filtered for HTTP. */
+  readonly headers: Readonly<Record<string, string | string[]>>;
+  readonly message?: Buffer;
+  readonly body?: { readonly contentType: string; readonly bytes: string | Buffer };
+}
+
+/**
+ * How a call ends: exactly once, never synchronously inside `invoke`. `err` is set when it failed (its
+ * gRPC code, message, details and headers are what the client will see); else `result` is set.
+ */
+export type Done = (err: GatewayError | undefined, result: UpstreamResult | undefined) => void;
+
+/** Stops a call in flight (the client went away); `done` is then called with CANCELLED. Idempotent. */
+export type Cancel = () => void;
+
+/**
+ * Starts a unary call. Callback-shaped, not a promise, so that the hot path allocates no promise per
+ * request (see docs/request-flow.md). Throws nothing: every failure goes to `done`.
+ */
+export type Invoke = (call: UpstreamCall, done: Done) => Cancel;
