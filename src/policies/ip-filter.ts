@@ -4,6 +4,7 @@ import { LoadError } from "../config/load-error.js";
 import { asObject, onlyKeys } from "../config/validate.js";
 import { Code } from "../errors/code.js";
 import { GatewayError } from "../errors/gateway-error.js";
+import type { PolicyModule } from "./policy.js";
 
 /**
  * Allow and deny lists of addresses and CIDR ranges (node:net's BlockList), on the client address as
@@ -41,6 +42,13 @@ function blockList(entries: readonly string[]): BlockList {
   }
   return list;
 }
+
+/** Client addresses and CIDR ranges admitted or refused (config `ipFilter:`), before anything else. */
+export const ipFilterPolicy: PolicyModule<IpFilterConfig> = {
+  name: "ipFilter",
+  configKey: "ipFilter",
+  create: (config) => (config ? { global: ipFilter(config) } : undefined),
+};
 
 export function ipFilter(config: IpFilterConfig) {
   const allow = config.allow.length > 0 ? blockList(config.allow) : undefined;
