@@ -1,5 +1,6 @@
 import type { Route } from "../routing/route.js";
 import type { Match } from "../routing/router.js";
+import type { CallNotes } from "../upstream/call.js";
 import type { Identity } from "./auth/authenticator.js";
 
 /** What the edge policies learn about a request before the handler runs (`req.gateway`). */
@@ -12,6 +13,8 @@ export interface RequestState {
   identity: Identity | undefined;
   /** The identity's forwarded claims by metadata key (auth `forwardClaims`); undefined when none. */
   claims: Readonly<Record<string, string>> | undefined;
+  /** The upstream call's notes (backend, attempts, outcome, cache status), once the handler made the call. */
+  notes: CallNotes | undefined;
 }
 
 declare module "fastify" {

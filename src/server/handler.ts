@@ -43,6 +43,7 @@ export function matchRoute(router: () => Router<Route>) {
       query: q === -1 ? "" : url.slice(q + 1),
       identity: undefined,
       claims: undefined,
+      notes: undefined,
     };
     done();
   };
@@ -83,6 +84,7 @@ export function makeHandler(reservedKeys: readonly string[]) {
       idempotencyKey: idempotencyKey(req.headers["idempotency-key"]),
       notes: {},
     };
+    state.notes = call.notes;
     const socket = req.raw.socket;
     const cancel = route.invoke(call, (err, result) => {
       untrackCall(socket, cancel);
