@@ -1,7 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import { type Authenticator, missingToken } from "./authenticator.js";
+import { claimValues } from "./claims.js";
 import type { Requirement } from "./config.js";
-import { claimValues } from "./policy.js";
 import { authorize } from "./requirement.js";
 
 /**

@@ -1,5 +1,5 @@
 import type { PolicyModule } from "../policy.js";
-import { Authenticator, type Identity } from "./authenticator.js";
+import { Authenticator } from "./authenticator.js";
 import type { AuthConfig, Requirement } from "./config.js";
 import { authenticate } from "./hook.js";
 
@@ -28,17 +28,4 @@ export const authPolicy: PolicyModule<AuthConfig> = {
 /** Metadata keys that carry forwarded claims: a client may not set them itself (they are dropped). */
 export function claimKeys(config: AuthConfig | undefined): string[] {
   return [...new Set(config?.providers.flatMap((p) => Object.values(p.forwardClaims)) ?? [])];
-}
-
-/** The identity's forwarded claims as metadata key -> printable text (for gRPC metadata and AMQP headers). */
-export function claimValues(identity: Identity | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!identity) return out;
-  for (const [claim, key] of Object.entries(identity.provider.forwardClaims)) {
-    const v = identity.claims[claim];
-    if (v === undefined || v === null) continue;
-    const text = Array.isArray(v) ? v.join(",") : typeof v === "object" ? JSON.stringify(v) : String(v);
-    if (/^[\x20-\x7e]*$/.test(text)) out[key] = text;
-  }
-  return out;
 }
