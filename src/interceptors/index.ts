@@ -1,5 +1,21 @@
 import type { GatewayOptions } from "../config/options.js";
+import type { CircuitBreakerConfig } from "./circuit-breaker/config.js";
+import { circuitBreakerInterceptor } from "./circuit-breaker/interceptor.js";
+import { faultInjectionInterceptor } from "./fault-injection.js";
 import type { Interceptor } from "./interceptor.js";
+import type { RetryBudget } from "./retry/policy.js";
+import { retryInterceptor } from "./retry/retry.js";
+
+declare module "../config/options.js" {
+  interface GatewayOptions {
+    /** Retries in flight per backend stay under this share of requests in flight (`backends.retryBudget`). */
+    readonly retryBudget?: RetryBudget;
+    /** Every backend's circuit breaker (`backends.circuitBreaker`). */
+    readonly circuitBreaker?: CircuitBreakerConfig;
+    /** Circuit breakers of single backends by address (`backends.circuitBreakers`). */
+    readonly circuitBreakers?: Readonly<Record<string, CircuitBreakerConfig>>;
+  }
+}
 
 /** What an interceptor may use from the gateway that builds it. */
 export interface InterceptorContext {
@@ -14,9 +30,16 @@ export type InterceptorFactory = (
 
 /**
  * Every call interceptor, outermost first: the first sees the call before the others and its answer
- * after them. The one place their order is declared (docs/request-flow.md explains it).
+ * after them. The one place their order is declared (docs/request-flow.md explains it):
+ *   retry -> circuit breaker -> fault injection -> target
+ * Retry is outside the breaker so that each attempt is admitted and counted by it; faults are innermost
+ * so that retries and breakers see an injected failure as the backend's.
  */
-export const INTERCEPTORS: readonly InterceptorFactory[] = [];
+export const INTERCEPTORS: readonly InterceptorFactory[] = [
+  (options) => retryInterceptor(options.retryBudget),
+  (options) => circuitBreakerInterceptor(options.circuitBreaker, options.circuitBreakers),
+  () => faultInjectionInterceptor(),
+];
 
 /** The interceptors the options turn on, in INTERCEPTORS order. */
 export function buildInterceptors(options: GatewayOptions, ctx: InterceptorContext): Interceptor[] {

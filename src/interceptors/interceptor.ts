@@ -13,6 +13,8 @@ export interface Interceptor {
   readonly name: string;
   /** Wraps `next` for one route; `target` is what the chain ends in. */
   wrap(next: Invoke, route: Route, target: UnaryTarget): Invoke;
+  /** What `/_protogate/status` shows of it (breaker states...), under its name. */
+  status?(): Record<string, unknown>;
   /** Releases what the interceptor holds (timers, connections) when the gateway closes. */
   close?(): Promise<void> | void;
 }

@@ -211,6 +211,7 @@ function serviceJson(s: Msg): Json {
       ...(m.client_streaming ? { requestStream: true } : {}),
       ...(m.server_streaming ? { responseStream: true } : {}),
       ...(parsedOptions.length > 0 ? { parsedOptions } : {}),
+      ...idempotencyOption((m.options as Msg | undefined)?.idempotency_level),
     };
   }
   return { methods };
@@ -224,4 +225,12 @@ function plain(v: unknown): unknown {
   if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [String(k), plain(x)]));
   for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = plain(x);
   return out;
+}
+
+/** MethodOptions.idempotency_level (field 34) as protobufjs keeps it from .proto text: by enum name. */
+function idempotencyOption(level: unknown): Json {
+  const name = typeof level === "number" ? ["", "NO_SIDE_EFFECTS", "IDEMPOTENT"][level] : level;
+  return typeof name === "string" && name !== "" && name !== "IDEMPOTENCY_UNKNOWN"
+    ? { options: { idempotency_level: name } }
+    : {};
 }

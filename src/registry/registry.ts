@@ -25,6 +25,11 @@ export interface MethodDescriptor {
   readonly authOption: AuthOption | undefined;
   /** The method's (protogate.v1.amqp) option, if set (proto field names, as parsed). */
   readonly amqpOption: Record<string, unknown> | undefined;
+  /**
+   * MethodOptions.idempotency_level (google/protobuf/descriptor.proto): NO_SIDE_EFFECTS and IDEMPOTENT
+   * methods may be retried and cached; "IDEMPOTENCY_UNKNOWN" when unset.
+   */
+  readonly idempotencyLevel: "IDEMPOTENCY_UNKNOWN" | "NO_SIDE_EFFECTS" | "IDEMPOTENT";
 }
 
 /** (protogate.v1.auth) as parsed from the option text or a descriptor. */
@@ -82,6 +87,7 @@ function describeService(service: protobuf.Service): MethodDescriptor[] {
       comment: m.comment ?? undefined,
       authOption: option<AuthOption>(m, "(protogate.v1.auth)"),
       amqpOption: option<Record<string, unknown>>(m, "(protogate.v1.amqp)"),
+      idempotencyLevel: idempotencyLevel(m.options?.idempotency_level),
     };
   });
 }
@@ -92,4 +98,8 @@ function option<T>(m: protobuf.Method, name: string): T | undefined {
     if (value) return value as T;
   }
   return undefined;
+}
+
+function idempotencyLevel(v: unknown): MethodDescriptor["idempotencyLevel"] {
+  return v === "NO_SIDE_EFFECTS" || v === "IDEMPOTENT" ? v : "IDEMPOTENCY_UNKNOWN";
 }

@@ -33,6 +33,8 @@ export type GatewayStatus = ConfigStatus & {
   readonly rateLimitStoreFailures: number;
   /** Each edge policy's own status (counters, stores), by module name. */
   readonly policies: Readonly<Record<string, Record<string, unknown>>>;
+  /** Each interceptor's own status (circuit breakers by backend...), by name. */
+  readonly interceptors: Readonly<Record<string, Record<string, unknown>>>;
 };
 
 export interface Gateway {
@@ -160,6 +162,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       ...reloader.status(),
       rateLimitStoreFailures: Number(byName.rateLimit?.storeFailures ?? 0),
       policies: byName,
+      interceptors: Object.fromEntries(
+        interceptors.filter((i) => i.status).map((i) => [i.name, i.status!()]),
+      ),
     };
   };
   const admin = options.admin ? separateAdminApp() : undefined;
