@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
@@ -19,6 +19,7 @@ interface PackResult {
   files: { path: string }[];
 }
 
+let work: string;
 let app: string;
 let packed: PackResult;
 let backend: grpc.Server;
@@ -30,7 +31,7 @@ const npx = (args: string[]) =>
 
 beforeAll(async () => {
   if (!existsSync(join(REPO, "dist", "cli", "main.js"))) throw new Error("dist/ is missing: npm run build");
-  const work = mkdtempSync(join(tmpdir(), "protogate-pack-"));
+  work = mkdtempSync(join(tmpdir(), "protogate-pack-"));
   // --ignore-scripts: dist/ is already built, no need for prepack to rebuild it
   const json = execFileSync("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", work], {
     cwd: REPO,
@@ -60,6 +61,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.stop();
   backend?.forceShutdown();
+  // the installed project's node_modules is a hundred megabytes
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 /** The starter service, with the installed package's built-in protos for its imports. */
