@@ -12,12 +12,12 @@ const REPO = fileURLToPath(new URL("../..", import.meta.url));
 export function bufImage(protoDir) {
   const work = mkdtempSync(join(tmpdir(), "protogate-buf-"));
   symlinkSync(protoDir, join(work, "user"));
-  // The built-in google protos, unless the directory ships its own (as protogate's protos/ does).
+  // The built-in google protos (protos-builtin/), unless the directory ships its own.
   const builtin = !existsSync(join(protoDir, "google")) && !existsSync(join(protoDir, "protogate"));
   if (builtin) {
     mkdirSync(join(work, "builtin"));
-    symlinkSync(join(REPO, "protos", "google"), join(work, "builtin", "google"));
-    symlinkSync(join(REPO, "protos", "protogate"), join(work, "builtin", "protogate"));
+    symlinkSync(join(REPO, "protos-builtin", "google"), join(work, "builtin", "google"));
+    symlinkSync(join(REPO, "protos-builtin", "protogate"), join(work, "builtin", "protogate"));
   }
   writeFileSync(
     join(work, "buf.yaml"),

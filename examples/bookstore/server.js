@@ -1,12 +1,11 @@
 // The bundled example service: a real gRPC server, in memory, that `npm start` puts behind protogate.
-import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import { PROTO_DIRS } from "./proto-dirs.js";
 import { richError } from "./status-details.js";
 
-const protoDir = fileURLToPath(new URL("../../protos", import.meta.url));
 const definition = protoLoader.loadSync("bookstore/v1/bookstore.proto", {
-  includeDirs: [protoDir],
+  includeDirs: PROTO_DIRS,
   keepCase: true,
   longs: String,
   enums: String,

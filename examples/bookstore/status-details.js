@@ -1,11 +1,10 @@
 // Builds the `grpc-status-details-bin` trailer: a google.rpc.Status whose details are Any messages.
-import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import protobuf from "protobufjs";
+import { resolveProto } from "./proto-dirs.js";
 
-const protoDir = fileURLToPath(new URL("../../protos", import.meta.url));
 const root = new protobuf.Root();
-root.resolvePath = (_origin, target) => `${protoDir}/${target}`;
+root.resolvePath = resolveProto;
 root.loadSync(["google/rpc/status.proto", "google/rpc/error_details.proto"], { keepCase: true });
 const Status = root.lookupType("google.rpc.Status");
 

@@ -1,15 +1,14 @@
 // The bookstore's asynchronous worker: consumes ImportBooks commands that protogate publishes to
 // RabbitMQ, creates the books through the bookstore's gRPC API, and reports the result on the results
 // exchange (correlation_id = the operation id), where protogate records it on the operation.
-import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import * as amqp from "amqplib";
 import protobuf from "protobufjs";
+import { PROTO_DIRS, resolveProto } from "./proto-dirs.js";
 
-const protoDir = fileURLToPath(new URL("../../protos", import.meta.url));
 const root = new protobuf.Root();
-root.resolvePath = (_origin, target) => `${protoDir}/${target}`;
+root.resolvePath = resolveProto;
 root.loadSync(["bookstore/v1/bookstore.proto", "google/rpc/status.proto"], { keepCase: true });
 const ImportBooksRequest = root.lookupType("bookstore.v1.ImportBooksRequest");
 const ImportBooksResponse = root.lookupType("bookstore.v1.ImportBooksResponse");
@@ -22,7 +21,7 @@ export async function startWorker({
   resultsExchange = "protogate.results",
 }) {
   const definition = protoLoader.loadSync("bookstore/v1/bookstore.proto", {
-    includeDirs: [protoDir],
+    includeDirs: PROTO_DIRS,
     keepCase: true,
     longs: String,
   });

@@ -14,6 +14,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     process.stdout.write(USAGE);
     return command === undefined ? 2 : 0;
   }
+  if (command === "init") return (await import("./init.js")).runInit(rest, process.stdout, process.stderr);
   if (!COMMANDS.has(command)) {
     process.stderr.write(`unknown command "${command}"\n${USAGE}`);
     return 2;

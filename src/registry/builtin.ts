@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
  * protogate's own copies of google/api, google/rpc and the well-known types, used for any import the
  * user's proto directories do not provide themselves. Resolved from src/ and from dist/ alike.
  */
-export const BUILTIN_PROTO_DIR = fileURLToPath(new URL("../../protos", import.meta.url));
+export const BUILTIN_PROTO_DIR = fileURLToPath(new URL("../../protos-builtin", import.meta.url));
 
 /** Always loaded, so that error details and Any values of these types can be rendered. */
 export const ALWAYS_LOADED = [

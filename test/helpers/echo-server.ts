@@ -10,7 +10,7 @@ import protobuf from "protobufjs";
  */
 
 export const TEST_PROTOS = fileURLToPath(new URL("../protos", import.meta.url));
-export const BUILTIN_PROTOS = fileURLToPath(new URL("../../protos", import.meta.url));
+export const BUILTIN_PROTOS = fileURLToPath(new URL("../../protos-builtin", import.meta.url));
 const BUILTIN = BUILTIN_PROTOS;
 
 export interface RecordedCall {

@@ -13,10 +13,10 @@ export interface Spawned {
   stop(): Promise<number | null>;
 }
 
-/** Runs a command from the repo root, collecting its output, watching for the "listening on" URL. */
-export function run(command: string, args: string[], env: Record<string, string> = {}): Spawned {
+/** Runs a command (from the repo root unless `cwd`), collecting its output, watching for the "listening on" URL. */
+export function run(command: string, args: string[], env: Record<string, string> = {}, cwd = REPO): Spawned {
   const child = spawn(command, args, {
-    cwd: REPO,
+    cwd,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
