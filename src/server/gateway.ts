@@ -144,6 +144,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   registerOpenApiRoutes(app, reloader.config, {
     title: options.apiTitle ?? "protogate",
     version: options.apiVersion ?? "1.0.0",
+    auth: authenticator ? options.auth!.default : undefined,
+    operations: amqp !== undefined,
   });
   if (amqp) registerOperationRoutes(app, amqp, authenticator);
 

@@ -74,18 +74,23 @@ describe("GET /openapi.json", () => {
   it("should render templates, verbs and multi-segment variables", () => {
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
-        "/v1/{s}",
+        "/v1/shelves/{shelf}/books/{book}",
         "/v1/things/{s}:frob",
         "/test.v1.EchoService/Unbound",
         "/v1/echo/{inner.name}/n/{inner.n}",
       ]),
     );
-    const multi = doc.paths["/v1/{s}"]!.get!.parameters[0]!;
-    expect(multi).toMatchObject({
-      name: "s",
-      in: "path",
-      description: "matches shelves/*/books/** (slashes included)",
-    });
+    // one parameter per `*`/`**`: clients encode "/" in a parameter, and the router splits on raw "/"
+    const multi = doc.paths["/v1/shelves/{shelf}/books/{book}"]!.get!.parameters.filter(
+      (p) => p.in === "path",
+    );
+    expect(multi.map((p) => [p.name, p.description])).toEqual([
+      ["shelf", 'Sets `s` = `shelves/{shelf}/books/{book}` (segments joined by "/").'],
+      [
+        "book",
+        'Sets `s` = `shelves/{shelf}/books/{book}` (segments joined by "/"). One or more segments: send `/` unencoded (a `%2F` stays encoded in the field, google/api/http.proto).',
+      ],
+    ]);
     const nested = doc.paths["/v1/echo/{inner.name}/n/{inner.n}"]!.get!.parameters.filter(
       (p) => p.in === "path",
     );
