@@ -86,7 +86,7 @@ describe("Try it out", () => {
         await res.arrayBuffer();
         const want = op.operationId.split("_")[1];
         const call = echo.calls[before]; // the first call since (Sleep also records its end)
-        if (call?.method !== want) {
+        if (!call || call.method !== want) {
           problems.push(`${req.method} ${req.url} (${op.operationId}): ${res.status}, ran ${call?.method}`);
           continue;
         }
