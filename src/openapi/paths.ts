@@ -96,17 +96,17 @@ function render(parts: readonly string[], verb: string): string {
 }
 
 /**
- * The name a route gives segment i: the field path for a variable of one segment; else the singular of
- * the literal before it (`projects/*` -> `project`, AIP-122 resource names); else the field path with the
- * slot's index in its variable, or `segment{i}` for a bare `*`.
+ * The name a route gives segment i: the field path for a variable of one segment; `segment{i}` for a bare
+ * `*`; else the singular of the literal before it in the variable (`projects/*` -> `project`, AIP-122
+ * resource names); else the field path with the slot's index in its variable.
  */
 function candidate(template: PathTemplate, i: number): string {
   const v = template.variables.find((x) => x.start <= i && i < x.end);
   if (v && v.end - v.start === 1) return v.fieldPath.join(".");
-  const before = i > 0 ? template.segments[i - 1] : undefined;
+  if (!v) return `segment${i}`;
+  const before = i > v.start ? template.segments[i - 1] : undefined;
   if (before?.kind === "literal" && /^[A-Za-z][A-Za-z0-9_.-]*$/.test(before.value))
     return singular(before.value);
-  if (!v) return `segment${i}`;
   const index = template.segments.slice(v.start, i).filter((s) => s.kind !== "literal").length;
   return index === 0 ? v.fieldPath.join(".") : `${v.fieldPath.join(".")}_${index + 1}`;
 }
