@@ -6,12 +6,11 @@ import { fileURLToPath } from "node:url";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import * as amqp from "amqplib";
-import { exportSPKI, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readAuthConfig } from "../../src/policies/auth/config.js";
 import { readAmqpConfig } from "../../src/upstream/amqp/config.js";
 import { type RunningGateway, startGateway } from "../helpers/gateway.js";
 import { skipUnless } from "../helpers/services.js";
+import { documentIssuer } from "./issuer.js";
 import { type Operation, type Paths, swaggerRequest, templateProblems } from "./swagger.js";
 
 /**
@@ -50,24 +49,13 @@ beforeAll(async () => {
   await ch.assertExchange(ORDERS, "topic", { durable: true });
   await ch.assertQueue(ORDERS_Q, { durable: true });
   await ch.bindQueue(ORDERS_Q, ORDERS, "orders.#");
-  const keys = await generateKeyPair("ES256");
-  sign = (scopes) =>
-    new SignJWT({ sub: "u-1", scope: scopes.join(" ") })
-      .setProtectedHeader({ alg: "ES256" })
-      .setIssuer("https://i.test")
-      .setExpirationTime("5m")
-      .sign(keys.privateKey);
+  const issuer = await documentIssuer();
+  sign = issuer.sign;
   gw = await startGateway({
     protos: [PROTOS],
     mappings,
     amqp: readAmqpConfig({ operations: { resultsExchange: RESULTS, resultsQueue: `${RESULTS}.q` } }, "amqp"),
-    auth: readAuthConfig(
-      {
-        providers: [{ issuer: "https://i.test", keys: [{ pem: await exportSPKI(keys.publicKey) }] }],
-        default: "authenticated",
-      },
-      "auth",
-    ),
+    auth: issuer.auth,
   });
   doc = (await (await fetch(`${gw.url}/openapi.json`)).json()) as Doc;
 });

@@ -2,11 +2,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Validator } from "@seriousme/openapi-schema-validator";
-import { exportSPKI, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readAuthConfig } from "../../src/policies/auth/config.js";
 import { type EchoServer, startEchoServer } from "../helpers/echo-server.js";
 import { type RunningGateway, startGateway } from "../helpers/gateway.js";
+import { documentIssuer } from "./issuer.js";
 import { fieldValue, type Paths, swaggerRequest, templateProblems } from "./swagger.js";
 
 /**
@@ -43,22 +42,9 @@ beforeAll(async () => {
   plain = await startGateway({ backend: echo.address });
   const dir = mkdtempSync(join(tmpdir(), "protogate-openapi-"));
   writeFileSync(join(dir, "rules.yaml"), MAPPINGS);
-  const keys = await generateKeyPair("ES256");
-  const auth = readAuthConfig(
-    {
-      providers: [{ issuer: "https://i.test", keys: [{ pem: await exportSPKI(keys.publicKey) }] }],
-      default: "authenticated",
-    },
-    "auth",
-  );
-  // What a user pastes into Swagger UI's "Authorize": a token with the scopes the operation lists.
-  sign = (scopes) =>
-    new SignJWT({ sub: "u-1", scope: scopes.join(" "), tenant: "acme" })
-      .setProtectedHeader({ alg: "ES256" })
-      .setIssuer("https://i.test")
-      .setExpirationTime("5m")
-      .sign(keys.privateKey);
-  mapped = await startGateway({ backend: echo.address, mappings: dir, auth });
+  const issuer = await documentIssuer();
+  sign = issuer.sign;
+  mapped = await startGateway({ backend: echo.address, mappings: dir, auth: issuer.auth });
 });
 afterAll(async () => {
   await plain?.close();
