@@ -2,6 +2,7 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningGateway, startGateway } from "../helpers/gateway.js";
 import { REPO } from "../helpers/process.js";
+import { type Paths, templateProblems } from "./swagger.js";
 
 type Doc = {
   openapi: string;
@@ -40,6 +41,20 @@ describe("GET /openapi.json", () => {
     const result = await new Validator().validate(body as Parameters<Validator["validate"]>[0]);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
+    expect(templateProblems((body as Doc).paths as unknown as Paths)).toEqual([]);
+  });
+
+  it("should merge the bookstore's book paths that differ in parameter names", async () => {
+    const b = (await (await fetch(`${bookstore.url}/openapi.json`)).json()) as Doc;
+    const books = Object.keys(b.paths).filter((p) => p.startsWith("/v1/shelves/{shelf_id}/books/{"));
+    expect(books).toEqual([
+      "/v1/shelves/{shelf_id}/books/{book_id}",
+      "/v1/shelves/{shelf_id}/books/{book_id}:checkout",
+    ]);
+    const item = b.paths["/v1/shelves/{shelf_id}/books/{book_id}"]!;
+    expect(Object.keys(item).sort()).toEqual(["delete", "get", "patch"]);
+    // UpdateBook binds {book.id}: its parameter says so
+    expect(item.patch!.parameters.find((p) => p.name === "book_id")!.description).toBe("Sets `book.id`.");
   });
 
   it("should describe path, query and body parameters as the router binds them", () => {
