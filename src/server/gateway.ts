@@ -144,7 +144,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   registerOpenApiRoutes(app, reloader.config, {
     title: options.apiTitle ?? "protogate",
     version: options.apiVersion ?? "1.0.0",
-    auth: authenticator ? options.auth!.default : undefined,
+    auth: options.auth?.default,
     operations: amqp !== undefined,
   });
   if (amqp) registerOperationRoutes(app, amqp, authenticator);
