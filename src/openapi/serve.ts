@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { LoadedConfig } from "../server/load-table.js";
-import { buildOpenApi } from "./document.js";
+import { buildOpenApi, type DocumentOptions } from "./document.js";
 
 /**
  * `GET /openapi.json`: the OpenAPI document of the routes in force, built once per loaded configuration
@@ -40,7 +40,7 @@ const PAGE = `<!doctype html>
 export function registerOpenApiRoutes(
   app: FastifyInstance,
   config: () => LoadedConfig,
-  info: { title: string; version: string },
+  info: DocumentOptions,
 ): void {
   const documents = new WeakMap<LoadedConfig, string>();
   app.get("/openapi.json", async (_req, reply) => {

@@ -172,6 +172,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   registerOpenApiRoutes(app, reloader.config, {
     title: options.apiTitle ?? "protogate",
     version: options.apiVersion ?? "1.0.0",
+    auth: options.auth?.default,
+    operations: amqp !== undefined,
   });
   if (amqp)
     registerOperationRoutes(app, amqp, options.auth ? await Authenticator.create(options.auth) : undefined);

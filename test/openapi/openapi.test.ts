@@ -2,6 +2,7 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningGateway, startGateway } from "../helpers/gateway.js";
 import { REPO } from "../helpers/process.js";
+import { type Paths, templateProblems } from "./swagger.js";
 
 type Doc = {
   openapi: string;
@@ -40,6 +41,20 @@ describe("GET /openapi.json", () => {
     const result = await new Validator().validate(body as Parameters<Validator["validate"]>[0]);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
+    expect(templateProblems((body as Doc).paths as unknown as Paths)).toEqual([]);
+  });
+
+  it("should merge the bookstore's book paths that differ in parameter names", async () => {
+    const b = (await (await fetch(`${bookstore.url}/openapi.json`)).json()) as Doc;
+    const books = Object.keys(b.paths).filter((p) => p.startsWith("/v1/shelves/{shelf_id}/books/{"));
+    expect(books).toEqual([
+      "/v1/shelves/{shelf_id}/books/{book_id}",
+      "/v1/shelves/{shelf_id}/books/{book_id}:checkout",
+    ]);
+    const item = b.paths["/v1/shelves/{shelf_id}/books/{book_id}"]!;
+    expect(Object.keys(item).sort()).toEqual(["delete", "get", "patch"]);
+    // UpdateBook binds {book.id}: its parameter says so
+    expect(item.patch!.parameters.find((p) => p.name === "book_id")!.description).toBe("Sets `book.id`.");
   });
 
   it("should describe path, query and body parameters as the router binds them", () => {
@@ -74,18 +89,23 @@ describe("GET /openapi.json", () => {
   it("should render templates, verbs and multi-segment variables", () => {
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
-        "/v1/{s}",
+        "/v1/shelves/{shelf}/books/{book}",
         "/v1/things/{s}:frob",
         "/test.v1.EchoService/Unbound",
         "/v1/echo/{inner.name}/n/{inner.n}",
       ]),
     );
-    const multi = doc.paths["/v1/{s}"]!.get!.parameters[0]!;
-    expect(multi).toMatchObject({
-      name: "s",
-      in: "path",
-      description: "matches shelves/*/books/** (slashes included)",
-    });
+    // one parameter per `*`/`**`: clients encode "/" in a parameter, and the router splits on raw "/"
+    const multi = doc.paths["/v1/shelves/{shelf}/books/{book}"]!.get!.parameters.filter(
+      (p) => p.in === "path",
+    );
+    expect(multi.map((p) => [p.name, p.description])).toEqual([
+      ["shelf", 'Sets `s` = `shelves/{shelf}/books/{book}` (segments joined by "/").'],
+      [
+        "book",
+        'Sets `s` = `shelves/{shelf}/books/{book}` (segments joined by "/"). One or more segments: send `/` unencoded (a `%2F` stays encoded in the field, google/api/http.proto).',
+      ],
+    ]);
     const nested = doc.paths["/v1/echo/{inner.name}/n/{inner.n}"]!.get!.parameters.filter(
       (p) => p.in === "path",
     );
