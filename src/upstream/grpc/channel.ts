@@ -2,6 +2,7 @@ import { lookup } from "node:dns/promises";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import { type BackendAddress, type Endpoint, parseAddress } from "./address.js";
+import { timerDelay } from "./deadline-lists.js";
 import { H2Error } from "./h2/frame.js";
 import { H2Session, type SessionOptions } from "./h2/session.js";
 
@@ -212,7 +213,8 @@ class Subchannel {
         onDraining: (_s, _reason, code, debug) => {
           if (this.session !== session) return;
           // ENHANCE_YOUR_CALM "too_many_pings": the server's keepalive policy is stricter than ours.
-          if (code === H2Error.ENHANCE_YOUR_CALM && debug === "too_many_pings") this.channel.keepaliveMs *= 2;
+          if (code === H2Error.ENHANCE_YOUR_CALM && debug === "too_many_pings")
+            this.channel.keepaliveMs = timerDelay(this.channel.keepaliveMs * 2);
           this.session = undefined;
           // The connection is replaced at once (a graceful restart, max connection age); drained
           // again right after that, it counts as a failure, with backoff, so that we never spin.
@@ -241,7 +243,7 @@ class Subchannel {
       },
     );
     this.session = session;
-    const timer = setTimeout(() => session.destroy("connect timeout"), options.connectTimeoutMs);
+    const timer = setTimeout(() => session.destroy("connect timeout"), timerDelay(options.connectTimeoutMs));
     timer.unref();
   }
 
