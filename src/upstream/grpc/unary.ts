@@ -14,7 +14,9 @@ import {
   decodeMessage,
   fillPrefix,
   MESSAGE_PREFIX,
+  requestHeaderListSize,
   splitMessages,
+  USER_AGENT,
 } from "./wire.js";
 
 /** The result of a unary call: the final status with trailers, the answer's bytes, the header metadata. */
@@ -28,7 +30,6 @@ export interface UnaryResult {
 const MAX_RECEIVE_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** How often a call that the server never processed (GOAWAY, REFUSED_STREAM) is sent again. */
 const TRANSPARENT_RETRIES = 3;
-const USER_AGENT = "protogate";
 /**
  * grpc-timeout texts by ms. Routes' deadlines repeat: one string per value is built once, and its
  * hash is computed once for the header run it keys (see encodeHeaders).
@@ -184,6 +185,11 @@ class UnaryCall implements StreamHandler, Expiring {
         else encoder.literal(key, text, key === "x-request-id");
       }
     }
+  }
+
+  headerListSize(): number {
+    const { tls, authority } = this.channel.target;
+    return requestHeaderListSize(tls, authority, this.path, this.timeout, this.metadata);
   }
 
   onHeaders(fields: HeaderField[], endStream: boolean): void {

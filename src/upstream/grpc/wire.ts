@@ -6,6 +6,39 @@ import type { StreamError } from "./h2/session.js";
 /** The rules of "gRPC over HTTP/2" a unary call needs: message framing, header values, status mapping
  * (grpc-timeout is in deadline.ts, beside its parser). */
 
+/** The user-agent every call sends. */
+export const USER_AGENT = "protogate";
+
+/** Bytes per field RFC 9113 6.5.2 adds to names and values in SETTINGS_MAX_HEADER_LIST_SIZE. */
+const FIELD_OVERHEAD = 32;
+/** :method POST, :scheme, content-type application/grpc, te trailers, user-agent: the same for all. */
+const FIXED_FIELDS_SIZE =
+  7 + 4 + (7 + 4) + (12 + 16) + (2 + 8) + (10 + USER_AGENT.length) + 5 * FIELD_OVERHEAD;
+
+/**
+ * The size of a call's request header list as the server counts it against its
+ * SETTINGS_MAX_HEADER_LIST_SIZE (RFC 9113 6.5.2): the fields encodeRequestHeaders sends, `-bin`
+ * values as the unpadded base64 that goes on the wire.
+ */
+export function requestHeaderListSize(
+  tls: boolean,
+  authority: string,
+  path: string,
+  timeout: string | undefined,
+  metadata: Metadata,
+): number {
+  let size =
+    FIXED_FIELDS_SIZE + (tls ? 1 : 0) + (5 + path.length) + (10 + authority.length) + 2 * FIELD_OVERHEAD;
+  if (timeout) size += 12 + timeout.length + FIELD_OVERHEAD;
+  for (const [key, values] of metadata.entries()) {
+    for (const v of values) {
+      const length = typeof v === "string" ? v.length : Math.ceil((v.length * 4) / 3);
+      size += key.length + length + FIELD_OVERHEAD;
+    }
+  }
+  return size;
+}
+
 /** gRPC's message prefix: a compressed flag and a 4-byte big-endian length. */
 export const MESSAGE_PREFIX = 5;
 
@@ -69,8 +102,15 @@ export function codeForHttpStatus(status: number): number {
   }
 }
 
-/** RST_STREAM / connection loss -> gRPC code (gRPC over HTTP/2, "Errors"). */
+/**
+ * RST_STREAM / connection loss -> gRPC code (gRPC over HTTP/2, "Errors").
+ *
+ * Metadata larger than the backend's SETTINGS_MAX_HEADER_LIST_SIZE is RESOURCE_EXHAUSTED, as gRPC's
+ * own clients (grpc-core) report it: a size limit was hit by what the caller sent, which the caller
+ * can change; INTERNAL would say the gateway or the backend is broken, and neither is.
+ */
 export function codeForReset(error: StreamError): number {
+  if (error.kind === "too-large") return Code.RESOURCE_EXHAUSTED;
   if (error.kind !== "reset") return Code.UNAVAILABLE; // connection lost, or refused too often
   switch (error.h2Code) {
     case H2Error.REFUSED_STREAM:

@@ -6,6 +6,7 @@ import {
   FrameType,
   goawayFrame,
   H2Error,
+  h2ErrorName,
   MAX_WINDOW,
   PREFACE,
   ProtocolError,
@@ -37,17 +38,23 @@ import { FrameWriter } from "./writer.js";
 export interface StreamHandler {
   /** Adds the request's header fields to a block the session has begun. */
   encodeHeaders(encoder: HpackEncoder): void;
+  /**
+   * The request's header list size as RFC 9113 6.5.2 counts it (name and value octets plus 32 per
+   * field), asked only when the server declared a SETTINGS_MAX_HEADER_LIST_SIZE.
+   */
+  headerListSize(): number;
   onHeaders(fields: HeaderField[], endStream: boolean): void;
   onData(chunk: Buffer, endStream: boolean): void;
   onClose(error: StreamError | undefined): void;
 }
 
 /**
- * Why a stream did not end cleanly: the server reset it (`h2Code`), the connection was lost, or the
- * server refused it, i.e. never processed it (GOAWAY above it, REFUSED_STREAM): safe to send again.
+ * Why a stream did not end cleanly: the server reset it (`h2Code`), the connection was lost, the
+ * server refused it, i.e. never processed it (GOAWAY above it, REFUSED_STREAM): safe to send again,
+ * or it was never sent because its headers are larger than the server accepts ("too-large").
  */
 export interface StreamError {
-  readonly kind: "reset" | "lost" | "refused";
+  readonly kind: "reset" | "lost" | "refused" | "too-large";
   readonly h2Code: number;
   readonly message: string;
 }
@@ -112,6 +119,8 @@ export class H2Session implements FrameSink {
   private peerMaxStreams = Number.POSITIVE_INFINITY;
   private peerInitialWindow = DEFAULT_WINDOW;
   private peerMaxFrame = DEFAULT_MAX_FRAME;
+  /** SETTINGS_MAX_HEADER_LIST_SIZE: unlimited until the server says otherwise (RFC 9113 6.5.2). */
+  private peerMaxHeaderList = Number.POSITIVE_INFINITY;
   private connSendWindow = DEFAULT_WINDOW;
   private connUnacked = 0;
   /** Some stream may have a request left that flow control held back (see unblock). */
@@ -206,6 +215,16 @@ export class H2Session implements FrameSink {
       this.drain("stream ids used up", H2Error.NO_ERROR, "");
       q.handler.onClose({ kind: "refused", h2Code: H2Error.REFUSED_STREAM, message: "connection draining" });
       return;
+    }
+    if (this.peerMaxHeaderList !== Number.POSITIVE_INFINITY) {
+      // Checked before encoding: a block we then did not send would leave our HPACK table ahead of
+      // the server's. Only this call fails; the connection stays in step and usable.
+      const size = q.handler.headerListSize();
+      if (size > this.peerMaxHeaderList) {
+        const message = `the request's metadata is too large for the backend (a header list of ${size} bytes, it accepts ${this.peerMaxHeaderList})`;
+        q.handler.onClose({ kind: "too-large", h2Code: H2Error.NO_ERROR, message });
+        return;
+      }
     }
     const stream = new H2Stream(this.nextId, q.handler, this.peerInitialWindow);
     this.nextId += 2;
@@ -426,7 +445,7 @@ export class H2Session implements FrameSink {
         if (value < DEFAULT_MAX_FRAME || value > 16_777_215)
           throw new ProtocolError(H2Error.PROTOCOL_ERROR, "bad MAX_FRAME_SIZE");
         this.peerMaxFrame = value;
-      }
+      } else if (id === Setting.MAX_HEADER_LIST_SIZE) this.peerMaxHeaderList = value;
     }
     this.out.frame(FrameType.SETTINGS, Flag.ACK, 0);
     this.unblock();
@@ -451,6 +470,15 @@ export class H2Session implements FrameSink {
     };
     for (const q of this.waiting.splice(0)) q.handler.onClose(refused);
     for (const stream of this.streams.values()) if (stream.id > last) this.finish(stream, refused);
+    if (code !== H2Error.NO_ERROR) {
+      // An error code means a connection error (RFC 9113 5.4.1): the server will close it, and the
+      // streams it had taken will never be answered. Waiting for the close (which some servers never
+      // do) would hold every call until its deadline; they may have run, so they fail, not retry.
+      this.destroy(
+        `the backend ended the connection with GOAWAY ${h2ErrorName(code)}${debug ? ` (${debug})` : ""}`,
+      );
+      return;
+    }
     if (this.streams.size === 0) this.endSocket();
   }
 
