@@ -45,3 +45,20 @@ export function grpcTimeout(ms: number): string {
   const s = Math.ceil(ms / 1000);
   return s <= 99_999_999 ? `${s}S` : `${Math.min(99_999_999, Math.ceil(s / 3600))}H`;
 }
+
+/**
+ * grpc-timeout texts by ms. Routes' deadlines repeat: one string per value is built once, and its
+ * hash is computed once for the header run it keys (see wire.ts encodeRequestHeaders).
+ */
+const timeoutTexts = new Map<number, string>();
+
+/** grpcTimeout(ms), cached: the same string object for the same value. */
+export function grpcTimeoutText(ms: number): string {
+  let text = timeoutTexts.get(ms);
+  if (text === undefined) {
+    if (timeoutTexts.size >= 256) timeoutTexts.clear(); // client-chosen deadlines vary: stay bounded
+    text = grpcTimeout(ms);
+    timeoutTexts.set(ms, text);
+  }
+  return text;
+}
