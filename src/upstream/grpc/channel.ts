@@ -34,6 +34,32 @@ export const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {
   connectTimeoutMs: 20_000,
 };
 
+/** A call that needs a connection (unary.ts, stream.ts): see startCall. */
+export interface ChannelCall {
+  /** The call has ended meanwhile (deadline, cancel): a session that comes now is not used. */
+  isDone(): boolean;
+  send(session: H2Session): void;
+  /** No connection: every endpoint failed, or the channel is closed. */
+  noConnection(reason: string): void;
+}
+
+/**
+ * Sends `call` on a ready session now, or once one is ready. Returns the function that withdraws a
+ * call still waiting (undefined when it did not wait). No closure is made when a session is ready.
+ */
+export function startCall(channel: Channel, call: ChannelCall): (() => void) | undefined {
+  const session = channel.pick();
+  if (session) {
+    call.send(session);
+    return undefined;
+  }
+  return channel.whenReady((ready, error) => {
+    if (call.isDone()) return;
+    if (ready) call.send(ready);
+    else call.noConnection(error ?? "no connection to the backend");
+  });
+}
+
 /** Gets a ready session, or an error message; returns a function that withdraws the wish. */
 type Waiter = (session: H2Session | undefined, error: string | undefined) => void;
 

@@ -1,6 +1,6 @@
 import { Code } from "../../errors/code.js";
 import { Metadata } from "../call-metadata.js";
-import type { Channel } from "./channel.js";
+import { type Channel, type ChannelCall, startCall } from "./channel.js";
 import { grpcTimeoutText } from "./deadline.js";
 import { type DeadlineList, type Expiring, startDeadline, stopDeadline } from "./deadline-lists.js";
 import { H2Error } from "./h2/frame.js";
@@ -94,7 +94,7 @@ const TRANSPARENT_RETRIES = 3;
 /** Request bytes gathered before a connection is ready above which write() asks the caller to wait. */
 const BACKLOG_LIMIT = 64 * 1024;
 
-class GrpcStream implements StreamHandler, Expiring, StreamCall {
+class GrpcStream implements StreamHandler, Expiring, StreamCall, ChannelCall {
   // Expiring: the deadline lists link calls through these (see deadline-lists.ts)
   deadlineAt = 0;
   prevExpiring: Expiring | undefined = undefined;
@@ -191,20 +191,20 @@ class GrpcStream implements StreamHandler, Expiring, StreamCall {
   // ---- connection ----
 
   private start(): void {
-    const session = this.channel.pick();
-    if (session) {
-      this.open(session);
-      return;
-    }
-    this.withdraw = this.channel.whenReady((ready, error) => {
-      this.withdraw = undefined;
-      if (this.done) return;
-      if (ready) this.open(ready);
-      else this.finishWith(Code.UNAVAILABLE, error ?? "no connection to the backend");
-    });
+    this.withdraw = startCall(this.channel, this);
   }
 
-  private open(session: H2Session): void {
+  // ---- ChannelCall ----
+
+  isDone(): boolean {
+    return this.done;
+  }
+
+  noConnection(reason: string): void {
+    this.finishWith(Code.UNAVAILABLE, reason);
+  }
+
+  send(session: H2Session): void {
     this.session = session;
     const ref = session.openStream(this);
     if (this.done) return; // refused at once (too-large headers), already finished

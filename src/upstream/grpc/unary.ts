@@ -1,6 +1,6 @@
 import { Code } from "../../errors/code.js";
 import { Metadata } from "../call-metadata.js";
-import type { Channel } from "./channel.js";
+import { type Channel, type ChannelCall, startCall } from "./channel.js";
 import { grpcTimeoutText } from "./deadline.js";
 import { type DeadlineList, type Expiring, startDeadline, stopDeadline } from "./deadline-lists.js";
 import { H2Error } from "./h2/frame.js";
@@ -52,7 +52,7 @@ export function callUnary(
   return () => call.finishWith(Code.CANCELLED, "cancelled by the client");
 }
 
-class UnaryCall implements StreamHandler, Expiring {
+class UnaryCall implements StreamHandler, Expiring, ChannelCall {
   private done = false;
   private starting = true;
   // Expiring: the deadline lists link calls through these (see deadline-lists.ts)
@@ -97,24 +97,24 @@ class UnaryCall implements StreamHandler, Expiring {
   }
 
   private start(): void {
-    const session = this.channel.pick();
-    if (session) {
-      this.send(session);
-      return;
-    }
-    this.withdraw = this.channel.whenReady((ready, error) => {
-      this.withdraw = undefined;
-      if (this.done) return;
-      if (ready) this.send(ready);
-      else this.finishWith(Code.UNAVAILABLE, error ?? "no connection to the backend");
-    });
+    this.withdraw = startCall(this.channel, this);
+  }
+
+  // ---- ChannelCall ----
+
+  isDone(): boolean {
+    return this.done;
+  }
+
+  noConnection(reason: string): void {
+    this.finishWith(Code.UNAVAILABLE, reason);
   }
 
   expire(): void {
     this.finishWith(Code.DEADLINE_EXCEEDED, "deadline exceeded");
   }
 
-  private send(session: H2Session): void {
+  send(session: H2Session): void {
     this.cancelStream = session.request(this.body, this);
   }
 
