@@ -17,6 +17,8 @@ export interface RecordedCall {
   method: string;
   request: Record<string, unknown>;
   metadata: Record<string, string[]>;
+  /** The call's deadline as the server saw it (ms since the epoch; Infinity when none). */
+  deadline?: number;
 }
 
 export interface EchoServer {
@@ -56,7 +58,8 @@ export async function startEchoServer(
   const calls: RecordedCall[] = [];
   const server = new grpc.Server();
   const record = (method: string, call: grpc.ServerUnaryCall<Record<string, unknown>, unknown>) => {
-    calls.push({ method, request: call.request, metadata: metadataObject(call.metadata) });
+    const deadline = Number(call.getDeadline());
+    calls.push({ method, request: call.request, metadata: metadataObject(call.metadata), deadline });
   };
   const echo =
     (method: string) =>

@@ -2,6 +2,7 @@ import { lookup } from "node:dns/promises";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import { type BackendAddress, type Endpoint, parseAddress } from "./address.js";
+import { timerDelay } from "./deadline-lists.js";
 import { H2Error } from "./h2/frame.js";
 import { H2Session, type SessionOptions } from "./h2/session.js";
 
@@ -32,6 +33,32 @@ export const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {
   maxHeaderListSize: 1024 * 1024,
   connectTimeoutMs: 20_000,
 };
+
+/** A call that needs a connection (unary.ts, stream.ts): see startCall. */
+export interface ChannelCall {
+  /** The call has ended meanwhile (deadline, cancel): a session that comes now is not used. */
+  isDone(): boolean;
+  send(session: H2Session): void;
+  /** No connection: every endpoint failed, or the channel is closed. */
+  noConnection(reason: string): void;
+}
+
+/**
+ * Sends `call` on a ready session now, or once one is ready. Returns the function that withdraws a
+ * call still waiting (undefined when it did not wait). No closure is made when a session is ready.
+ */
+export function startCall(channel: Channel, call: ChannelCall): (() => void) | undefined {
+  const session = channel.pick();
+  if (session) {
+    call.send(session);
+    return undefined;
+  }
+  return channel.whenReady((ready, error) => {
+    if (call.isDone()) return;
+    if (ready) call.send(ready);
+    else call.noConnection(error ?? "no connection to the backend");
+  });
+}
 
 /** Gets a ready session, or an error message; returns a function that withdraws the wish. */
 type Waiter = (session: H2Session | undefined, error: string | undefined) => void;
@@ -212,7 +239,8 @@ class Subchannel {
         onDraining: (_s, _reason, code, debug) => {
           if (this.session !== session) return;
           // ENHANCE_YOUR_CALM "too_many_pings": the server's keepalive policy is stricter than ours.
-          if (code === H2Error.ENHANCE_YOUR_CALM && debug === "too_many_pings") this.channel.keepaliveMs *= 2;
+          if (code === H2Error.ENHANCE_YOUR_CALM && debug === "too_many_pings")
+            this.channel.keepaliveMs = timerDelay(this.channel.keepaliveMs * 2);
           this.session = undefined;
           // The connection is replaced at once (a graceful restart, max connection age); drained
           // again right after that, it counts as a failure, with backoff, so that we never spin.
@@ -241,7 +269,7 @@ class Subchannel {
       },
     );
     this.session = session;
-    const timer = setTimeout(() => session.destroy("connect timeout"), options.connectTimeoutMs);
+    const timer = setTimeout(() => session.destroy("connect timeout"), timerDelay(options.connectTimeoutMs));
     timer.unref();
   }
 

@@ -17,6 +17,17 @@ export interface Expiring {
   expire(): void;
 }
 
+/** Node's largest timer delay (2^31-1 ms, ~24.8 days): a longer one fires after 1 ms instead. */
+export const MAX_TIMER_MS = 0x7fffffff;
+
+/**
+ * A computed delay made safe for setTimeout: at most MAX_TIMER_MS (a deadline that far away wakes up
+ * early, finds nothing due and waits again), and not negative.
+ */
+export function timerDelay(ms: number): number {
+  return Math.min(MAX_TIMER_MS, Math.max(0, ms));
+}
+
 /** Distinct timeout values with a list of their own; others (client-chosen) get a plain timer. */
 const MAX_LISTS = 64;
 const lists = new Map<number, DeadlineList>();
@@ -26,13 +37,23 @@ export function startDeadline(item: Expiring, timeoutMs: number): void {
   let list = lists.get(timeoutMs);
   if (!list) {
     if (lists.size >= MAX_LISTS) {
-      item.expiryTimer = setTimeout(() => item.expire(), timeoutMs);
+      item.expiryTimer = setTimeout(expireAfter, timerDelay(timeoutMs), item, performance.now() + timeoutMs);
       return;
     }
     list = new DeadlineList(timeoutMs);
     lists.set(timeoutMs, list);
   }
   list.add(item);
+}
+
+/** A plain timer's end: expires the item, or waits again if the delay was clamped (timerDelay). */
+function expireAfter(item: Expiring, deadlineAt: number): void {
+  const left = deadlineAt - performance.now();
+  if (left > 1) item.expiryTimer = setTimeout(expireAfter, timerDelay(left), item, deadlineAt);
+  else {
+    item.expiryTimer = undefined;
+    item.expire();
+  }
 }
 
 /** Stops the clock (the call ended); harmless when it was never started or has expired. */
@@ -63,7 +84,7 @@ export class DeadlineList {
       return; // the timer is armed for the head (or will be, at the end of expireDue)
     }
     this.head = this.tail = item;
-    if (!this.timer) this.timer = setTimeout(this.onTimer, this.timeoutMs);
+    if (!this.timer) this.timer = setTimeout(this.onTimer, timerDelay(this.timeoutMs));
   }
 
   remove(item: Expiring): void {
@@ -92,7 +113,7 @@ export class DeadlineList {
       item.expire();
     }
     if (this.head && !this.timer) {
-      this.timer = setTimeout(this.onTimer, Math.max(1, Math.ceil(this.head.deadlineAt - now)));
+      this.timer = setTimeout(this.onTimer, timerDelay(Math.max(1, Math.ceil(this.head.deadlineAt - now))));
     }
   }
 }

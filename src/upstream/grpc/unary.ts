@@ -1,19 +1,21 @@
 import { Code } from "../../errors/code.js";
 import { Metadata } from "../call-metadata.js";
-import type { Channel } from "./channel.js";
-import { grpcTimeout } from "./deadline.js";
+import { type Channel, type ChannelCall, startCall } from "./channel.js";
+import { grpcTimeoutText } from "./deadline.js";
 import { type DeadlineList, type Expiring, startDeadline, stopDeadline } from "./deadline-lists.js";
 import { H2Error } from "./h2/frame.js";
 import type { HeaderField } from "./h2/hpack.js";
 import type { HpackEncoder } from "./h2/hpack-encoder.js";
 import type { H2Session, StreamError, StreamHandler } from "./h2/session.js";
 import {
-  addMetadata,
-  codeForHttpStatus,
   codeForReset,
-  decodeMessage,
+  encodeRequestHeaders,
   fillPrefix,
   MESSAGE_PREFIX,
+  parseResponseHeaders,
+  type ResponseHead,
+  requestHeaderListSize,
+  responseStatus,
   splitMessages,
 } from "./wire.js";
 
@@ -28,26 +30,6 @@ export interface UnaryResult {
 const MAX_RECEIVE_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** How often a call that the server never processed (GOAWAY, REFUSED_STREAM) is sent again. */
 const TRANSPARENT_RETRIES = 3;
-const USER_AGENT = "protogate";
-/**
- * grpc-timeout texts by ms. Routes' deadlines repeat: one string per value is built once, and its
- * hash is computed once for the header run it keys (see encodeHeaders).
- */
-const timeoutTexts = new Map<number, string>();
-function timeoutText(ms: number): string {
-  let text = timeoutTexts.get(ms);
-  if (text === undefined) {
-    if (timeoutTexts.size >= 256) timeoutTexts.clear(); // client-chosen deadlines vary: stay bounded
-    text = grpcTimeout(ms);
-    timeoutTexts.set(ms, text);
-  }
-  return text;
-}
-
-/** Metadata whose value is usually the same on every call through one gateway (worth a table entry). */
-const REPEATING_METADATA = new Set(["x-forwarded-host", "x-forwarded-for"]);
-const DIGITS = /^\d+$/;
-
 /**
  * A unary gRPC call with raw bytes (the gateway's codec has encoded the request already), following
  * "gRPC over HTTP2": request headers with grpc-timeout and metadata, one length-prefixed message,
@@ -70,7 +52,7 @@ export function callUnary(
   return () => call.finishWith(Code.CANCELLED, "cancelled by the client");
 }
 
-class UnaryCall implements StreamHandler, Expiring {
+class UnaryCall implements StreamHandler, Expiring, ChannelCall {
   private done = false;
   private starting = true;
   // Expiring: the deadline lists link calls through these (see deadline-lists.ts)
@@ -86,13 +68,14 @@ class UnaryCall implements StreamHandler, Expiring {
   private readonly timeout: string | undefined;
 
   // the answer so far
-  private httpStatus = 0;
-  private contentType = "";
+  private readonly head: ResponseHead = {
+    httpStatus: 0,
+    contentType: "",
+    statusText: undefined,
+    statusMessage: undefined,
+  };
   private headers: Metadata | undefined;
   private trailers: Metadata | undefined;
-  /** grpc-status and grpc-message from the trailers, kept out of the trailer metadata. */
-  private statusText: string | undefined;
-  private statusMessage: string | undefined;
   private chunks: Buffer[] = [];
   private received = 0;
 
@@ -104,7 +87,7 @@ class UnaryCall implements StreamHandler, Expiring {
     timeoutMs: number,
     private readonly onResult: (result: UnaryResult) => void,
   ) {
-    this.timeout = timeoutMs > 0 ? timeoutText(timeoutMs) : undefined;
+    this.timeout = timeoutMs > 0 ? grpcTimeoutText(timeoutMs) : undefined;
     this.body = fillPrefix(request);
     if (timeoutMs > 0) {
       startDeadline(this, timeoutMs);
@@ -114,24 +97,24 @@ class UnaryCall implements StreamHandler, Expiring {
   }
 
   private start(): void {
-    const session = this.channel.pick();
-    if (session) {
-      this.send(session);
-      return;
-    }
-    this.withdraw = this.channel.whenReady((ready, error) => {
-      this.withdraw = undefined;
-      if (this.done) return;
-      if (ready) this.send(ready);
-      else this.finishWith(Code.UNAVAILABLE, error ?? "no connection to the backend");
-    });
+    this.withdraw = startCall(this.channel, this);
+  }
+
+  // ---- ChannelCall ----
+
+  isDone(): boolean {
+    return this.done;
+  }
+
+  noConnection(reason: string): void {
+    this.finishWith(Code.UNAVAILABLE, reason);
   }
 
   expire(): void {
     this.finishWith(Code.DEADLINE_EXCEEDED, "deadline exceeded");
   }
 
-  private send(session: H2Session): void {
+  send(session: H2Session): void {
     this.cancelStream = session.request(this.body, this);
   }
 
@@ -158,46 +141,19 @@ class UnaryCall implements StreamHandler, Expiring {
 
   // ---- StreamHandler ----
 
-  /**
-   * Request headers (gRPC over HTTP/2 "Request-Headers"); what repeats call after call is indexed, and
-   * the fields every call to this method with this deadline shares are one replayed run.
-   */
   encodeHeaders(encoder: HpackEncoder): void {
-    const target = this.channel.target;
-    if (!encoder.replay(this.path, this.timeout)) {
-      encoder
-        .staticField(3) // :method POST
-        .staticField(target.tls ? 7 : 6) // :scheme https | http
-        .repeated(":path", this.path)
-        .repeated(":authority", target.authority)
-        .repeated("content-type", "application/grpc")
-        .repeated("te", "trailers")
-        .repeated("user-agent", USER_AGENT);
-      if (this.timeout) encoder.repeated("grpc-timeout", this.timeout);
-      encoder.endRun();
-    }
-    for (const [key, values] of this.metadata.entries()) {
-      const repeats = REPEATING_METADATA.has(key);
-      for (const v of values) {
-        const text = typeof v === "string" ? v : v.toString("base64").replace(/=+$/, "");
-        if (repeats) encoder.repeated(key, text);
-        else encoder.literal(key, text, key === "x-request-id");
-      }
-    }
+    encodeRequestHeaders(encoder, this.channel.target, this.path, this.timeout, this.metadata);
+  }
+
+  headerListSize(): number {
+    const { tls, authority } = this.channel.target;
+    return requestHeaderListSize(tls, authority, this.path, this.timeout, this.metadata);
   }
 
   onHeaders(fields: HeaderField[], endStream: boolean): void {
-    const first = this.httpStatus === 0;
     // Trailers-Only: one HEADERS frame that ends the stream carries the status; no header metadata.
-    const trailers = !first || endStream;
-    const md = new Metadata();
-    for (const [name, value] of fields) {
-      if (first && name === ":status") this.httpStatus = Number(value);
-      else if (first && name === "content-type") this.contentType = value;
-      else if (trailers && name === "grpc-status") this.statusText ??= value;
-      else if (trailers && name === "grpc-message") this.statusMessage ??= value;
-      else if (name[0] !== ":") addMetadata(md, name, value);
-    }
+    const trailers = this.head.httpStatus !== 0 || endStream;
+    const md = parseResponseHeaders(this.head, fields, trailers);
     if (trailers) this.trailers = md;
     else this.headers = md;
   }
@@ -233,12 +189,13 @@ class UnaryCall implements StreamHandler, Expiring {
   }
 
   private reset(): void {
-    this.httpStatus = 0;
-    this.contentType = "";
+    const head = this.head;
+    head.httpStatus = 0;
+    head.contentType = "";
+    head.statusText = undefined;
+    head.statusMessage = undefined;
     this.headers = undefined;
     this.trailers = undefined;
-    this.statusText = undefined;
-    this.statusMessage = undefined;
     this.chunks = [];
     this.received = 0;
   }
@@ -252,17 +209,7 @@ class UnaryCall implements StreamHandler, Expiring {
       message: undefined,
       headers,
     });
-    const statusText = this.statusText;
-    if (this.httpStatus !== 200) {
-      if (statusText === undefined)
-        return fail(codeForHttpStatus(this.httpStatus), `backend answered HTTP ${this.httpStatus}`);
-    } else if (!this.contentType.startsWith("application/grpc")) {
-      return fail(Code.UNKNOWN, `backend answered content-type "${this.contentType}", not application/grpc`);
-    }
-    if (statusText === undefined || !DIGITS.test(statusText))
-      return fail(Code.UNKNOWN, "backend's answer ended without grpc-status");
-    const code = Number(statusText);
-    const details = decodeMessage(this.statusMessage);
+    const { code, details } = responseStatus(this.head);
     if (code !== Code.OK) return fail(code, details);
     const messages = splitMessages(this.chunks, this.received);
     if (typeof messages === "string") return fail(Code.INTERNAL, messages);

@@ -41,6 +41,13 @@ export const H2Error = {
   HTTP_1_1_REQUIRED: 13,
 } as const;
 
+const H2_ERROR_NAMES = Object.keys(H2Error);
+
+/** An HTTP/2 error code's name for messages ("COMPRESSION_ERROR"), or its number when unknown. */
+export function h2ErrorName(code: number): string {
+  return H2_ERROR_NAMES[code] ?? `error ${code}`;
+}
+
 export const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 /** Bytes of the header before every frame's payload. */
 export const FRAME_HEADER = 9;

@@ -1,3 +1,5 @@
+import { timerDelay } from "../deadline-lists.js";
+
 /**
  * Keepalive of one connection: a PING goes out after a whole interval in which nothing was read from
  * the server, and the connection is given up when its ACK does not come in time. The session sets
@@ -32,14 +34,15 @@ export class Keepalive {
 
   private arm(): void {
     if (this.intervalMs <= 0) return;
-    this.timer = setTimeout(() => this.tick(), this.intervalMs);
+    // timerDelay: the interval doubles each time a server says "too_many_pings" (channel.ts)
+    this.timer = setTimeout(() => this.tick(), timerDelay(this.intervalMs));
     this.timer.unref();
   }
 
   private tick(): void {
     if (!this.heard && !this.pingTimer) {
       this.sendPing();
-      this.pingTimer = setTimeout(() => this.onTimeout(), this.timeoutMs);
+      this.pingTimer = setTimeout(() => this.onTimeout(), timerDelay(this.timeoutMs));
       this.pingTimer.unref();
     }
     this.heard = false;

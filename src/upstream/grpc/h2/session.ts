@@ -6,6 +6,7 @@ import {
   FrameType,
   goawayFrame,
   H2Error,
+  h2ErrorName,
   MAX_WINDOW,
   PREFACE,
   ProtocolError,
@@ -37,17 +38,25 @@ import { FrameWriter } from "./writer.js";
 export interface StreamHandler {
   /** Adds the request's header fields to a block the session has begun. */
   encodeHeaders(encoder: HpackEncoder): void;
+  /**
+   * The request's header list size as RFC 9113 6.5.2 counts it (name and value octets plus 32 per
+   * field), asked only when the server declared a SETTINGS_MAX_HEADER_LIST_SIZE.
+   */
+  headerListSize(): number;
   onHeaders(fields: HeaderField[], endStream: boolean): void;
   onData(chunk: Buffer, endStream: boolean): void;
   onClose(error: StreamError | undefined): void;
+  /** What a streaming call wrote (`write` returned false) has all been sent: it may write again. */
+  onWritable?(): void;
 }
 
 /**
- * Why a stream did not end cleanly: the server reset it (`h2Code`), the connection was lost, or the
- * server refused it, i.e. never processed it (GOAWAY above it, REFUSED_STREAM): safe to send again.
+ * Why a stream did not end cleanly: the server reset it (`h2Code`), the connection was lost, the
+ * server refused it, i.e. never processed it (GOAWAY above it, REFUSED_STREAM): safe to send again,
+ * or it was never sent because its headers are larger than the server accepts ("too-large").
  */
 export interface StreamError {
-  readonly kind: "reset" | "lost" | "refused";
+  readonly kind: "reset" | "lost" | "refused" | "too-large";
   readonly h2Code: number;
   readonly message: string;
 }
@@ -82,6 +91,13 @@ class H2Stream {
   /** Bytes received since the last stream WINDOW_UPDATE. */
   unacked = 0;
   closed = false;
+  /** Our side is complete: END_STREAM goes with the last of `pending` (or went: `endSent`). */
+  localEnd = false;
+  endSent = false;
+  /** The reader paused: no stream WINDOW_UPDATE, so the server stops once our window is full. */
+  paused = false;
+  /** A write returned false: tell the handler when `pending` is sent (onWritable). */
+  wantsDrain = false;
 
   constructor(
     readonly id: number,
@@ -92,12 +108,20 @@ class H2Stream {
   }
 }
 
+/** A stream asked for; `stream` once it has started (it may wait for a slot under the peer's limit). */
 interface Queued {
-  readonly body: Buffer;
+  body: Buffer;
   readonly handler: StreamHandler;
   stream: H2Stream | undefined;
   cancelled: boolean;
+  /** The request is complete once `body` is sent (unary; a streaming call after `end`). */
+  end: boolean;
+  paused: boolean;
+  wantsDrain: boolean;
 }
+
+/** A streaming call's stream, for write / setPaused / cancel (see openStream). */
+export type StreamRef = Queued;
 
 export class H2Session implements FrameSink {
   private readonly streams = new StreamTable<H2Stream>();
@@ -112,6 +136,8 @@ export class H2Session implements FrameSink {
   private peerMaxStreams = Number.POSITIVE_INFINITY;
   private peerInitialWindow = DEFAULT_WINDOW;
   private peerMaxFrame = DEFAULT_MAX_FRAME;
+  /** SETTINGS_MAX_HEADER_LIST_SIZE: unlimited until the server says otherwise (RFC 9113 6.5.2). */
+  private peerMaxHeaderList = Number.POSITIVE_INFINITY;
   private connSendWindow = DEFAULT_WINDOW;
   private connUnacked = 0;
   /** Some stream may have a request left that flow control held back (see unblock). */
@@ -161,18 +187,96 @@ export class H2Session implements FrameSink {
    * Over the peer's stream limit, the request waits here for a slot.
    */
   request(body: Buffer, handler: StreamHandler): (code?: number) => void {
-    const q: Queued = { body, handler, stream: undefined, cancelled: false };
+    const q: Queued = {
+      body,
+      handler,
+      stream: undefined,
+      cancelled: false,
+      end: true,
+      paused: false,
+      wantsDrain: false,
+    };
+    this.enqueue(q);
+    return (code = H2Error.CANCEL) => this.cancel(q, code);
+  }
+
+  /**
+   * Opens a stream whose request is written piece by piece (streaming calls): HEADERS now (or when a
+   * slot frees up), then what `write` gets, END_STREAM with `write(..., true)`.
+   */
+  openStream(handler: StreamHandler): StreamRef {
+    const q: Queued = {
+      body: EMPTY,
+      handler,
+      stream: undefined,
+      cancelled: false,
+      end: false,
+      paused: false,
+      wantsDrain: false,
+    };
+    this.enqueue(q);
+    return q;
+  }
+
+  /**
+   * Sends `data` on the stream as far as the server's windows allow; `end` completes our side.
+   * Returns false when some of it has to wait for a WINDOW_UPDATE: the handler's onWritable says when
+   * it has gone. Writes after `end` or on a closed stream are dropped.
+   */
+  write(q: StreamRef, data: Buffer, end: boolean): boolean {
+    if (q.cancelled || q.end) return true;
+    const stream = q.stream;
+    if (!stream) {
+      // waiting for a slot: gathered, sent by start(), which tells the handler once it has gone
+      q.body = q.body.length === 0 ? data : Buffer.concat([q.body, data]);
+      q.end = end;
+      q.wantsDrain = q.body.length > 0;
+      return !q.wantsDrain;
+    }
+    q.end = end;
+    if (stream.closed) return true;
+    stream.localEnd = end;
+    if (stream.pending) stream.pending = Buffer.concat([stream.pending, data]);
+    else if (data.length > 0) stream.pending = data;
+    else {
+      if (end && !stream.endSent) {
+        this.out.frame(FrameType.DATA, Flag.END_STREAM, stream.id);
+        stream.endSent = true;
+      }
+      return true;
+    }
+    this.sendPending(stream);
+    if (!stream.pending) return true;
+    stream.wantsDrain = true;
+    return false;
+  }
+
+  /** Pauses or resumes reading: while paused no stream WINDOW_UPDATE goes out (the server's backpressure). */
+  setPaused(q: StreamRef, paused: boolean): void {
+    q.paused = paused;
+    const stream = q.stream;
+    if (!stream || stream.closed) return;
+    stream.paused = paused;
+    if (!paused && stream.unacked > 0) {
+      this.out.raw(windowUpdateFrame(stream.id, stream.unacked));
+      stream.unacked = 0;
+    }
+  }
+
+  /** Resets the stream (RST_STREAM `code`), or forgets it if it has not started. */
+  cancel(q: StreamRef, code: number = H2Error.CANCEL): void {
+    if (q.cancelled) return;
+    q.cancelled = true;
+    if (q.stream) this.reset(q.stream, code);
+    else {
+      const i = this.waiting.indexOf(q);
+      if (i >= 0) this.waiting.splice(i, 1);
+    }
+  }
+
+  private enqueue(q: Queued): void {
     if (this.streams.size < this.peerMaxStreams) this.start(q);
     else this.waiting.push(q);
-    return (code = H2Error.CANCEL) => {
-      if (q.cancelled) return;
-      q.cancelled = true;
-      if (q.stream) this.reset(q.stream, code);
-      else {
-        const i = this.waiting.indexOf(q);
-        if (i >= 0) this.waiting.splice(i, 1);
-      }
-    };
   }
 
   /** Stops new streams; closes the socket once the streams in flight are done. */
@@ -207,13 +311,28 @@ export class H2Session implements FrameSink {
       q.handler.onClose({ kind: "refused", h2Code: H2Error.REFUSED_STREAM, message: "connection draining" });
       return;
     }
+    if (this.peerMaxHeaderList !== Number.POSITIVE_INFINITY) {
+      // Checked before encoding: a block we then did not send would leave our HPACK table ahead of
+      // the server's. Only this call fails; the connection stays in step and usable.
+      const size = q.handler.headerListSize();
+      if (size > this.peerMaxHeaderList) {
+        const message = `the request's metadata is too large for the backend (a header list of ${size} bytes, it accepts ${this.peerMaxHeaderList})`;
+        q.handler.onClose({ kind: "too-large", h2Code: H2Error.NO_ERROR, message });
+        return;
+      }
+    }
     const stream = new H2Stream(this.nextId, q.handler, this.peerInitialWindow);
     this.nextId += 2;
     q.stream = stream;
     this.streams.set(stream.id, stream);
     q.handler.encodeHeaders(this.encoder.begin());
-    this.writeHeaders(stream.id, this.encoder.block(), q.body.length === 0);
-    if (q.body.length > 0) {
+    const empty = q.body.length === 0;
+    stream.localEnd = q.end;
+    stream.paused = q.paused;
+    stream.wantsDrain = q.wantsDrain;
+    stream.endSent = q.end && empty;
+    this.writeHeaders(stream.id, this.encoder.block(), stream.endSent);
+    if (!empty) {
       stream.pending = q.body;
       this.sendPending(stream);
     }
@@ -245,13 +364,19 @@ export class H2Session implements FrameSink {
         this.someBlocked = true;
         return;
       }
-      const end = n === data.length;
+      const last = n === data.length;
+      const end = last && stream.localEnd;
       this.out.frame(FrameType.DATA, end ? Flag.END_STREAM : 0, stream.id, data, 0, n);
+      if (end) stream.endSent = true;
       stream.sendWindow -= n;
       this.connSendWindow -= n;
-      data = end ? undefined : data.subarray(n);
+      data = last ? undefined : data.subarray(n);
     }
     stream.pending = undefined;
+    if (stream.wantsDrain) {
+      stream.wantsDrain = false;
+      stream.handler.onWritable?.();
+    }
   }
 
   /**
@@ -363,7 +488,7 @@ export class H2Session implements FrameSink {
     const end = (flags & Flag.END_STREAM) !== 0;
     if (!end) {
       stream.unacked += payload.length;
-      if (stream.unacked >= STREAM_WINDOW / 2) {
+      if (stream.unacked >= STREAM_WINDOW / 2 && !stream.paused) {
         this.out.raw(windowUpdateFrame(id, stream.unacked));
         stream.unacked = 0;
       }
@@ -400,9 +525,9 @@ export class H2Session implements FrameSink {
     if (end) this.remoteEnd(stream);
   }
 
-  /** The server finished its side: the stream is done (a unary request was fully sent before). */
+  /** The server finished its side: the stream is done (gRPC: the trailers end the call). */
   private remoteEnd(stream: H2Stream): void {
-    if (stream.pending) {
+    if (!stream.endSent) {
       // Answered before reading our whole request: stop sending the rest (RFC 9113 8.1).
       this.out.raw(rstStreamFrame(stream.id, H2Error.NO_ERROR));
     }
@@ -426,7 +551,7 @@ export class H2Session implements FrameSink {
         if (value < DEFAULT_MAX_FRAME || value > 16_777_215)
           throw new ProtocolError(H2Error.PROTOCOL_ERROR, "bad MAX_FRAME_SIZE");
         this.peerMaxFrame = value;
-      }
+      } else if (id === Setting.MAX_HEADER_LIST_SIZE) this.peerMaxHeaderList = value;
     }
     this.out.frame(FrameType.SETTINGS, Flag.ACK, 0);
     this.unblock();
@@ -451,6 +576,15 @@ export class H2Session implements FrameSink {
     };
     for (const q of this.waiting.splice(0)) q.handler.onClose(refused);
     for (const stream of this.streams.values()) if (stream.id > last) this.finish(stream, refused);
+    if (code !== H2Error.NO_ERROR) {
+      // An error code means a connection error (RFC 9113 5.4.1): the server will close it, and the
+      // streams it had taken will never be answered. Waiting for the close (which some servers never
+      // do) would hold every call until its deadline; they may have run, so they fail, not retry.
+      this.destroy(
+        `the backend ended the connection with GOAWAY ${h2ErrorName(code)}${debug ? ` (${debug})` : ""}`,
+      );
+      return;
+    }
     if (this.streams.size === 0) this.endSocket();
   }
 
@@ -470,6 +604,8 @@ export class H2Session implements FrameSink {
     if (stream.pending) this.sendPending(stream);
   }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** GOAWAY's last-stream-id from a client: the server opens no streams to us (push is off). */
 const NO_PEER_STREAMS = 0;
