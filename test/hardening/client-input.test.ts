@@ -1,0 +1,163 @@
+import { request } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type EchoServer, startEchoServer } from "../helpers/echo-server.js";
+import { type RunningGateway, startGateway } from "../helpers/gateway.js";
+
+/**
+ * Issue #20 points 1-4 end to end: each bad input is a 400 google.rpc.Status and never reaches the
+ * backend; the good neighbours of each still pass.
+ */
+
+let backend: EchoServer;
+let gw: RunningGateway;
+
+beforeAll(async () => {
+  backend = await startEchoServer();
+  gw = await startGateway({ backend: backend.address });
+});
+
+afterAll(async () => {
+  await gw?.close();
+  await backend?.close();
+});
+
+/** POST raw bytes (fetch would re-encode a string body as UTF-8). */
+function postBytes(path: string, body: Buffer): Promise<{ status: number; body: unknown }> {
+  const url = new URL(gw.url + path);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path,
+        method: "POST",
+        headers: { "content-type": "application/json" },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          resolve({ status: res.statusCode!, body: JSON.parse(Buffer.concat(chunks).toString()) }),
+        );
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+async function expectRejected(res: { status: number; body: unknown }, message: RegExp, callsBefore: number) {
+  expect(res.status).toBe(400);
+  expect(res.body).toMatchObject({ code: 3, message: expect.stringMatching(message), details: [] });
+  expect(backend.calls.length, "the backend was called").toBe(callsBefore);
+}
+
+const b = (...parts: Array<string | number[]>): Buffer =>
+  Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "latin1") : Buffer.from(p))));
+
+describe("point 1: strings are Unicode, or a 400", () => {
+  const bodies: Array<[string, Buffer, RegExp]> = [
+    ["\\xff\\xfe in a string", b('{"s":"', [0xff, 0xfe], '"}'), /request body is not valid UTF-8/],
+    ["overlong \\xc0\\xaf", b('{"s":"a', [0xc0, 0xaf], '"}'), /request body is not valid UTF-8/],
+    ["a truncated sequence", b('{"s":"', [0xe2, 0x82], '"}'), /request body is not valid UTF-8/],
+    ["raw bytes in a Struct key", b('{"st":{"', [0xff], '":1}}'), /request body is not valid UTF-8/],
+    ["a lone surrogate escape", b('{"s":"a\\udca0b"}'), /field "s": not valid Unicode/],
+    ["a lone surrogate in a map key", b('{"mss":{"\\ud800":"v"}}'), /not valid Unicode/],
+    ["a lone surrogate in a Struct key", b('{"st":{"\\ud800":1}}'), /not valid Unicode/],
+    ["a lone surrogate in a Value", b('{"val":["\\udfff"]}'), /field "val\[0\]": not valid Unicode/],
+  ];
+  it.each(bodies)("POST body with %s", async (_name, body, message) => {
+    const before = backend.calls.length;
+    await expectRejected(await postBytes("/v1/echo", body), message, before);
+  });
+
+  it("POST a body field (body: rinner) with a lone surrogate", async () => {
+    const before = backend.calls.length;
+    await expectRejected(
+      await gw.call("POST", "/v1/body/x", { body: '[{"name":"\\udca0"}]' }),
+      /Unicode/,
+      before,
+    );
+  });
+
+  const queries: Array<[string, RegExp]> = [
+    ["s=%FF%FE", /percent-encoding/],
+    ["inner.name=%C0%AF", /percent-encoding/],
+    ["rs=ok&rs=%ED%A0%80", /percent-encoding/],
+    ["mss[k]=%E2%82", /percent-encoding/],
+    ["s=%", /percent-encoding/],
+    ["s=%zz", /percent-encoding/],
+    ["%zz=1", /percent-encoding/],
+    ["%FF=1", /percent-encoding/],
+  ];
+  it.each(queries)("GET ?%s", async (query, message) => {
+    const before = backend.calls.length;
+    await expectRejected(await gw.call("GET", `/v1/echo/x?${query}`), message, before);
+  });
+
+  it("GET a path variable with invalid UTF-8", async () => {
+    const before = backend.calls.length;
+    await expectRejected(await gw.call("GET", "/v1/echo/%FF%FE"), /not a valid url component|not valid UTF-8/, before);
+  });
+
+  it("passes well-formed text everywhere", async () => {
+    const res = await gw.call("GET", "/v1/echo/%C3%A9?inner.name=%F0%9F%98%80&mss[%E2%82%AC]=%E2%82%AC");
+    expect(res.status).toBe(200);
+    expect(backend.last().request).toMatchObject({ s: "é", inner: { name: "😀" }, mss: { "€": "€" } });
+    const post = await postBytes("/v1/echo", Buffer.from('{"s":"\\ud83d\\ude00 é","st":{"ключ":"值"}}'));
+    expect(post.status).toBe(200);
+    expect(post.body).toMatchObject({ s: "😀 é", st: { ключ: "值" } });
+  });
+});
+
+describe("point 2: numbers in range, each field once", () => {
+  const bodies: Array<[string, string, RegExp]> = [
+    ["a double of 1.89769e308", '{"db":1.89769e308}', /field "db": number out of range/],
+    ["a double of 1e400", '{"db":1e400}', /field "db": number out of range/],
+    ["a Value of 1e400", '{"val":1e400}', /field "val": number out of range/],
+    ["a Struct number of -1e400", '{"st":{"a":-1e400}}', /number out of range/],
+    ["one key twice", '{"s":"a","s":"b"}', /request body has the key "s" twice in one object/],
+    ["a nested key twice", '{"inner":{"n":1,"n":2}}', /has the key "n" twice/],
+    ["proto and JSON names", '{"json_named":"a","customName":"b"}', /given twice/],
+  ];
+  it.each(bodies)("POST %s", async (_name, body, message) => {
+    const before = backend.calls.length;
+    await expectRejected(await gw.call("POST", "/v1/echo", { body }), message, before);
+  });
+});
+
+describe("point 3: one oneof member from the query", () => {
+  it.each(["oa=a&ob=1", "oc.name=x&oa=y"])("GET ?%s", async (query) => {
+    const before = backend.calls.length;
+    await expectRejected(await gw.call("GET", `/v1/echo/x?${query}`), /oneof "choice" already has/, before);
+  });
+
+  it("takes two fields of the same member", async () => {
+    const res = await gw.call("GET", "/v1/echo/x?oc.name=a&oc.n=2");
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ oc: { name: "a", n: 2 } });
+  });
+});
+
+describe("point 4: one depth limit through Any", () => {
+  const anyOfAny = (levels: number): string => {
+    let json = '{"@type":"type.googleapis.com/google.protobuf.Duration","value":"1s"}';
+    for (let i = 0; i < levels; i++)
+      json = `{"@type":"type.googleapis.com/google.protobuf.Any","value":${json}}`;
+    return `{"any":${json}}`;
+  };
+  it.each([101, 5000])("rejects Any wrapping Any %i levels deep", async (n) => {
+    const before = backend.calls.length;
+    await expectRejected(
+      await gw.call("POST", "/v1/echo", { body: anyOfAny(n) }),
+      /nested more than 100/,
+      before,
+    );
+  });
+
+  it("takes Any wrapping Any 50 levels deep", async () => {
+    const res = await gw.call("POST", "/v1/echo", { body: anyOfAny(50) });
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('"value":"1s"');
+  });
+});
