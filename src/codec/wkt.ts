@@ -36,7 +36,7 @@ export function wktFromJson(
       return valueFromJson(json, path, depth);
     case "ListValue":
       if (!Array.isArray(json)) throw new JsonMappingError(path, "expected a JSON array");
-      return { values: json.map((v, i) => valueFromJson(v, `${path}[${i}]`, depth + 1)) };
+      return listFromJson(json, path, depth);
     case "Any":
       return anyFromJson(json, path, opts, depth);
     default: // Empty: an object with no fields
@@ -114,6 +114,13 @@ function structFromJson(json: unknown, path: string, depth: number): Msg {
   return { fields };
 }
 
+// Depth counts message levels as the wire nests them (backends limit those): a Value and the Struct or
+// ListValue it holds are two levels, each checked.
+function listFromJson(json: unknown[], path: string, depth: number): Msg {
+  if (depth > MAX_DEPTH) throw new JsonMappingError(path, `nested more than ${MAX_DEPTH} levels deep`);
+  return { values: json.map((v, i) => valueFromJson(v, `${path}[${i}]`, depth + 1)) };
+}
+
 function valueFromJson(json: unknown, path: string, depth: number): Msg {
   if (depth > MAX_DEPTH) throw new JsonMappingError(path, `nested more than ${MAX_DEPTH} levels deep`);
   switch (typeof json) {
@@ -127,9 +134,7 @@ function valueFromJson(json: unknown, path: string, depth: number): Msg {
       return { bool_value: json };
     case "object":
       if (json === null) return { null_value: 0 };
-      if (Array.isArray(json)) {
-        return { list_value: { values: json.map((v, i) => valueFromJson(v, `${path}[${i}]`, depth + 1)) } };
-      }
+      if (Array.isArray(json)) return { list_value: listFromJson(json, path, depth + 1) };
       return { struct_value: structFromJson(json, path, depth + 1) };
     default:
       throw new JsonMappingError(path, "not a JSON value");

@@ -97,7 +97,11 @@ describe("point 1: strings are Unicode, or a 400", () => {
 
   it("GET a path variable with invalid UTF-8", async () => {
     const before = backend.calls.length;
-    await expectRejected(await gw.call("GET", "/v1/echo/%FF%FE"), /not a valid url component|not valid UTF-8/, before);
+    await expectRejected(
+      await gw.call("GET", "/v1/echo/%FF%FE"),
+      /not a valid url component|not valid UTF-8/,
+      before,
+    );
   });
 
   it("passes well-formed text everywhere", async () => {
@@ -159,5 +163,25 @@ describe("point 4: one depth limit through Any", () => {
     const res = await gw.call("POST", "/v1/echo", { body: anyOfAny(50) });
     expect(res.status).toBe(200);
     expect(res.text).toContain('"value":"1s"');
+  });
+});
+
+describe("point 4: the depth the gateway accepts is the depth a backend decodes", () => {
+  // Backends refuse messages nested past 100 (protobuf C++, Java, protobufjs): the JSON reader counts
+  // the levels of the wire form (a Value and its ListValue or Struct are two), so what it accepts decodes.
+  const shapes: Array<[string, (n: number) => string]> = [
+    ["ListValue", (n) => `{"lv":${"[".repeat(n)}${"]".repeat(n)}}`],
+    ["Value", (n) => `{"val":${"[".repeat(n)}${"]".repeat(n)}}`],
+    ["Struct", (n) => `{"st":${'{"a":'.repeat(n)}1${"}".repeat(n)}}`],
+    ["messages", (n) => `{"inner":${'{"child":'.repeat(n)}{}${"}".repeat(n)}}`],
+  ];
+  it.each(shapes)("%s: 200 up to the limit, then 400, never 500", async (_name, shape) => {
+    const statuses: number[] = [];
+    for (let n = 40; n <= 105; n++)
+      statuses.push((await gw.call("POST", "/v1/echo", { body: shape(n) })).status);
+    expect(statuses.filter((s) => s !== 200 && s !== 400)).toEqual([]);
+    const firstRejected = statuses.indexOf(400);
+    expect(firstRejected).toBeGreaterThan(0);
+    expect(statuses.slice(firstRejected).every((s) => s === 400)).toBe(true);
   });
 });
