@@ -10,6 +10,7 @@ import {
 } from "../../src/codec/index.js";
 import { loadProtos } from "../../src/registry/load-protos.js";
 import { ProtoRegistry } from "../../src/registry/registry.js";
+import { anyOfAny, bytes } from "../hardening/inputs.js";
 import { TEST_PROTOS } from "../helpers/echo-server.js";
 import { rng } from "../helpers/random.js";
 
@@ -25,9 +26,6 @@ const write = {
   enumsAsNumbers: false,
   resolve: registry.findMessage,
 };
-
-const bytes = (...parts: Array<string | number[]>): Buffer =>
-  Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "latin1") : Buffer.from(p))));
 
 describe("parseJsonText: the bytes are UTF-8", () => {
   const invalid: Array<[string, Buffer]> = [
@@ -164,14 +162,6 @@ describe("numbers out of range", () => {
 });
 
 describe("one depth limit through every recursive path", () => {
-  const anyOfAny = (levels: number): string => {
-    // The innermost is a well-known type: nothing but the Any themselves counts the depth.
-    let json = '{"@type":"type.googleapis.com/google.protobuf.Duration","value":"1.5s"}';
-    for (let i = 0; i < levels; i++)
-      json = `{"@type":"type.googleapis.com/google.protobuf.Any","value":${json}}`;
-    return `{"any":${json}}`;
-  };
-
   it("should accept Any wrapping Any within the limit", () => {
     const msg = messageFromJsonText(kitchen, anyOfAny(90), read);
     const back = messageToJson(kitchen, decodeMessage(kitchen, encodeMessage(kitchen, msg)), write);

@@ -1,9 +1,9 @@
-import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EchoServer, startEchoServer } from "../helpers/echo-server.js";
 import { type RunningGateway, startGateway } from "../helpers/gateway.js";
 import { kitchenJson } from "../helpers/kitchen-gen.js";
 import { rng } from "../helpers/random.js";
+import { type RawAnswer, rawRequest } from "./inputs.js";
 
 /**
  * Issue #20: random client input through a real gateway to a real gRPC backend. Every answer is a
@@ -18,12 +18,10 @@ const PARALLEL = 6;
 
 let backend: EchoServer;
 let gw: RunningGateway;
-let port: number;
 
 beforeAll(async () => {
   backend = await startEchoServer();
   gw = await startGateway({ backend: backend.address });
-  port = Number(new URL(gw.url).port);
 });
 
 afterAll(async () => {
@@ -280,41 +278,10 @@ function randomCase(r: R): Case {
   }
 }
 
-interface Answer {
-  status: number;
-  contentType: string | undefined;
-  text: string;
-}
-
-function send(c: Case): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: "127.0.0.1",
-        port,
-        path: c.path,
-        method: c.method,
-        headers: c.body ? { "content-type": "application/json" } : {},
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (d: Buffer) => chunks.push(d));
-        res.on("end", () =>
-          resolve({
-            status: res.statusCode!,
-            contentType: res.headers["content-type"],
-            text: Buffer.concat(chunks).toString(),
-          }),
-        );
-      },
-    );
-    req.on("error", reject);
-    req.end(c.body);
-  });
-}
+const send = (c: Case): Promise<RawAnswer> => rawRequest(gw.url, c.method, c.path, c.body);
 
 /** What is wrong with an answer, or undefined. */
-function problem(a: Answer): string | undefined {
+function problem(a: RawAnswer): string | undefined {
   if (a.status >= 200 && a.status < 300) return undefined;
   if (a.status >= 500) return `a ${a.status} for client input`;
   if (a.status < 400) return `status ${a.status}`;

@@ -1,0 +1,53 @@
+import { request } from "node:http";
+
+/** Shared by the hardening tests (and the codec's): hostile inputs and a client that sends raw bytes. */
+
+/** Bytes from text (each char one byte, latin1) and raw byte values: `bytes('{"s":"', [0xff], '"}')`. */
+export const bytes = (...parts: Array<string | number[]>): Buffer =>
+  Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "latin1") : Buffer.from(p))));
+
+/**
+ * A Kitchen JSON whose `any` is an Any wrapping an Any `levels` times around a Duration: a well-known
+ * type at the core, so that only the Any themselves count the depth.
+ */
+export function anyOfAny(levels: number, duration = "1.5s"): string {
+  let json = `{"@type":"type.googleapis.com/google.protobuf.Duration","value":"${duration}"}`;
+  for (let i = 0; i < levels; i++)
+    json = `{"@type":"type.googleapis.com/google.protobuf.Any","value":${json}}`;
+  return `{"any":${json}}`;
+}
+
+export interface RawAnswer {
+  status: number;
+  contentType: string | undefined;
+  text: string;
+}
+
+/** An HTTP request with a body of exact bytes (fetch would re-encode a string as UTF-8). */
+export function rawRequest(baseUrl: string, method: string, path: string, body?: Buffer): Promise<RawAnswer> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path,
+        method,
+        headers: body ? { "content-type": "application/json" } : {},
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (d: Buffer) => chunks.push(d));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode!,
+            contentType: res.headers["content-type"],
+            text: Buffer.concat(chunks).toString(),
+          }),
+        );
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
