@@ -1,35 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type EchoServer, startEchoServer } from "../helpers/echo-server.js";
-import { type RunningGateway, startGateway } from "../helpers/gateway.js";
-import { anyOfAny, bytes, rawRequest } from "./inputs.js";
+import { describe, expect, it } from "vitest";
+import { anyOfAny, bytes, echoGateway, rawRequest } from "./inputs.js";
 
 /**
  * Issue #20 points 1-4 end to end: each bad input is a 400 google.rpc.Status and never reaches the
  * backend; the good neighbours of each still pass.
  */
 
-let backend: EchoServer;
-let gw: RunningGateway;
-
-beforeAll(async () => {
-  backend = await startEchoServer();
-  gw = await startGateway({ backend: backend.address });
-});
-
-afterAll(async () => {
-  await gw?.close();
-  await backend?.close();
-});
+const env = echoGateway();
 
 async function postBytes(path: string, body: Buffer): Promise<{ status: number; body: unknown }> {
-  const res = await rawRequest(gw.url, "POST", path, body);
+  const res = await rawRequest(env.gw.url, "POST", path, body);
   return { status: res.status, body: JSON.parse(res.text) };
 }
 
 async function expectRejected(res: { status: number; body: unknown }, message: RegExp, callsBefore: number) {
   expect(res.status).toBe(400);
   expect(res.body).toMatchObject({ code: 3, message: expect.stringMatching(message), details: [] });
-  expect(backend.calls.length, "the backend was called").toBe(callsBefore);
+  expect(env.backend.calls.length, "the backend was called").toBe(callsBefore);
 }
 
 describe("point 1: strings are Unicode, or a 400", () => {
@@ -44,14 +31,14 @@ describe("point 1: strings are Unicode, or a 400", () => {
     ["a lone surrogate in a Value", bytes('{"val":["\\udfff"]}'), /field "val\[0\]": not valid Unicode/],
   ];
   it.each(bodies)("POST body with %s", async (_name, body, message) => {
-    const before = backend.calls.length;
+    const before = env.backend.calls.length;
     await expectRejected(await postBytes("/v1/echo", body), message, before);
   });
 
   it("POST a body field (body: rinner) with a lone surrogate", async () => {
-    const before = backend.calls.length;
+    const before = env.backend.calls.length;
     await expectRejected(
-      await gw.call("POST", "/v1/body/x", { body: '[{"name":"\\udca0"}]' }),
+      await env.gw.call("POST", "/v1/body/x", { body: '[{"name":"\\udca0"}]' }),
       /Unicode/,
       before,
     );
@@ -68,23 +55,23 @@ describe("point 1: strings are Unicode, or a 400", () => {
     ["%FF=1", /percent-encoding/],
   ];
   it.each(queries)("GET ?%s", async (query, message) => {
-    const before = backend.calls.length;
-    await expectRejected(await gw.call("GET", `/v1/echo/x?${query}`), message, before);
+    const before = env.backend.calls.length;
+    await expectRejected(await env.gw.call("GET", `/v1/echo/x?${query}`), message, before);
   });
 
   it("GET a path variable with invalid UTF-8", async () => {
-    const before = backend.calls.length;
+    const before = env.backend.calls.length;
     await expectRejected(
-      await gw.call("GET", "/v1/echo/%FF%FE"),
+      await env.gw.call("GET", "/v1/echo/%FF%FE"),
       /not a valid url component|not valid UTF-8/,
       before,
     );
   });
 
   it("passes well-formed text everywhere", async () => {
-    const res = await gw.call("GET", "/v1/echo/%C3%A9?inner.name=%F0%9F%98%80&mss[%E2%82%AC]=%E2%82%AC");
+    const res = await env.gw.call("GET", "/v1/echo/%C3%A9?inner.name=%F0%9F%98%80&mss[%E2%82%AC]=%E2%82%AC");
     expect(res.status).toBe(200);
-    expect(backend.last().request).toMatchObject({ s: "é", inner: { name: "😀" }, mss: { "€": "€" } });
+    expect(env.backend.last().request).toMatchObject({ s: "é", inner: { name: "😀" }, mss: { "€": "€" } });
     const post = await postBytes("/v1/echo", Buffer.from('{"s":"\\ud83d\\ude00 é","st":{"ключ":"值"}}'));
     expect(post.status).toBe(200);
     expect(post.body).toMatchObject({ s: "😀 é", st: { ключ: "值" } });
@@ -102,19 +89,23 @@ describe("point 2: numbers in range, each field once", () => {
     ["proto and JSON names", '{"json_named":"a","customName":"b"}', /given twice/],
   ];
   it.each(bodies)("POST %s", async (_name, body, message) => {
-    const before = backend.calls.length;
-    await expectRejected(await gw.call("POST", "/v1/echo", { body }), message, before);
+    const before = env.backend.calls.length;
+    await expectRejected(await env.gw.call("POST", "/v1/echo", { body }), message, before);
   });
 });
 
 describe("point 3: one oneof member from the query", () => {
   it.each(["oa=a&ob=1", "oc.name=x&oa=y"])("GET ?%s", async (query) => {
-    const before = backend.calls.length;
-    await expectRejected(await gw.call("GET", `/v1/echo/x?${query}`), /oneof "choice" already has/, before);
+    const before = env.backend.calls.length;
+    await expectRejected(
+      await env.gw.call("GET", `/v1/echo/x?${query}`),
+      /oneof "choice" already has/,
+      before,
+    );
   });
 
   it("takes two fields of the same member", async () => {
-    const res = await gw.call("GET", "/v1/echo/x?oc.name=a&oc.n=2");
+    const res = await env.gw.call("GET", "/v1/echo/x?oc.name=a&oc.n=2");
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ oc: { name: "a", n: 2 } });
   });
@@ -122,16 +113,16 @@ describe("point 3: one oneof member from the query", () => {
 
 describe("point 4: one depth limit through Any", () => {
   it.each([101, 5000])("rejects Any wrapping Any %i levels deep", async (n) => {
-    const before = backend.calls.length;
+    const before = env.backend.calls.length;
     await expectRejected(
-      await gw.call("POST", "/v1/echo", { body: anyOfAny(n) }),
+      await env.gw.call("POST", "/v1/echo", { body: anyOfAny(n) }),
       /nested more than 100/,
       before,
     );
   });
 
   it("takes Any wrapping Any 50 levels deep", async () => {
-    const res = await gw.call("POST", "/v1/echo", { body: anyOfAny(50) });
+    const res = await env.gw.call("POST", "/v1/echo", { body: anyOfAny(50) });
     expect(res.status).toBe(200);
     expect(res.text).toContain('"value":"1.500s"');
   });
@@ -149,7 +140,7 @@ describe("point 4: the depth the gateway accepts is the depth a backend decodes"
   it.each(shapes)("%s: 200 up to the limit, then 400, never 500", async (_name, shape) => {
     const statuses: number[] = [];
     for (let n = 40; n <= 105; n++)
-      statuses.push((await gw.call("POST", "/v1/echo", { body: shape(n) })).status);
+      statuses.push((await env.gw.call("POST", "/v1/echo", { body: shape(n) })).status);
     expect(statuses.filter((s) => s !== 200 && s !== 400)).toEqual([]);
     const firstRejected = statuses.indexOf(400);
     expect(firstRejected).toBeGreaterThan(0);

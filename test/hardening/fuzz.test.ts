@@ -1,9 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type EchoServer, startEchoServer } from "../helpers/echo-server.js";
-import { type RunningGateway, startGateway } from "../helpers/gateway.js";
+import { describe, expect, it } from "vitest";
 import { kitchenJson } from "../helpers/kitchen-gen.js";
 import { rng } from "../helpers/random.js";
-import { type RawAnswer, rawRequest } from "./inputs.js";
+import { echoGateway, type RawAnswer, rawRequest } from "./inputs.js";
 
 /**
  * Issue #20: random client input through a real gateway to a real gRPC backend. Every answer is a
@@ -16,18 +14,7 @@ const SEED = 20261130;
 const CASES = 600;
 const PARALLEL = 6;
 
-let backend: EchoServer;
-let gw: RunningGateway;
-
-beforeAll(async () => {
-  backend = await startEchoServer();
-  gw = await startGateway({ backend: backend.address });
-});
-
-afterAll(async () => {
-  await gw?.close();
-  await backend?.close();
-});
+const env = echoGateway();
 
 type R = ReturnType<typeof rng>;
 interface Case {
@@ -278,7 +265,7 @@ function randomCase(r: R): Case {
   }
 }
 
-const send = (c: Case): Promise<RawAnswer> => rawRequest(gw.url, c.method, c.path, c.body);
+const send = (c: Case): Promise<RawAnswer> => rawRequest(env.gw.url, c.method, c.path, c.body);
 
 /** What is wrong with an answer, or undefined. */
 function problem(a: RawAnswer): string | undefined {

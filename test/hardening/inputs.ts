@@ -1,4 +1,7 @@
 import { request } from "node:http";
+import { afterAll, beforeAll } from "vitest";
+import { type EchoServer, startEchoServer } from "../helpers/echo-server.js";
+import { type RunningGateway, startGateway } from "../helpers/gateway.js";
 
 /** Shared by the hardening tests (and the codec's): hostile inputs and a client that sends raw bytes. */
 
@@ -50,4 +53,18 @@ export function rawRequest(baseUrl: string, method: string, path: string, body?:
     req.on("error", reject);
     req.end(body);
   });
+}
+
+/** An echo backend and a gateway in front of it, started before the file's tests and closed after. */
+export function echoGateway(): { readonly backend: EchoServer; readonly gw: RunningGateway } {
+  const env = {} as { backend: EchoServer; gw: RunningGateway };
+  beforeAll(async () => {
+    env.backend = await startEchoServer();
+    env.gw = await startGateway({ backend: env.backend.address });
+  });
+  afterAll(async () => {
+    await env.gw?.close();
+    await env.backend?.close();
+  });
+  return env;
 }
