@@ -59,28 +59,23 @@ function scanKeys(text: string): boolean {
   let depth = -1;
   let expectKey = false;
   let surrogates = false;
-  let nextEscape = text.indexOf("\\");
   const n = text.length;
+  // One pass of charCodeAt: String#indexOf with a start position measured far slower here on long bodies.
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
       const open = i;
-      let close = text.indexOf('"', open + 1);
       let escaped = false;
-      if (nextEscape !== -1 && nextEscape < close) {
-        escaped = true;
-        close = open + 1;
-        for (;;) {
-          const d = text.charCodeAt(close);
-          if (d === 0x22) break;
-          if (d === 0x5c /* \ */) {
-            if (text.charCodeAt(close + 1) === 0x75 /* u */ && isSurrogateEscape(text, close + 2))
-              surrogates = true;
-            close += 2;
-          } else close++;
+      for (i++; ; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x22) break;
+        if (d === 0x5c /* \ */) {
+          escaped = true;
+          if (text.charCodeAt(i + 1) === 0x75 /* u */ && isSurrogateEscape(text, i + 2)) surrogates = true;
+          i++; // the escaped character
         }
-        nextEscape = text.indexOf("\\", close);
       }
+      const close = i;
       if (expectKey) {
         const key = escaped
           ? (JSON.parse(text.slice(open, close + 1)) as string)
@@ -88,7 +83,6 @@ function scanKeys(text: string): boolean {
         addKey(keys[depth]!, sets, depth, key);
         expectKey = false;
       }
-      i = close;
     } else if (c === 0x7b /* { */) {
       depth++;
       kinds[depth] = OBJECT;
