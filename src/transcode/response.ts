@@ -32,14 +32,7 @@ export function renderResponse(route: Route, bytes: Uint8Array): HttpResponseBod
   const msg = decodeMessage(output, bytes);
   if (output.fullName === "google.api.HttpBody") return httpBody(msg);
   const f = route.responseBody;
-  if (!f) {
-    const json = render(
-      route,
-      () => messageToJson(output, msg, route.write),
-      () => [output, msg],
-    );
-    return { contentType: JSON_TYPE, body: JSON.stringify(json) };
-  }
+  if (!f) return { contentType: JSON_TYPE, body: renderJson(route, msg) };
   const v = msg[f.name];
   const inner = f.element.kind === "message" && !f.repeated ? f.element.message() : undefined;
   if (inner?.fullName === "google.api.HttpBody") return httpBody((v as Msg | undefined) ?? {});
@@ -54,6 +47,21 @@ export function renderResponse(route: Route, bytes: Uint8Array): HttpResponseBod
   else if (f.repeated) json = [];
   else json = fieldToJson(f, f.element.kind === "scalar" ? defaultScalar(f.element.scalar) : 0, route.write);
   return { contentType: JSON_TYPE, body: JSON.stringify(json) };
+}
+
+/**
+ * A decoded answer of the route's method as JSON text, for upstreams that decode it themselves (AMQP
+ * replies). Throws GatewayError INTERNAL as renderResponse does.
+ */
+export function renderJson(route: Route, msg: Msg): string {
+  const output = route.method.output;
+  return JSON.stringify(
+    render(
+      route,
+      () => messageToJson(output, msg, route.write),
+      () => [output, msg],
+    ),
+  );
 }
 
 /** The backend's answer has no JSON form; `path` names the field (JSON names, `a.b[2]`). */
