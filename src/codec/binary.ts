@@ -27,7 +27,7 @@ export function decodeMessage(info: MessageInfo, bytes: Uint8Array): Msg {
   const r = new protobuf.Reader(bytes);
   try {
     const codec = codecOf(info);
-    return codec.decode(r, r.len, codec.create());
+    return codec.decode(r, r.len, codec.create(), 0);
   } catch (err) {
     throw new WireFormatError(`cannot decode ${info.fullName}: ${(err as Error).message}`);
   }

@@ -17,6 +17,8 @@ export function wktFromJson(
   opts: JsonReadOptions,
   depth = 0,
 ): Msg {
+  // Counted here for every kind: an Any holding an Any recurses through this function only.
+  if (depth > MAX_DEPTH) throw new JsonMappingError(path, `nested more than ${MAX_DEPTH} levels deep`);
   switch (info.wkt) {
     case "Timestamp":
       return parseTimestamp(expectString(json, path, "an RFC 3339 timestamp"), path);
@@ -34,7 +36,7 @@ export function wktFromJson(
       return valueFromJson(json, path, depth);
     case "ListValue":
       if (!Array.isArray(json)) throw new JsonMappingError(path, "expected a JSON array");
-      return { values: json.map((v, i) => valueFromJson(v, `${path}[${i}]`, depth + 1)) };
+      return listFromJson(json, path, depth);
     case "Any":
       return anyFromJson(json, path, opts, depth);
     default: // Empty: an object with no fields
@@ -112,10 +114,19 @@ function structFromJson(json: unknown, path: string, depth: number): Msg {
   return { fields };
 }
 
+// Depth counts message levels as the wire nests them (backends limit those): a Value and the Struct or
+// ListValue it holds are two levels, each checked.
+function listFromJson(json: unknown[], path: string, depth: number): Msg {
+  if (depth > MAX_DEPTH) throw new JsonMappingError(path, `nested more than ${MAX_DEPTH} levels deep`);
+  return { values: json.map((v, i) => valueFromJson(v, `${path}[${i}]`, depth + 1)) };
+}
+
 function valueFromJson(json: unknown, path: string, depth: number): Msg {
   if (depth > MAX_DEPTH) throw new JsonMappingError(path, `nested more than ${MAX_DEPTH} levels deep`);
   switch (typeof json) {
     case "number":
+      // JSON has no Infinity: JSON.parse gives it for an overflowing literal such as 1e400.
+      if (!Number.isFinite(json)) throw new JsonMappingError(path, "number out of range");
       return { number_value: json };
     case "string":
       return { string_value: json };
@@ -123,9 +134,7 @@ function valueFromJson(json: unknown, path: string, depth: number): Msg {
       return { bool_value: json };
     case "object":
       if (json === null) return { null_value: 0 };
-      if (Array.isArray(json)) {
-        return { list_value: { values: json.map((v, i) => valueFromJson(v, `${path}[${i}]`, depth + 1)) } };
-      }
+      if (Array.isArray(json)) return { list_value: listFromJson(json, path, depth + 1) };
       return { struct_value: structFromJson(json, path, depth + 1) };
     default:
       throw new JsonMappingError(path, "not a JSON value");
@@ -174,6 +183,12 @@ function anyFromJson(json: unknown, path: string, opts: JsonReadOptions, depth: 
   return { type_url: typeUrl, value: encodeMessage(inner, msg) };
 }
 
+/**
+ * How many Any are being rendered one inside the other. Rendering is synchronous, so a module-level
+ * count is exact; each Any decodes its value afresh, so the binary decoder's own depth starts over.
+ */
+let anyNesting = 0;
+
 function anyToJson(msg: Msg, opts: JsonWriteOptions): unknown {
   const typeUrl = (msg.type_url as string | undefined) ?? "";
   const value = (msg.value as Uint8Array | undefined) ?? new Uint8Array(0);
@@ -181,9 +196,16 @@ function anyToJson(msg: Msg, opts: JsonWriteOptions): unknown {
   const inner = opts.resolve(typeUrl.slice(typeUrl.lastIndexOf("/") + 1));
   if (!inner)
     throw new JsonMappingError("", `cannot render google.protobuf.Any of unknown type "${typeUrl}"`);
-  const decoded = decodeMessage(inner, value);
-  if (inner.wkt) return { "@type": typeUrl, value: wktToJson(inner, decoded, opts) };
-  return { "@type": typeUrl, ...(messageToJson(inner, decoded, opts) as object) };
+  if (anyNesting >= MAX_DEPTH)
+    throw new JsonMappingError("", `google.protobuf.Any nested more than ${MAX_DEPTH} levels deep`);
+  anyNesting++;
+  try {
+    const decoded = decodeMessage(inner, value);
+    if (inner.wkt) return { "@type": typeUrl, value: wktToJson(inner, decoded, opts) };
+    return { "@type": typeUrl, ...(messageToJson(inner, decoded, opts) as object) };
+  } finally {
+    anyNesting--;
+  }
 }
 
 export const typeUrlOf = (fullName: string): string => TYPE_URL_PREFIX + fullName;

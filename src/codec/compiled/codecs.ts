@@ -19,7 +19,8 @@ export interface Codec {
   readonly create: () => Msg;
   readonly fromJson: FromJsonFn;
   readonly encode: (msg: Msg, w: protobuf.Writer) => void;
-  readonly decode: (r: protobuf.Reader, end: number, msg: Msg) => Msg;
+  /** `depth`: nesting of the message being read; past MAX_DEPTH (as protobuf C++ and Java) it throws. */
+  readonly decode: (r: protobuf.Reader, end: number, msg: Msg, depth: number) => Msg;
   /** toJson specialised for a combination of output options (see flagsKey). */
   toJsonFor(flags: number): ToJsonFn;
 }

@@ -76,6 +76,8 @@ export const unknownField = (path: string, key: string, message: string) =>
   new JsonMappingError(path, `unknown field "${key}" in ${message}`);
 export const givenTwice = (path: string, key: string) =>
   new JsonMappingError(at(path, key), "field given twice (by proto and JSON name)");
+export const duplicateKey = (path: string, key: string, k: string) =>
+  new JsonMappingError(at(path, key, k), "map key given twice");
 export const oneofTaken = (path: string, key: string, oneof: string, other: string) =>
   new JsonMappingError(at(path, key), `oneof "${oneof}" already has "${other}" set`);
 
