@@ -2,18 +2,11 @@ import { codecOf } from "./compiled/codecs.js";
 import { parseJsonText } from "./json-text.js";
 import type { MessageInfo } from "./message-info.js";
 import type { Msg } from "./msg.js";
+import type { JsonReadOptions } from "./options.js";
 
 /** proto3 JSON -> Msg. https://protobuf.dev/programming-guides/json/ */
 
-export interface JsonReadOptions {
-  /** Drop fields the message does not declare instead of rejecting them (the mapping's default is reject). */
-  readonly ignoreUnknownFields: boolean;
-  /** Finds a message type by full name, for google.protobuf.Any. */
-  readonly resolve: (fullName: string) => MessageInfo | undefined;
-}
-
-/** Deeper nesting is refused, as protobuf's own parsers do (a stack overflow would be a 500). */
-export const MAX_DEPTH = 100;
+export { type JsonReadOptions, MAX_DEPTH } from "./options.js";
 
 /** proto3 JSON -> Msg, by the message type's compiled codec. */
 export function messageFromJson(

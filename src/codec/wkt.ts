@@ -1,10 +1,28 @@
-import { decodeMessage, encodeMessage } from "./binary.js";
-import { type JsonReadOptions, MAX_DEPTH, messageFromJson } from "./from-json.js";
 import { defaultScalar, scalarFromJson } from "./json-scalars.js";
-import type { MessageInfo, ScalarType } from "./message-info.js";
-import { JsonMappingError, type Msg, type MsgMap, putEntry } from "./msg.js";
+import type { Element, MessageInfo, ScalarType } from "./message-info.js";
+import { type FieldValue, JsonMappingError, type Msg, type MsgMap, putEntry } from "./msg.js";
+import { type JsonReadOptions, type JsonWriteOptions, MAX_DEPTH } from "./options.js";
 import { formatDuration, formatTimestamp, parseDuration, parseTimestamp } from "./time.js";
-import { elementToJson, type JsonWriteOptions, messageToJson } from "./to-json.js";
+
+/**
+ * The codec entry points the well-known types recurse into (an Any's message, a wrapper's value),
+ * handed in by compiled/codecs.ts when it loads: this file imports no codec, so there is no cycle.
+ */
+export interface WktRecursion {
+  fromJson(info: MessageInfo, json: unknown, path: string, opts: JsonReadOptions, depth: number): Msg;
+  toJson(info: MessageInfo, msg: Msg, opts: JsonWriteOptions): unknown;
+  elementToJson(e: Element, v: FieldValue, opts: JsonWriteOptions): unknown;
+  encode(info: MessageInfo, msg: Msg): Uint8Array;
+  /** Throws WireFormatError for bytes that do not decode. */
+  decode(info: MessageInfo, bytes: Uint8Array): Msg;
+}
+
+let rec: WktRecursion;
+
+/** Called once by compiled/codecs.ts. */
+export function setWktRecursion(r: WktRecursion): void {
+  rec = r;
+}
 
 /** The well-known types that have their own JSON form. */
 
@@ -55,7 +73,7 @@ export function wktToJson(info: MessageInfo, msg: Msg, opts: JsonWriteOptions): 
     case "Wrapper": {
       const value = info.byName.get("value")!;
       const fallback = value.element.kind === "scalar" ? defaultScalar(value.element.scalar) : 0;
-      return elementToJson(value.element, msg.value ?? fallback, opts);
+      return rec.elementToJson(value.element, msg.value ?? fallback, opts);
     }
     case "Struct":
       return structToJson(msg);
@@ -176,11 +194,11 @@ function anyFromJson(json: unknown, path: string, opts: JsonReadOptions, depth: 
   if (!inner) throw new JsonMappingError(path, `unknown type "${typeUrl}" in "@type"`);
   const msg = inner.wkt
     ? wktFromJson(inner, rest.value, `${path}.value`, opts, depth + 1)
-    : messageFromJson(inner, rest, path, opts, depth + 1);
+    : rec.fromJson(inner, rest, path, opts, depth + 1);
   if (inner.wkt && Object.keys(rest).some((k) => k !== "value")) {
     throw new JsonMappingError(path, `an Any holding ${inner.fullName} takes only "@type" and "value"`);
   }
-  return { type_url: typeUrl, value: encodeMessage(inner, msg) };
+  return { type_url: typeUrl, value: rec.encode(inner, msg) };
 }
 
 /**
@@ -200,9 +218,9 @@ function anyToJson(msg: Msg, opts: JsonWriteOptions): unknown {
     throw new JsonMappingError("", `google.protobuf.Any nested more than ${MAX_DEPTH} levels deep`);
   anyNesting++;
   try {
-    const decoded = decodeMessage(inner, value);
+    const decoded = rec.decode(inner, value);
     if (inner.wkt) return { "@type": typeUrl, value: wktToJson(inner, decoded, opts) };
-    return { "@type": typeUrl, ...(messageToJson(inner, decoded, opts) as object) };
+    return { "@type": typeUrl, ...(rec.toJson(inner, decoded, opts) as object) };
   } finally {
     anyNesting--;
   }

@@ -1,6 +1,6 @@
-import type { JsonReadOptions } from "../from-json.js";
 import type { Element, FieldInfo, MessageInfo } from "../message-info.js";
 import type { Msg } from "../msg.js";
+import type { JsonReadOptions } from "../options.js";
 import { type Deps, str } from "./source.js";
 
 export type FromJsonFn = (json: unknown, path: string, opts: JsonReadOptions, depth: number) => Msg;

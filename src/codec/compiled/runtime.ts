@@ -10,7 +10,7 @@ import { at, JsonMappingError, putEntry } from "../msg.js";
  * integer reads/writes that avoid allocating a Long per value.
  */
 
-import { MAX_DEPTH } from "../from-json.js";
+import { MAX_DEPTH } from "../options.js";
 
 /** A child's path, for nested messages (their errors name the full path). */
 export { at, MAX_DEPTH, putEntry };
