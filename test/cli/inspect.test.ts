@@ -52,15 +52,21 @@ describe("protogate check", () => {
     expect(out).toMatch(/protogate check: 3 errors/);
   });
 
-  it("should name every broken proto file", async () => {
+  it("should name every broken proto file, and still check the rules of the others", async () => {
     const dir = tree({
       "good.proto": `${header}`.replace("demo.v1", "good.v1"),
       "bad1.proto": 'syntax = "proto3";\npackage b1;\nmessage M {\n  string a = ;\n}\n',
       "bad2.proto": 'syntax = "proto3";\npackage b2;\nimport "missing/dep.proto";\n',
+      // protobufjs's own message for this one has no file name
+      "bad3.proto": 'syntax = "proto3";\npackage b3;\nmessage M { string a = 1 }\n',
+      "rule.proto": `${header}service A {\n  rpc One(Req) returns (Req) { option (google.api.http) = { get: "/v1/{nope}" }; }\n}\n`,
     });
     const p = run("node", [BIN, "check", "--protos", dir]);
     expect(await p.exited).toBe(1);
     expect(p.output()).toMatch(/error PROTO_SYNTAX: .*bad1\.proto:4/);
     expect(p.output()).toMatch(/error PROTO_NOT_FOUND: .*import "missing\/dep\.proto" not found/);
+    expect(p.output()).toMatch(/error PROTO_SYNTAX: .*bad3\.proto:3: illegal token/);
+    expect(p.output()).toMatch(/error RULE_FIELD: demo\.v1\.A\.One \(.*rule\.proto\): path variable "nope"/);
+    expect(p.output()).toMatch(/protogate check: 4 errors/);
   });
 });
