@@ -4,6 +4,7 @@ import { createGateway } from "../server/gateway.js";
 import { parseServeArgs, USAGE } from "./args.js";
 import { runCheck, runRoutes } from "./inspect.js";
 import { listenFailure } from "./listen-error.js";
+import { NO_ROUTES, nothingToServe } from "./nothing-to-serve.js";
 import { isWorker, reportFatal, reportReady, supervise } from "./workers.js";
 
 const COMMANDS = new Set(["serve", "check", "routes"]);
@@ -42,6 +43,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
 }
 
 async function serve(options: GatewayOptions): Promise<number | undefined> {
+  const empty = nothingToServe(options);
+  if (empty) return failed(empty.message);
   try {
     const gateway = await createGateway(options);
     let url: string;
@@ -57,6 +60,7 @@ async function serve(options: GatewayOptions): Promise<number | undefined> {
     const routes = gateway.config().table.routes.length;
     if (isWorker()) reportReady(url, routes);
     else {
+      if (routes === 0) process.stderr.write(`protogate: warning: ${NO_ROUTES}\n`);
       const admin = gateway.admin ? `, admin on ${gateway.admin.listeningOrigin}` : "";
       process.stdout.write(`protogate listening on ${url} (${routes} routes)${admin}\n`);
     }

@@ -37,6 +37,18 @@ describe("protogate check", () => {
     expect(p.output()).toMatch(/protogate check: ok, 20 routes for 1 service/);
   });
 
+  it("should fail when there is nothing to serve, and warn when nothing gives a route", async () => {
+    const empty = run("node", [BIN, "check", "--protos", tree({ "README.md": "no protos here" })]);
+    expect(await empty.exited).toBe(1);
+    expect(empty.output()).toMatch(
+      /error PROTO_NOT_FOUND: .*no \.proto file found[\s\S]*protogate check: 1 error/,
+    );
+    const dir = tree({ "m.proto": 'syntax = "proto3";\npackage m;\nmessage M { string a = 1; }\n' });
+    const noRoutes = run("node", [BIN, "check", "--protos", dir]);
+    expect(await noRoutes.exited).toBe(0);
+    expect(noRoutes.output()).toMatch(/warning no routes: /);
+  });
+
   it("should report every error in one run and exit 1", async () => {
     const dir = tree({
       "a.proto": `${header}service A {\n  rpc One(Req) returns (Req) { option (google.api.http) = { get: "/v1/{name" }; }\n  rpc Two(Req) returns (Req) { option (google.api.http) = { get: "/v1/x/{nope}" }; }\n  rpc Three(Req) returns (Req) { option (google.api.http) = { get: "/v1/y/{name}" }; }\n  rpc Four(Req) returns (Req) { option (google.api.http) = { get: "/v1/y/{name=*}" }; }\n}\n`,

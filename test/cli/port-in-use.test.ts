@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { TEST_PROTOS } from "../helpers/echo-server.js";
 import { run } from "../helpers/process.js";
 
@@ -32,14 +32,9 @@ describe("protogate serve on a port in use", () => {
       "silent",
       ...args(),
     ]);
-    try {
-      expect(await p.exited).toBe(1);
-      expect(p.output()).toContain(
-        `protogate: cannot listen on 127.0.0.1:${port}: the port is already in use`,
-      );
-      expect(p.output()).not.toMatch(/starting another/);
-    } finally {
-      p.child.kill("SIGKILL"); // without the fix it serves nothing but never exits
-    }
+    onTestFinished(() => void p.stop()); // without the fix it serves nothing but never exits
+    expect(await p.exited).toBe(1);
+    expect(p.output()).toContain(`protogate: cannot listen on 127.0.0.1:${port}: the port is already in use`);
+    expect(p.output()).not.toMatch(/starting another/);
   });
 });
