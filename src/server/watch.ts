@@ -3,6 +3,8 @@ import { basename, dirname, join, resolve } from "node:path";
 
 /** Directories not worth a watch: they never hold what the gateway loads, and can be huge. */
 const SKIPPED = new Set([".git", "node_modules"]);
+/** A bound on the walk (a symbolic link to "/" must not freeze the gateway); past it, onError says so. */
+const MAX_DIRS = 4096;
 
 interface Armed {
   readonly watcher: FSWatcher;
@@ -30,6 +32,7 @@ export class DirectoryWatcher {
   private readonly armed = new Map<string, Armed>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private tooMany = false;
 
   constructor(
     dirs: readonly string[],
@@ -58,6 +61,12 @@ export class DirectoryWatcher {
         return; // gone meanwhile; its parent's watch brings us back
       }
       if (visited.has(real)) return;
+      if (visited.size >= MAX_DIRS) {
+        if (!this.tooMany)
+          this.onError(new Error(`more than ${MAX_DIRS} directories: ${dir} and others not watched`));
+        this.tooMany = true;
+        return;
+      }
       visited.add(real);
       want(dir);
       let entries: Dirent[];
