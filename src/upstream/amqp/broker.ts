@@ -49,6 +49,8 @@ export class Broker {
 
   async start(): Promise<void> {
     this.model = await amqp.connect(this.url, {
+      // Shown by the management UI and `rabbitmqctl list_connections`: operators (and tests) can find ours.
+      clientProperties: { connection_name: `protogate ${this.name} (pid ${process.pid})` },
       recovery: {
         initialDelay: 100,
         maxDelay: 5000,
