@@ -16,7 +16,7 @@ import { AmqpBrokers } from "../upstream/amqp/brokers.js";
 import { BackendChannels, channelOptions } from "../upstream/grpc/backends.js";
 import { ReflectionClients } from "../upstream/grpc/reflection-clients.js";
 import { resolveTarget, type Upstreams } from "../upstream/resolve.js";
-import { registerAdminRoutes, separateAdminApp } from "./admin.js";
+import { localOnly, registerAdminRoutes, separateAdminApp } from "./admin.js";
 import { sendError, toGatewayError } from "./error-reply.js";
 import { makeHandler, matchRoute, type ServedRoute } from "./handler.js";
 import type { LoadedConfig, RouteBinder } from "./load-table.js";
@@ -168,7 +168,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     };
   };
   const admin = options.admin ? separateAdminApp() : undefined;
-  registerAdminRoutes(admin ?? app, reloader, status, () => amqp?.health() ?? {});
+  registerAdminRoutes(
+    admin ?? app,
+    reloader,
+    status,
+    () => amqp?.health() ?? {},
+    admin ? undefined : localOnly,
+  );
   registerOpenApiRoutes(app, reloader.config, {
     title: options.apiTitle ?? "protogate",
     version: options.apiVersion ?? "1.0.0",
