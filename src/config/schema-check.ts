@@ -77,11 +77,11 @@ function problemOf(root: JsonSchema, value: unknown, e: ErrorObject): Problem {
   let node: JsonSchema | undefined = root;
   let depth = 0;
   let custom: { message: string; depth: number } | undefined;
-  const consider = () => {
-    const m = messageFor(node?.errorMessage, e.keyword);
+  const consider = (own: boolean) => {
+    const m = messageFor(node?.errorMessage, e.keyword, own);
     if (m !== undefined) custom = { message: m, depth };
   };
-  consider();
+  consider(steps.length === 0);
   for (let i = 0; i < steps.length && node; i++) {
     const step = steps[i]!;
     const name = NAMED.has(step) ? steps[++i]! : undefined;
@@ -90,7 +90,7 @@ function problemOf(root: JsonSchema, value: unknown, e: ErrorObject): Problem {
       | JsonSchema
       | undefined;
     if (INTO_VALUE.has(step)) depth++;
-    consider();
+    consider(i === steps.length - 1);
   }
   if (custom) {
     const at = segments.slice(0, custom.depth);
@@ -100,9 +100,13 @@ function problemOf(root: JsonSchema, value: unknown, e: ErrorObject): Problem {
   return defaultProblem(value, segments, e, node);
 }
 
-function messageFor(m: unknown, keyword: string): string | undefined {
+/**
+ * A string replaces the errors of its schema and of the schemas below (but not "unknown key"); an
+ * object `{keyword: message}` only those of its own schema (`own`), not of nested objects.
+ */
+function messageFor(m: unknown, keyword: string, own: boolean): string | undefined {
   if (typeof m === "string") return keyword === "additionalProperties" ? undefined : m;
-  if (m && typeof m === "object") return (m as Record<string, string>)[keyword];
+  if (own && m && typeof m === "object") return (m as Record<string, string>)[keyword];
   return undefined;
 }
 
@@ -124,6 +128,9 @@ function defaultProblem(value: unknown, at: string[], e: ErrorObject, parent: Js
       return { where, detail: got(`expected ${typeNames(String(p.type))}`, valueAt(value, at)) };
     case "enum":
       return { where, detail: got(`expected ${choices(p.allowedValues as unknown[])}`, valueAt(value, at)) };
+    case "minLength":
+      if (p.limit === 1) return { where, detail: got("expected a non-empty string", valueAt(value, at)) };
+      return { where, detail: got(e.message ?? "too short", valueAt(value, at)) };
     case "const":
       return { where, detail: got(`expected ${JSON.stringify(p.allowedValue)}`, valueAt(value, at)) };
     default:
