@@ -69,6 +69,12 @@ describe("the shipped schema files", () => {
     expect(validate.errors?.map((e) => e.instancePath)).toContain(path);
   });
 
+  it("should be named by the README's yaml-language-server lines", () => {
+    const readme = readFileSync(join(REPO, "README.md"), "utf8");
+    for (const name of Object.keys(schemaFiles()))
+      expect(readme).toMatch(new RegExp(`\\$schema=(\\.\\./|\\./)node_modules/protogate/schemas/${name}`));
+  });
+
   it("should describe every property and close every object", () => {
     const walk = (node: unknown, at: string, out: string[]) => {
       if (!node || typeof node !== "object") return;
