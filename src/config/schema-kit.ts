@@ -49,6 +49,7 @@ export function text(description: string, extra: Extra & JsonSchema = {}): JsonS
   return { description, type: "string", minLength: 1, ...extra };
 }
 
+/** true or false, with its default. */
 export function bool(description: string, dflt?: boolean): JsonSchema {
   return { description, type: "boolean", ...(dflt === undefined ? {} : { default: dflt }) };
 }
