@@ -113,7 +113,7 @@ describe("loading mutated files", () => {
       writeFileSync(file, yaml);
       expectLoadsOrExplains(() => readConfigFile(file), file, seed, yaml);
     }
-  });
+  }, 120_000); // a loop of 500 loads: slow on a busy machine, not a timing assertion
 
   it("mapping files: merged or a located CONFIG_INVALID, for 300 random edits", () => {
     const dir = tree({});
@@ -126,5 +126,5 @@ describe("loading mutated files", () => {
       writeFileSync(file, yaml);
       expectLoadsOrExplains(() => loadMappings(dir), file, seed, yaml);
     }
-  });
+  }, 120_000);
 });
