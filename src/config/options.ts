@@ -88,12 +88,9 @@ export const DEFAULTS = {
 
 export function mergeSettings(base: RouteSettings, over: MethodSettings | undefined): RouteSettings {
   if (!over) return base;
-  return {
-    timeoutMs: over.timeoutMs ?? base.timeoutMs,
-    unknownQueryParameters: over.unknownQueryParameters ?? base.unknownQueryParameters,
-    json: { ...base.json, ...over.json },
-    auth: over.auth ?? base.auth,
-    rateLimit: over.rateLimit ?? base.rateLimit,
-    corsOrigins: over.corsOrigins ?? base.corsOrigins,
-  };
+  // Keys are the core's and whatever policies and interceptors declare: a key set to undefined keeps the base.
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) if (v !== undefined) out[k] = v;
+  out.json = { ...base.json, ...over.json };
+  return out as unknown as RouteSettings;
 }

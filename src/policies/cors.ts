@@ -4,8 +4,10 @@ import { LoadError } from "../config/load-error.js";
 import { checkShape } from "../config/schema-check.js";
 import { Code } from "../errors/code.js";
 import { GatewayError } from "../errors/gateway-error.js";
-import type { LoadedConfig } from "../server/load-table.js";
+import type { Route } from "../routing/route.js";
+import type { Router } from "../routing/router.js";
 import { corsOriginsSchema, corsSchema } from "./cors-schema.js";
+import type { PolicyModule } from "./policy.js";
 
 /**
  * CORS at the gateway: preflights (OPTIONS with Access-Control-Request-Method) are answered here, for the
@@ -70,10 +72,28 @@ function allowed(origins: readonly string[], origin: string): boolean {
   return false;
 }
 
+declare module "../routing/route.js" {
+  interface RouteSettings {
+    /** Origins allowed to call this route from a browser; undefined: the gateway's (cors.origins). */
+    readonly corsOrigins?: readonly string[] | undefined;
+  }
+}
+
+/** CORS (config `cors:`, per method `corsOrigins`): preflights before matching, headers after. */
+export const corsPolicy: PolicyModule<CorsConfig> = {
+  name: "cors",
+  configKey: "cors",
+  create(config, ctx) {
+    if (!config) return undefined;
+    const cors = new Cors(config, ctx.router);
+    return { beforeMatch: cors.preflight, afterMatch: cors.actual };
+  },
+};
+
 export class Cors {
   constructor(
     private readonly config: CorsConfig,
-    private readonly current: () => LoadedConfig,
+    private readonly router: () => Router<Route>,
   ) {}
 
   /** onRequest, before route matching: answers preflights. */
@@ -83,7 +103,7 @@ export class Cors {
     if (req.method !== "OPTIONS" || !origin || typeof wanted !== "string") return;
     const url = req.raw.url ?? "/";
     const q = url.indexOf("?");
-    const match = this.current().table.router.find(wanted.toUpperCase(), q === -1 ? url : url.slice(0, q));
+    const match = this.router().find(wanted.toUpperCase(), q === -1 ? url : url.slice(0, q));
     if (!match) throw new GatewayError(Code.NOT_FOUND, `CORS preflight: no route for ${wanted} ${url}`);
     const origins = match.route.settings.corsOrigins ?? this.config.origins;
     if (!allowed(origins, origin))

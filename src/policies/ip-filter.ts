@@ -5,6 +5,7 @@ import { checkShape } from "../config/schema-check.js";
 import { Code } from "../errors/code.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { ipFilterSchema } from "./ip-filter-schema.js";
+import type { PolicyModule } from "./policy.js";
 
 /**
  * Allow and deny lists of addresses and CIDR ranges (node:net's BlockList), on the client address as
@@ -42,6 +43,13 @@ function blockList(entries: readonly string[]): BlockList {
   }
   return list;
 }
+
+/** Client addresses and CIDR ranges admitted or refused (config `ipFilter:`), before anything else. */
+export const ipFilterPolicy: PolicyModule<IpFilterConfig> = {
+  name: "ipFilter",
+  configKey: "ipFilter",
+  create: (config) => (config ? { global: ipFilter(config) } : undefined),
+};
 
 export function ipFilter(config: IpFilterConfig) {
   const allow = config.allow.length > 0 ? blockList(config.allow) : undefined;

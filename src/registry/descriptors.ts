@@ -3,8 +3,8 @@ import { join } from "node:path";
 import protobuf from "protobufjs";
 import { decodeMessage, jsonNameOf, type Msg, messageInfo } from "../codec/index.js";
 import { LoadError } from "../config/load-error.js";
-import type { HttpRule } from "../routing/http-rule.js";
 import { BUILTIN_PROTO_DIR } from "./builtin.js";
+import type { HttpRule } from "./http-option.js";
 import { checkDescriptorNames } from "./reserved-names.js";
 
 /**

@@ -1,6 +1,6 @@
 import protobuf from "protobufjs";
 import { fullNameOf, type MessageInfo, messageInfo } from "../codec/index.js";
-import type { HttpRule } from "../routing/http-rule.js";
+import type { HttpRule } from "./http-option.js";
 
 /** The services and messages of a loaded proto set, as the rest of the gateway sees them. */
 

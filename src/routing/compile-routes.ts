@@ -13,6 +13,11 @@ export interface CompileOptions {
   /** Bind methods without a rule as `POST /pkg.Service/Method` with body "*". */
   readonly autoMapping?: boolean;
   readonly settingsFor: (method: MethodDescriptor) => RouteSettings;
+  /**
+   * Turns each compiled route into the object the router returns (the server attaches the route's
+   * target and interceptor chain here, once per load); the route itself when absent.
+   */
+  readonly bind?: (route: Route) => Route;
   /** Collect problems instead of throwing at the first (the bad binding is left out); for `check`. */
   readonly report?: (err: LoadError) => void;
 }
@@ -92,7 +97,8 @@ function compileMethod(method: MethodDescriptor, ctx: Context): void {
   for (const b of bindings) {
     const origin = b.index === 0 ? where : `${where} additional binding #${b.index}`;
     try {
-      const route = compileBinding(method, b, settings, origin, ctx.registry.findMessage);
+      const compiled = compileBinding(method, b, settings, origin, ctx.registry.findMessage);
+      const route = ctx.options.bind ? ctx.options.bind(compiled) : compiled;
       ctx.router.add(b.httpMethod, route.template, route);
       ctx.routes.push(route);
     } catch (err) {

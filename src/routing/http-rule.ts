@@ -1,18 +1,7 @@
 import { LoadError } from "../config/load-error.js";
+import type { HttpRule } from "../registry/http-option.js";
 
-/** google.api.HttpRule, as parsed from a method option or a mapping file (proto field names). */
-export interface HttpRule {
-  selector?: string;
-  get?: string;
-  put?: string;
-  post?: string;
-  delete?: string;
-  patch?: string;
-  custom?: { kind: string; path: string };
-  body?: string;
-  response_body?: string;
-  additional_bindings?: HttpRule | HttpRule[];
-}
+export type { HttpRule } from "../registry/http-option.js";
 
 /** One HTTP method + template of a rule; a rule with additional_bindings has several. */
 export interface Binding {

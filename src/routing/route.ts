@@ -1,10 +1,12 @@
 import type { FieldInfo, JsonReadOptions, JsonWriteOptions } from "../codec/index.js";
-import type { Requirement } from "../policies/auth/config.js";
-import type { RouteLimit } from "../policies/rate-limit/config.js";
 import type { MethodDescriptor } from "../registry/registry.js";
 import type { PathTemplate } from "./template.js";
 
-/** Per-route settings: defaults from the config, overridable per method. */
+/**
+ * Per-route settings: defaults from the config, overridable per method. Policies and interceptors add
+ * their own keys by declaration merging in their folders (`declare module ".../routing/route.js"`), so
+ * routing holds none of their types.
+ */
 export interface RouteSettings {
   /** Default deadline of the upstream call, ms; 0 for none. A Grpc-Timeout header overrides it. */
   readonly timeoutMs: number;
@@ -12,12 +14,6 @@ export interface RouteSettings {
   readonly unknownQueryParameters: "ignore" | "reject";
   /** proto3 JSON options of this route's request and response. */
   readonly json: JsonSettings;
-  /** Who may call this route; undefined: the gateway's default (auth.default). */
-  readonly auth?: Requirement | undefined;
-  /** Origins allowed to call this route from a browser; undefined: the gateway's (cors.origins). */
-  readonly corsOrigins?: readonly string[] | undefined;
-  /** This route's rate limits; undefined: the gateway's default (rateLimit.default). */
-  readonly rateLimit?: readonly RouteLimit[] | undefined;
 }
 
 export interface JsonSettings {

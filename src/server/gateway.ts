@@ -5,23 +5,23 @@ import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { DEFAULTS, type GatewayOptions } from "../config/options.js";
 import { Code } from "../errors/code.js";
 import { GatewayError } from "../errors/gateway-error.js";
+import { buildInterceptors } from "../interceptors/index.js";
+import { compose } from "../interceptors/interceptor.js";
 import { registerOpenApiRoutes } from "../openapi/serve.js";
 import { Authenticator } from "../policies/auth/authenticator.js";
-import { authenticate } from "../policies/auth/hook.js";
-import { Cors } from "../policies/cors.js";
-import { ipFilter } from "../policies/ip-filter.js";
-import type { RateLimitConfig } from "../policies/rate-limit/config.js";
-import { RateLimiter } from "../policies/rate-limit/hook.js";
-import { MemoryStore, RedisStore } from "../policies/rate-limit/stores.js";
+import { claimKeys } from "../policies/auth/policy.js";
+import type { EdgePolicy, PolicyContext } from "../policies/policy.js";
 import { requestId } from "../policies/request-id.js";
-import { AmqpUpstream } from "../upstream/amqp/upstream.js";
+import { AmqpBrokers } from "../upstream/amqp/brokers.js";
 import { BackendChannels, channelOptions } from "../upstream/grpc/backends.js";
 import { ReflectionClients } from "../upstream/grpc/reflection-clients.js";
+import { resolveTarget, type Upstreams } from "../upstream/resolve.js";
 import { registerAdminRoutes, separateAdminApp } from "./admin.js";
 import { sendError, toGatewayError } from "./error-reply.js";
-import { makeHandler, matchRoute } from "./handler.js";
-import type { LoadedConfig } from "./load-table.js";
+import { makeHandler, matchRoute, type ServedRoute } from "./handler.js";
+import type { LoadedConfig, RouteBinder } from "./load-table.js";
 import { registerOperationRoutes } from "./operations-routes.js";
+import { POLICIES } from "./pipeline.js";
 import { ReflectionSources } from "./reflection-sources.js";
 import { type ConfigStatus, Reloader } from "./reloader.js";
 import { DirectoryWatcher } from "./watch.js";
@@ -29,7 +29,11 @@ import { DirectoryWatcher } from "./watch.js";
 const NO_QUERY = Object.freeze({});
 
 /** What GET /_protogate/status shows. */
-export type GatewayStatus = ConfigStatus & { readonly rateLimitStoreFailures: number };
+export type GatewayStatus = ConfigStatus & {
+  readonly rateLimitStoreFailures: number;
+  /** Each edge policy's own status (counters, stores), by module name. */
+  readonly policies: Readonly<Record<string, Record<string, unknown>>>;
+};
 
 export interface Gateway {
   readonly app: FastifyInstance;
@@ -81,14 +85,33 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     options.reflectionRefreshMs,
   );
   await reflection.start();
+  const log = {
+    info: (m: string) => app.log.info(m),
+    warn: (m: string) => app.log.warn(m),
+    error: (m: string) => app.log.error(m),
+  };
+  // The upstreams and interceptors, built once; each route's chain is bound to them at every load.
+  let current: () => LoadedConfig = () => {
+    throw new Error("no configuration loaded yet");
+  };
+  const amqp = options.amqp ? new AmqpBrokers(options.amqp, () => current().registry, log) : undefined;
+  const upstreams: Upstreams = { channels, amqp };
+  const interceptors = buildInterceptors(options, { log });
+  const bind: RouteBinder = (route, where, registry): ServedRoute => {
+    const target = resolveTarget(route.method, where, upstreams, registry);
+    return { ...route, target, invoke: compose(interceptors, route, target) };
+  };
   let reloader: Reloader;
   try {
-    reloader = new Reloader(options, reflection.sources);
+    reloader = new Reloader(options, reflection.sources, bind);
   } catch (err) {
     reflection.close();
     reflectionClients.close();
+    await amqp?.close();
     throw err;
   }
+  current = reloader.config;
+  const router = () => reloader.config().table.router;
   for (const w of reloader.config().table.warnings) app.log.warn(w);
 
   // Bodies stay raw: the transcoder parses JSON itself so that every error has the Status shape.
@@ -117,45 +140,44 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     reply.header("x-request-id", req.id);
     done();
   });
-  if (options.ipFilter) app.addHook("onRequest", ipFilter(options.ipFilter));
-  // The upstreams and policies, built once.
-  const authenticator = options.auth ? await Authenticator.create(options.auth) : undefined;
-  const forwarded = new Map(options.auth?.providers.flatMap((p) => Object.entries(p.forwardClaims)) ?? []);
-  const store = options.rateLimit ? rateLimitStore(options.rateLimit) : undefined;
-  const limiter = store ? new RateLimiter(options.rateLimit!, store, (m) => app.log.warn(m)) : undefined;
-  const cors = options.cors ? new Cors(options.cors, reloader.config) : undefined;
-  const amqp = options.amqp
-    ? new AmqpUpstream(options.amqp, reloader.config, {
-        info: (m) => app.log.info(m),
-        warn: (m) => app.log.warn(m),
-      })
-    : undefined;
+  // The edge policies, built once, in their registered order (src/server/pipeline.ts).
+  const policyContext: PolicyContext = { log, router };
+  const policies: Array<{ name: string; policy: EdgePolicy }> = [];
+  for (const module of POLICIES) {
+    const config = (options as unknown as Record<string, unknown>)[module.configKey];
+    const policy = await module.create(config, policyContext);
+    if (policy) policies.push({ name: module.name, policy });
+  }
+  for (const { policy } of policies) if (policy.global) app.addHook("onRequest", policy.global);
   await amqp?.start();
-  const handler = makeHandler(channels, forwarded, amqp);
+  const handler = makeHandler(claimKeys(options.auth));
 
   // The gateway's own endpoints (admin, docs, operations): outside the scope below, so its hooks do not
   // apply to them.
-  const status = (): GatewayStatus => ({
-    ...reloader.status(),
-    rateLimitStoreFailures: limiter?.storeFailures ?? 0,
-  });
+  const status = (): GatewayStatus => {
+    const byName = Object.fromEntries(policies.map(({ name, policy }) => [name, policy.status?.() ?? {}]));
+    return {
+      ...reloader.status(),
+      rateLimitStoreFailures: Number(byName.rateLimit?.storeFailures ?? 0),
+      policies: byName,
+    };
+  };
   const admin = options.admin ? separateAdminApp() : undefined;
   registerAdminRoutes(admin ?? app, reloader, status, () => amqp?.health() ?? {});
   registerOpenApiRoutes(app, reloader.config, {
     title: options.apiTitle ?? "protogate",
     version: options.apiVersion ?? "1.0.0",
   });
-  if (amqp) registerOperationRoutes(app, amqp, authenticator);
+  if (amqp)
+    registerOperationRoutes(app, amqp, options.auth ? await Authenticator.create(options.auth) : undefined);
 
-  // The routes from the protos, in their own scope. Policies run in this order, before the body is read:
-  // CORS preflight -> route match -> CORS headers -> auth -> rate limit; then the call.
+  // The routes from the protos, in their own scope: the policies' hooks around the route match, all
+  // before the body is read; then the handler and the route's call chain.
   app.decorateRequest("gateway", null);
   await app.register(async (scope) => {
-    if (cors) scope.addHook("onRequest", cors.preflight);
-    scope.addHook("onRequest", matchRoute(reloader.config));
-    if (cors) scope.addHook("onRequest", cors.actual);
-    if (authenticator) scope.addHook("onRequest", authenticate(authenticator, options.auth!.default));
-    if (limiter) scope.addHook("onRequest", limiter.hook);
+    for (const { policy } of policies) if (policy.beforeMatch) scope.addHook("onRequest", policy.beforeMatch);
+    scope.addHook("onRequest", matchRoute(router));
+    for (const { policy } of policies) if (policy.afterMatch) scope.addHook("onRequest", policy.afterMatch);
     scope.route({ method: methods, url: "/", handler });
     scope.route({ method: methods, url: "/*", handler });
   });
@@ -212,17 +234,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         clearInterval(sweep);
         channels.close();
         reflectionClients.close();
-        await store?.close();
+        for (const { policy } of policies) await policy.close?.();
+        for (const i of interceptors) await i.close?.();
         await amqp?.close();
       }
     },
   };
-}
-
-function rateLimitStore(config: RateLimitConfig): MemoryStore | RedisStore {
-  return config.store === "redis"
-    ? new RedisStore(config.redis.url, config.redis.keyPrefix, config.redis.timeoutMs)
-    : new MemoryStore();
 }
 
 /** Errors Node's HTTP parser raises (a head over maxHeaderSize, a malformed request), as google.rpc.Status. */

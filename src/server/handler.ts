@@ -3,126 +3,122 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { encodeMessage } from "../codec/index.js";
 import { Code } from "../errors/code.js";
 import { GatewayError } from "../errors/gateway-error.js";
-import { type Identity, ownerOf } from "../policies/auth/authenticator.js";
+import { ownerOf } from "../policies/auth/authenticator.js";
 import type { Route } from "../routing/route.js";
-import type { Match } from "../routing/router.js";
+import type { Router } from "../routing/router.js";
 import { buildRequest } from "../transcode/request.js";
 import { renderResponse } from "../transcode/response.js";
-import type { AmqpUpstream } from "../upstream/amqp/upstream.js";
-import type { Metadata } from "../upstream/call-metadata.js";
-import type { BackendChannels } from "../upstream/grpc/backends.js";
+import { ENCODED_OFFSET, type Invoke, type UpstreamCall, type UpstreamResult } from "../upstream/call.js";
 import { timeoutMs } from "../upstream/grpc/deadline.js";
-import { requestMetadata, responseHeaders } from "../upstream/grpc/metadata.js";
-import { errorFromStatus } from "../upstream/grpc/status.js";
-import { callUnary } from "../upstream/grpc/unary.js";
-import { MESSAGE_PREFIX } from "../upstream/grpc/wire.js";
-import type { LoadedConfig } from "./load-table.js";
+import { requestMetadata } from "../upstream/grpc/metadata.js";
+import type { UnaryTarget } from "../upstream/target.js";
 
-/** What the hooks learn about a request before the handler runs. */
-export interface RequestState {
-  /** The configuration in force when the request arrived: a reload never changes a request halfway. */
-  readonly config: LoadedConfig;
-  readonly match: Match<Route>;
-  /** The query string without "?". */
-  readonly query: string;
-  /** Set by the auth hook when a valid token came with the request. */
-  identity: Identity | undefined;
+/** A route with its target and interceptor chain, bound when the table is compiled (load-table.ts). */
+export interface ServedRoute extends Route {
+  readonly target: UnaryTarget;
+  /** The target's invoke wrapped by the interceptors that apply to this route. */
+  readonly invoke: Invoke;
 }
 
-declare module "fastify" {
-  interface FastifyRequest {
-    gateway: RequestState | null;
-  }
-}
+const NO_CLAIMS: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
  * onRequest: finds the route before the body is read, so that an unknown path (404), a wrong method
  * (405) and, next, a missing token (401) cost no body parsing.
  */
-export function matchRoute(current: () => LoadedConfig) {
+export function matchRoute(router: () => Router<Route>) {
   // A callback hook, not an async one: no promise per request.
   return function match(req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
-    const config = current();
+    const table = router();
     const url = req.raw.url ?? "/";
     const q = url.indexOf("?");
     const path = q === -1 ? url : url.slice(0, q);
-    const found = config.table.router.find(req.method, path);
+    const found = table.find(req.method, path);
     if (!found) {
-      done(noRoute(config, req.method, path));
+      done(noRoute(table, req.method, path));
       return;
     }
-    req.gateway = { config, match: found, query: q === -1 ? "" : url.slice(q + 1), identity: undefined };
+    req.gateway = {
+      match: found,
+      query: q === -1 ? "" : url.slice(q + 1),
+      identity: undefined,
+      claims: undefined,
+      notes: undefined,
+    };
     done();
   };
 }
 
 /**
- * The call: transcode -> upstream -> render. `forwardedClaims` are the metadata keys identity claims
- * travel under; a client may not send them itself.
+ * The call: transcode -> the route's interceptors and target -> render. `reservedKeys` are metadata
+ * keys only the gateway sets (forwarded claims): whatever the client sent under them is dropped.
  */
-export function makeHandler(
-  channels: BackendChannels,
-  forwardedClaims: ReadonlyMap<string, string>,
-  amqp: AmqpUpstream | undefined,
-) {
-  // Not async: the gRPC path answers from the call's callback, without a promise per request; what
+export function makeHandler(reservedKeys: readonly string[]) {
+  // Not async: the answer is written from the call's callback, without a promise per request; what
   // throws here synchronously reaches Fastify's error handler like a rejection would.
-  return function handle(req: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
-    const { config, match, query, identity } = req.gateway!;
-    const route = match.route;
-    const parts = {
-      segments: match.segments,
-      query,
+  return function handle(req: FastifyRequest, reply: FastifyReply): undefined {
+    const state = req.gateway!;
+    const route = state.match.route as ServedRoute;
+    const message = buildRequest(route, {
+      segments: state.match.segments,
+      query: state.query,
       body: req.body as Buffer | undefined,
       contentType: req.headers["content-type"],
-    };
-    const binding = config.amqp.get(route.method.fullName);
-    if (binding) {
-      if (!amqp) {
-        throw new GatewayError(
-          Code.UNAVAILABLE,
-          `${route.method.fullName} is bound to AMQP, but no broker is configured (amqp: in the config file)`,
-        );
-      }
-      return amqp
-        .handle(route, binding, buildRequest(route, parts), req, claimValues(identity), ownerOf(identity))
-        .then((answer) => {
-          reply.code(answer.status).headers(answer.headers).type(answer.contentType).send(answer.body);
-        });
-    }
-    const backend = config.backends.get(route.method.service) ?? config.backends.get("");
-    if (!backend)
-      throw new GatewayError(Code.UNAVAILABLE, `no backend is configured for ${route.method.service}`);
-
-    const request = encodeMessage(route.method.input, buildRequest(route, parts), MESSAGE_PREFIX);
+    });
     const metadata = requestMetadata(req.headers, req.raw.rawHeaders, req.socket.remoteAddress);
     metadata.set("x-request-id", req.id);
-    if (forwardedClaims.size > 0) forwardClaims(metadata, forwardedClaims, identity);
-    const timeout = timeoutMs(req.headers["grpc-timeout"], route.settings.timeoutMs);
-    const socket = req.raw.socket;
-    const cancel = callUnary(
-      channels.get(backend),
-      route.method.path,
-      request,
+    const claims = state.claims ?? NO_CLAIMS;
+    if (reservedKeys.length > 0) {
+      for (const key of reservedKeys) metadata.remove(key);
+      for (const key in claims) metadata.set(key, claims[key]!);
+    }
+    const call: UpstreamCall = {
+      route,
+      message,
+      encoded: encodeMessage(route.method.input, message, ENCODED_OFFSET),
       metadata,
-      timeout,
-      (result) => {
-        untrackCall(socket, cancel);
-        try {
-          if (result.status.code !== Code.OK) {
-            reply.send(errorFromStatus(result.status, result.headers, config.registry.findMessage));
-            return;
-          }
-          const headers = responseHeaders(result.headers, result.status.metadata);
-          sendResult(reply, route, result.message ?? Buffer.alloc(0), headers);
-        } catch (err) {
-          reply.send(err); // an answer that cannot be rendered is an error reply, never a hang
-        }
-      },
-    );
+      timeoutMs: timeoutMs(req.headers["grpc-timeout"], route.settings.timeoutMs),
+      requestId: req.id,
+      principal: state.identity ? ownerOf(state.identity) : undefined,
+      claims,
+      idempotencyKey: idempotencyKey(req.headers["idempotency-key"]),
+      notes: {},
+    };
+    state.notes = call.notes;
+    const socket = req.raw.socket;
+    const cancel = route.invoke(call, (err, result) => {
+      untrackCall(socket, cancel);
+      if (err) {
+        reply.send(err);
+        return;
+      }
+      try {
+        send(reply, route, result!);
+      } catch (e) {
+        reply.send(e); // an answer that cannot be rendered is an error reply, never a hang
+      }
+    });
     trackCall(socket, cancel);
     return undefined;
   };
+}
+
+/** The answer: the target's own body, or the output message rendered with the route's JSON options. */
+function send(reply: FastifyReply, route: Route, result: UpstreamResult): void {
+  reply.code(result.httpStatus).headers(result.headers);
+  if (result.body) {
+    reply.type(result.body.contentType).send(result.body.bytes);
+    return;
+  }
+  const { contentType, body } = renderResponse(route, result.message!);
+  reply.type(contentType).send(typeof body === "string" ? body : Buffer.from(body));
+}
+
+/** A printable Idempotency-Key of 1-200 characters, else none (draft-ietf-httpapi-idempotency-key-header). */
+function idempotencyKey(v: string | string[] | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  const s = Array.isArray(v) ? v[0] : v;
+  return s && /^[\x21-\x7e]{1,200}$/.test(s) ? s : undefined;
 }
 
 /**
@@ -154,45 +150,8 @@ function untrackCall(socket: TrackedSocket, cancel: () => void): void {
   if (i >= 0) calls.splice(i, 1);
 }
 
-/** Claims go under their configured keys; whatever the client sent under those keys is dropped. */
-function forwardClaims(
-  md: Metadata,
-  keys: ReadonlyMap<string, string>,
-  identity: Identity | undefined,
-): void {
-  for (const key of keys.values()) md.remove(key);
-  for (const [key, text] of Object.entries(claimValues(identity))) md.set(key, text);
-}
-
-/** The identity's forwarded claims as metadata key -> printable text (for gRPC metadata and AMQP headers). */
-export function claimValues(identity: Identity | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!identity) return out;
-  for (const [claim, key] of Object.entries(identity.provider.forwardClaims)) {
-    const v = identity.claims[claim];
-    if (v === undefined || v === null) continue;
-    const text = Array.isArray(v) ? v.join(",") : typeof v === "object" ? JSON.stringify(v) : String(v);
-    if (/^[\x20-\x7e]*$/.test(text)) out[key] = text;
-  }
-  return out;
-}
-
-function sendResult(
-  reply: FastifyReply,
-  route: Route,
-  message: Buffer,
-  headers: Record<string, string[]>,
-): void {
-  const { contentType, body } = renderResponse(route, message);
-  reply
-    .code(200)
-    .headers(headers)
-    .type(contentType)
-    .send(typeof body === "string" ? body : Buffer.from(body));
-}
-
-function noRoute(config: LoadedConfig, method: string, path: string): GatewayError {
-  const allowed = config.table.router.allowedMethods(path);
+function noRoute(router: Router<Route>, method: string, path: string): GatewayError {
+  const allowed = router.allowedMethods(path);
   if (allowed.length > 0) {
     return new GatewayError(Code.UNIMPLEMENTED, `method ${method} is not allowed on ${path}`, {
       httpStatus: 405,

@@ -8,8 +8,9 @@ import { addFileDescriptors, decodeDescriptorSet, type FileDesc } from "../regis
 import { diagnoseProtos, loadProtos } from "../registry/load-protos.js";
 import { ProtoRegistry } from "../registry/registry.js";
 import { compileRoutes, type RouteTable } from "../routing/compile-routes.js";
-import type { RouteSettings } from "../routing/route.js";
+import type { Route, RouteSettings } from "../routing/route.js";
 import { type AmqpBinding, bindingFromOption } from "../upstream/amqp/config.js";
+import type { MethodUpstream } from "../upstream/resolve.js";
 
 /** Everything a request needs that comes from protos and config: swapped as a whole on reload. */
 export interface LoadedConfig {
@@ -21,12 +22,19 @@ export interface LoadedConfig {
   readonly amqp: ReadonlyMap<string, AmqpBinding>;
 }
 
+/**
+ * Attaches a route's target and interceptor chain when the table is compiled; `where` says where the
+ * route's method is sent. Without a binder (check, tests of the table) routes carry no target.
+ */
+export type RouteBinder = (route: Route, where: MethodUpstream, registry: ProtoRegistry) => Route;
+
 /** Loads protos and mapping files and compiles the route table; throws LoadError at the first problem. */
 export function loadConfig(
   options: GatewayOptions,
   reflected: readonly DescriptorSource[] = [],
+  bind?: RouteBinder,
 ): LoadedConfig {
-  return buildConfig(options, undefined, reflected)!;
+  return buildConfig(options, undefined, reflected, bind)!;
 }
 
 /** Descriptors obtained at run time (gRPC server reflection), with where they came from. */
@@ -47,9 +55,10 @@ export interface CheckResult {
 export function checkConfig(
   options: GatewayOptions,
   reflected: readonly DescriptorSource[] = [],
+  bind?: RouteBinder,
 ): CheckResult {
   const errors: LoadError[] = [];
-  const config = buildConfig(options, (err) => errors.push(err), reflected);
+  const config = buildConfig(options, (err) => errors.push(err), reflected, bind);
   return { config, errors };
 }
 
@@ -57,6 +66,7 @@ function buildConfig(
   options: GatewayOptions,
   report: ((err: LoadError) => void) | undefined,
   reflected: readonly DescriptorSource[],
+  bind: RouteBinder | undefined,
 ): LoadedConfig | undefined {
   const guard = <T>(load: () => T, diagnose?: () => LoadError[]): T | undefined => {
     try {
@@ -77,17 +87,6 @@ function buildConfig(
   const registry = new ProtoRegistry(root);
   const base = mergeSettings(DEFAULTS.route, options.routeDefaults);
   const perMethod = { ...options.methodSettings, ...mappings?.methodSettings };
-  const table = compileRoutes(registry, {
-    rules: mappings?.rules,
-    autoMapping: options.autoMapping ?? true,
-    // A mapping file's settings win over the proto's own options.
-    settingsFor: (m): RouteSettings =>
-      mergeSettings(base, {
-        ...(m.authOption ? { auth: requirementFromOption(m.authOption) } : {}),
-        ...perMethod[m.fullName],
-      }),
-    report,
-  });
   const backends = new Map<string, string>();
   // Services found by reflection go to the backend that reflected them, unless configured otherwise.
   for (const source of reflected) {
@@ -132,6 +131,18 @@ function buildConfig(
     }
     amqp.set(b.selector, b);
   }
+  const table = compileRoutes(registry, {
+    rules: mappings?.rules,
+    autoMapping: options.autoMapping ?? true,
+    // A mapping file's settings win over the proto's own options.
+    settingsFor: (m): RouteSettings =>
+      mergeSettings(base, {
+        ...(m.authOption ? { auth: requirementFromOption(m.authOption) } : {}),
+        ...perMethod[m.fullName],
+      }),
+    report,
+    ...(bind ? { bind: (route: Route) => bind(route, { backends, amqp }, registry) } : {}),
+  });
   return { registry, table, backends, amqp };
 }
 

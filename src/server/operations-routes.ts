@@ -2,8 +2,8 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { Code } from "../errors/code.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { type Authenticator, missingToken, ownerOf } from "../policies/auth/authenticator.js";
+import type { AmqpBrokers } from "../upstream/amqp/brokers.js";
 import { type Operation, served } from "../upstream/amqp/operations.js";
-import type { AmqpUpstream } from "../upstream/amqp/upstream.js";
 import { sendError } from "./error-reply.js";
 
 /**
@@ -13,7 +13,7 @@ import { sendError } from "./error-reply.js";
  */
 export function registerOperationRoutes(
   app: FastifyInstance,
-  amqp: AmqpUpstream,
+  amqp: AmqpBrokers,
   authenticator: Authenticator | undefined,
 ): void {
   app.get<{ Params: { id: string } }>("/v1/operations/:id", async (req, reply) => {

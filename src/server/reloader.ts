@@ -1,6 +1,12 @@
 import type { LoadError } from "../config/load-error.js";
 import type { GatewayOptions } from "../config/options.js";
-import { checkConfig, type DescriptorSource, type LoadedConfig, loadConfig } from "./load-table.js";
+import {
+  checkConfig,
+  type DescriptorSource,
+  type LoadedConfig,
+  loadConfig,
+  type RouteBinder,
+} from "./load-table.js";
 
 export interface ReloadProblem {
   readonly code: string;
@@ -32,14 +38,15 @@ export class Reloader {
   constructor(
     private readonly options: GatewayOptions,
     private readonly reflected: () => readonly DescriptorSource[] = () => [],
+    private readonly bind?: RouteBinder,
   ) {
-    this.current = loadConfig(options, reflected());
+    this.current = loadConfig(options, reflected(), bind);
   }
 
   readonly config = (): LoadedConfig => this.current;
 
   reload(): { ok: true; config: LoadedConfig } | { ok: false; errors: readonly LoadError[] } {
-    const { config, errors } = checkConfig(this.options, this.reflected());
+    const { config, errors } = checkConfig(this.options, this.reflected(), this.bind);
     if (errors.length > 0 || !config) {
       this.lastFailure = { at: new Date().toISOString(), errors: errors.map(problem) };
       return { ok: false, errors };

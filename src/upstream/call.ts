@@ -25,6 +25,8 @@ export interface UpstreamCall {
   readonly requestId: string;
   /** The authenticated caller, as `ownerOf(identity)` gives it (issuer and subject); undefined when anonymous. */
   readonly principal: string | undefined;
+  /** The caller's forwarded claims (auth `forwardClaims`) by metadata key, printable text; also in `metadata`. */
+  readonly claims: Readonly<Record<string, string>>;
   /** The client's `Idempotency-Key` header, when it sent a printable one (1-200 characters). */
   readonly idempotencyKey: string | undefined;
   /** What interceptors and targets learned on the way, for the access log, metrics and traces. */

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from "fastify";
 import { type Authenticator, missingToken } from "./authenticator.js";
+import { claimValues } from "./claims.js";
 import type { Requirement } from "./config.js";
 import { authorize } from "./requirement.js";
 
@@ -15,10 +16,12 @@ export function authenticate(authenticator: Authenticator, fallback: Requirement
     const token = authenticator.token(req.headers);
     if (requirement.require === "public") {
       if (token) state.identity = await authenticator.verify(token).catch(() => undefined);
+      if (state.identity) state.claims = claimValues(state.identity);
       return;
     }
     if (!token) throw missingToken();
     state.identity = await authenticator.verify(token);
     authorize(requirement, state.identity.claims);
+    state.claims = claimValues(state.identity);
   };
 }
