@@ -5,7 +5,7 @@
 const LAYERS = [
   ["errors", "^src/errors/"],
   ["codec", "^src/codec/"],
-  ["config primitives", "^src/config/(load-error|validate|duration|yaml-file)\\.ts$"],
+  ["config primitives", "^src/config/(load-error|validate|duration|yaml-file|schema-kit|schema-check)\\.ts$"],
   ["registry", "^src/registry/"],
   ["routing", "^src/routing/"],
   ["transcode", "^src/transcode/"],
