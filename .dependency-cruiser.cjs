@@ -11,8 +11,9 @@ const LAYERS = [
   ["transcode", "^src/transcode/"],
   ["upstream", "^src/upstream/"],
   ["policies", "^src/policies/"],
+  ["interceptors", "^src/interceptors/(?!index\\.ts$)"],
   ["config assembly", "^src/config/"],
-  ["interceptors", "^src/(interceptors|observability)/"],
+  ["pipeline", "^src/(interceptors/index\\.ts$|observability/)"],
   ["server", "^src/(server|openapi)/"],
   ["cli", "^src/(cli/|index\\.ts$)"],
 ];

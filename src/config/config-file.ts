@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { readCircuitBreaker } from "../interceptors/circuit-breaker/config.js";
+import { readRetryBudget } from "../interceptors/retry/policy.js";
 import { readAuthConfig } from "../policies/auth/config.js";
 import { readCorsConfig } from "../policies/cors.js";
 import { readIpFilterConfig } from "../policies/ip-filter.js";
@@ -45,7 +47,14 @@ interface ConfigEntry {
   descriptorSets?: string | string[];
   reflect?: string | string[];
   mappings?: string;
-  backends?: { default?: string; services?: Record<string, string>; tls?: Record<string, string> };
+  backends?: {
+    default?: string;
+    services?: Record<string, string>;
+    tls?: Record<string, string>;
+    retryBudget?: unknown;
+    circuitBreaker?: unknown;
+    circuitBreakers?: Record<string, unknown>;
+  };
   autoMapping?: boolean;
   defaults?: unknown;
   auth?: unknown;
@@ -81,6 +90,7 @@ function readConfig(doc: unknown, file: string): GatewayOptions {
     ...(backends.tls === undefined
       ? {}
       : { backendTls: readBackendTls(backends.tls, base, `${file}: backends.tls`) }),
+    ...readResilience(backends, `${file}: backends`),
     host: server.host,
     port: server.port,
     ...(server.admin === undefined ? {} : { admin: server.admin }),
@@ -109,3 +119,22 @@ function readBackendTls(o: Record<string, string>, base: string, where: string):
 
 const list = (v: string | string[] | undefined): string[] =>
   v === undefined ? [] : ([] as string[]).concat(v);
+
+/** `backends.retryBudget`, `backends.circuitBreaker` and the per-address `backends.circuitBreakers`. */
+function readResilience(backends: NonNullable<ConfigEntry["backends"]>, where: string) {
+  const breaker =
+    backends.circuitBreaker === undefined
+      ? undefined
+      : readCircuitBreaker(backends.circuitBreaker, `${where}.circuitBreaker`);
+  const perAddress = Object.entries(backends.circuitBreakers ?? {}).map(([address, v]) => [
+    address,
+    readCircuitBreaker(v, `${where}.circuitBreakers.${address}`, breaker),
+  ]);
+  return {
+    ...(backends.retryBudget === undefined
+      ? {}
+      : { retryBudget: readRetryBudget(backends.retryBudget, `${where}.retryBudget`) }),
+    ...(breaker ? { circuitBreaker: breaker } : {}),
+    ...(perAddress.length > 0 ? { circuitBreakers: Object.fromEntries(perAddress) } : {}),
+  };
+}

@@ -1,3 +1,5 @@
+import { faultPolicySchema } from "../interceptors/fault-injection.js";
+import { retryPolicySchema } from "../interceptors/retry/policy.js";
 import { requirementSchema } from "../policies/auth/schema.js";
 import { corsOriginsSchema } from "../policies/cors-schema.js";
 import { limitsSchema } from "../policies/rate-limit/schema.js";
@@ -11,6 +13,14 @@ export const methodSettingsSchema: JsonSchema = object(
   "Route settings; mapping files override them per method.",
   {
     timeout: duration("Deadline when the client sends no Grpc-Timeout; 0 for none.", { default: "30s" }),
+    maxTimeout: duration(
+      "The longest Grpc-Timeout a client may ask for (longer is cut to it); default: the timeout; 0 for no cap.",
+    ),
+    retry: retryPolicySchema,
+    idempotent: bool(
+      "The method may be repeated without a second side effect (retried even when its proto does not say idempotency_level).",
+    ),
+    fault: faultPolicySchema,
     unknownQueryParameters: oneOf(
       "Query parameters that name no field: ignore them, or reject the request (400).",
       ["ignore", "reject"],

@@ -1,3 +1,5 @@
+import { readFaultPolicy } from "../interceptors/fault-injection.js";
+import { readRetryPolicy } from "../interceptors/retry/policy.js";
 import { readRequirement } from "../policies/auth/config.js";
 import { readOrigins } from "../policies/cors.js";
 import { readLimits } from "../policies/rate-limit/config.js";
@@ -6,6 +8,10 @@ import type { MethodSettings } from "./options.js";
 
 interface MethodEntry {
   timeout?: string | number;
+  maxTimeout?: string | number;
+  retry?: unknown;
+  idempotent?: boolean;
+  fault?: unknown;
   unknownQueryParameters?: "ignore" | "reject";
   json?: MethodSettings["json"];
   auth?: unknown;
@@ -21,6 +27,10 @@ export function readMethodSettings(v: unknown, where: string): MethodSettings {
   const o = v as MethodEntry;
   const out: { -readonly [K in keyof MethodSettings]: MethodSettings[K] } = {};
   if (o.timeout !== undefined) out.timeoutMs = parseDurationMs(o.timeout)!;
+  if (o.maxTimeout !== undefined) out.maxTimeoutMs = parseDurationMs(o.maxTimeout)!;
+  if (o.retry !== undefined) out.retry = readRetryPolicy(o.retry, `${where}.retry`);
+  if (o.idempotent !== undefined) out.idempotent = o.idempotent;
+  if (o.fault !== undefined) out.fault = readFaultPolicy(o.fault, `${where}.fault`);
   if (o.unknownQueryParameters !== undefined) out.unknownQueryParameters = o.unknownQueryParameters;
   if (o.json !== undefined) out.json = { ...o.json };
   if (o.auth !== undefined) out.auth = readRequirement(o.auth, `${where}.auth`);

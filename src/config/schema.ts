@@ -1,3 +1,5 @@
+import { circuitBreakerSchema } from "../interceptors/circuit-breaker/config.js";
+import { retryBudgetSchema } from "../interceptors/retry/policy.js";
 import { authSchema } from "../policies/auth/schema.js";
 import { corsSchema } from "../policies/cors-schema.js";
 import { ipFilterSchema } from "../policies/ip-filter-schema.js";
@@ -5,7 +7,7 @@ import { rateLimitSchema } from "../policies/rate-limit/schema.js";
 import { amqpSchema } from "../upstream/amqp/schema.js";
 import { backendsSchema } from "../upstream/grpc/schema.js";
 import { methodSettingsSchema } from "./method-schema.js";
-import { bool, type JsonSchema, object, oneOrMany, text } from "./schema-kit.js";
+import { bool, type JsonSchema, mapOf, object, oneOrMany, text } from "./schema-kit.js";
 import { serverSchema } from "./server-schema.js";
 
 /**
@@ -26,7 +28,15 @@ export const configSchema: JsonSchema = {
     }),
     reflect: oneOrMany("Backends to discover services from by gRPC server reflection.", text("host:port")),
     mappings: text("Directory of mapping files (*.yaml): HTTP rules, backends, per-method settings."),
-    backends: backendsSchema,
+    backends: object(String(backendsSchema.description), {
+      ...(backendsSchema.properties as Record<string, JsonSchema>),
+      retryBudget: retryBudgetSchema,
+      circuitBreaker: circuitBreakerSchema,
+      circuitBreakers: mapOf(
+        "Circuit breakers of single backends by address, over circuitBreaker.",
+        circuitBreakerSchema,
+      ),
+    }),
     autoMapping: bool("Bind methods without a google.api.http rule as POST /pkg.Service/Method.", true),
     defaults: {
       ...methodSettingsSchema,
