@@ -4,6 +4,7 @@ import { readAuthConfig } from "../policies/auth/config.js";
 import { readCorsConfig } from "../policies/cors.js";
 import { readIpFilterConfig } from "../policies/ip-filter.js";
 import { readRateLimitConfig } from "../policies/rate-limit/config.js";
+import { LISTENER_KEYS, readListenerKeys } from "../server/listener-config.js";
 import { readAmqpConfig } from "../upstream/amqp/config.js";
 import type { BackendTls } from "../upstream/grpc/channel.js";
 import { parseSizeBytes } from "./duration.js";
@@ -54,7 +55,11 @@ function readConfig(doc: unknown, file: string): GatewayOptions {
   );
   const base = dirname(resolve(file));
   const server = asObject(o.server ?? {}, `${file}: server`);
-  onlyKeys(server, ["host", "port", "bodyLimit", "maxHeaderSize", "admin"], `${file}: server`);
+  onlyKeys(
+    server,
+    ["host", "port", "bodyLimit", "maxHeaderSize", "admin", ...LISTENER_KEYS],
+    `${file}: server`,
+  );
   const backends = asObject(o.backends ?? {}, `${file}: backends`);
   onlyKeys(backends, ["default", "services", "tls"], `${file}: backends`);
   const protos = o.protos === undefined ? [] : ([] as unknown[]).concat(o.protos);
@@ -96,6 +101,7 @@ function readConfig(doc: unknown, file: string): GatewayOptions {
       parseSizeBytes,
       'a size such as "16kb"',
     ),
+    ...readListenerKeys(server, base, `${file}: server`),
     routeDefaults: o.defaults === undefined ? undefined : readMethodSettings(o.defaults, `${file}: defaults`),
     ...(logLevel === undefined ? {} : { logLevel }),
   } as GatewayOptions;

@@ -1,5 +1,4 @@
-import { createServer, METHODS } from "node:http";
-import type { Socket } from "node:net";
+import { METHODS } from "node:http";
 import { dirname } from "node:path";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { DEFAULTS, type GatewayOptions } from "../config/options.js";
@@ -18,8 +17,10 @@ import { AmqpUpstream } from "../upstream/amqp/upstream.js";
 import { BackendChannels, channelOptions } from "../upstream/grpc/backends.js";
 import { ReflectionClients } from "../upstream/grpc/reflection-clients.js";
 import { registerAdminRoutes, separateAdminApp } from "./admin.js";
+import { answerClientError } from "./client-error.js";
 import { sendError, toGatewayError } from "./error-reply.js";
 import { makeHandler, matchRoute } from "./handler.js";
+import { listenerFactory } from "./listener.js";
 import type { LoadedConfig } from "./load-table.js";
 import { registerOperationRoutes } from "./operations-routes.js";
 import { ReflectionSources } from "./reflection-sources.js";
@@ -50,6 +51,10 @@ export interface Gateway {
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const channels = new BackendChannels(channelOptions(options.backendTls));
   const reflectionClients = new ReflectionClients(options.backendTls);
+  const publicListener = listenerFactory(
+    { ...options, maxHeaderSize: options.maxHeaderSize ?? DEFAULTS.maxHeaderSize },
+    { info: (m) => app.log.info(m), error: (m) => app.log.error(m) },
+  );
   const app = Fastify({
     logger: options.logLevel === false ? false : { level: options.logLevel ?? "info" },
     // Per-request lines are the access log's job, not Fastify's: they cost throughput on every request.
@@ -63,9 +68,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // Fastify's parse of it into req.query would be work thrown away on every request.
     routerOptions: { maxParamLength: 8192, querystringParser: () => NO_QUERY },
     genReqId: requestId,
-    // Node enforces the header limit; its errors are answered in the Status shape too.
-    serverFactory: (handle) =>
-      createServer({ maxHeaderSize: options.maxHeaderSize ?? DEFAULTS.maxHeaderSize }, handle),
+    // HTTP/1.1, TLS, HTTP/2; Node enforces the limits and times, its refusals have the Status shape too.
+    serverFactory: (handle) => publicListener(handle),
     clientErrorHandler: answerClientError,
     trustProxy: options.trustProxy ?? false,
     // Errors Fastify raises before any route runs (a malformed URL) get the same Status shape.
@@ -223,22 +227,4 @@ function rateLimitStore(config: RateLimitConfig): MemoryStore | RedisStore {
   return config.store === "redis"
     ? new RedisStore(config.redis.url, config.redis.keyPrefix, config.redis.timeoutMs)
     : new MemoryStore();
-}
-
-/** Errors Node's HTTP parser raises (a head over maxHeaderSize, a malformed request), as google.rpc.Status. */
-function answerClientError(err: Error & { code?: string }, socket: Socket): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
-  const body = JSON.stringify(
-    tooLarge
-      ? { code: 8, message: "request headers are larger than the configured limit", details: [] }
-      : { code: 3, message: "malformed HTTP request", details: [] },
-  );
-  const status = tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request";
-  socket.end(
-    `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
 }
