@@ -18,6 +18,7 @@ import { BackendChannels, channelOptions } from "../upstream/grpc/backends.js";
 import { ReflectionClients } from "../upstream/grpc/reflection-clients.js";
 import { registerAdminRoutes, separateAdminApp } from "./admin.js";
 import { answerClientError } from "./client-error.js";
+import { registerCompression } from "./compression.js";
 import { sendError, toGatewayError } from "./error-reply.js";
 import { makeHandler, matchRoute } from "./handler.js";
 import { listenerFactory } from "./listener.js";
@@ -95,6 +96,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }
   for (const w of reloader.config().table.warnings) app.log.warn(w);
 
+  if (options.compression) await registerCompression(app, options.compression); // before any route
   // Bodies stay raw: the transcoder parses JSON itself so that every error has the Status shape.
   app.removeAllContentTypeParsers();
   const keepRaw = (_req: unknown, body: Buffer | string, done: (err: null, body: unknown) => void): void =>
