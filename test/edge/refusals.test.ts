@@ -1,7 +1,8 @@
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EchoServer, startEchoServer } from "../helpers/echo-server.js";
 import { type RunningGateway, startGateway } from "../helpers/gateway.js";
-import { exchange, responses } from "./raw.js";
+import { exchange, hostPort, responses } from "./raw.js";
 
 /**
  * What Node refuses before any route runs, over a raw socket: every refusal is a google.rpc.Status,
@@ -19,6 +20,30 @@ afterAll(async () => {
 });
 
 const status = (code: number) => ({ code, message: expect.any(String), details: [] });
+
+describe("connection cap", () => {
+  it("should close connections over server.maxConnections and take new ones once below", async () => {
+    const capped = await startGateway({ backend: backend.address, maxConnections: 1 });
+    try {
+      const first = connect(hostPort(capped.url));
+      // A full answer on it: the server has surely counted this connection.
+      first.write("GET /v1/echo/x HTTP/1.1\r\nHost: gw\r\n\r\n");
+      await new Promise((r) => first.once("data", r));
+      // Node closes the second connection at once, without reading it.
+      const refused = exchange(capped.url, ["GET /v1/echo/x HTTP/1.1\r\nHost: gw\r\n\r\n"]);
+      expect(await refused.catch(() => "")).toBe("");
+      first.destroy();
+      let answer = "";
+      while (!answer.startsWith("HTTP/1.1 200"))
+        answer = await exchange(capped.url, [
+          "GET /v1/echo/x HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n",
+        ]);
+      expect(answer).toContain('"s":"x"');
+    } finally {
+      await capped.close();
+    }
+  });
+});
 
 describe("pipelined requests", () => {
   it("should answer a valid request before the 400 of a malformed one that follows it", async () => {
@@ -58,6 +83,17 @@ describe("refusals Node makes", () => {
     expect(answer?.status).toBe(http);
     expect(answer?.headers).toMatch(/content-type: application\/json/i);
     expect(JSON.parse(answer!.body)).toEqual(status(code));
+  });
+
+  it("should cut a body that trickles in (the request's whole time is bounded, not its idle time)", async () => {
+    const head =
+      "POST /v1/echo HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n";
+    // 200 bytes at one per 20 ms: the connection is never idle, yet it is over the 600 ms request timeout.
+    const [answer] = responses(
+      await exchange(gw.url, [head, ...'{"s":"'.concat("a".repeat(193)).split("")], 20),
+    );
+    expect(answer?.status).toBe(408);
+    expect(JSON.parse(answer!.body)).toEqual(status(4));
   });
 
   it("should still pass Expect: 100-continue", async () => {
