@@ -66,40 +66,49 @@ function makeServer(o: ListenerOptions, onRequest: Handle, log: Logger): Server 
     const server = createH2cServer({ settings: { maxHeaderListSize: o.maxHeaderSize } }, compat(onRequest));
     return asHttpServer(server, timeouts.keepAliveTimeout);
   }
-  if (!o.tls)
-    return Object.assign(createServer(http1, onRequest), { keepAliveTimeout: timeouts.keepAliveTimeout });
-  const tlsFiles = o.tls;
-  const context = readTls(tlsFiles);
+  if (!o.tls) return createServer(http1, onRequest);
   const server = o.http2
     ? asHttpServer(
         Object.assign(
           createSecureServer(
-            { ...context, allowHTTP1: true, settings: { maxHeaderListSize: o.maxHeaderSize } },
+            { ...readTls(o.tls), allowHTTP1: true, settings: { maxHeaderListSize: o.maxHeaderSize } },
             compat(onRequest),
           ),
-          // For its HTTP/1.1 connections (Node reads them from the server object, not the options).
-          { ...timeouts, connectionsCheckingInterval },
+          // For its HTTP/1.1 connections (Node reads these from the server object, not the options).
+          { ...timeouts, connectionsCheckingInterval, maxHeaderSize: o.maxHeaderSize },
         ),
         timeouts.keepAliveTimeout,
       )
-    : Object.assign(createHttpsServer({ ...context, ...http1 }, onRequest), timeouts);
-  // Certificates are rotated in place (cert-manager, a Kubernetes secret's symlink swap): reload on change.
-  const watcher = new DirectoryWatcher(
-    [...new Set([dirname(tlsFiles.cert), dirname(tlsFiles.key)])],
-    () => {
-      try {
-        (server as unknown as { setSecureContext(c: SecureContextOptions): void }).setSecureContext(
-          readTls(tlsFiles),
-        );
-        log.info(`TLS certificate reloaded from ${tlsFiles.cert}`);
-      } catch (err) {
-        log.error(`TLS certificate not reloaded, the previous one stays: ${(err as Error).message}`);
-      }
-    },
-    (err) => log.error(`watching the TLS files: ${err.message}`),
-  );
-  server.once("close", () => watcher.close());
+    : createHttpsServer({ ...readTls(o.tls), ...http1 }, onRequest);
+  reloadOnChange(server, o.tls, log);
   return server;
+}
+
+/**
+ * Certificates are renewed in place (cert-manager, a Kubernetes secret's symlink swap): while the server
+ * listens, a change in the files' directories loads them again for new connections; a pair that does not
+ * load is logged and the previous one stays.
+ */
+function reloadOnChange(server: Server, files: ServerTls, log: Logger): void {
+  server.once("listening", () => {
+    const watcher = new DirectoryWatcher(
+      [dirname(files.cert), dirname(files.key)],
+      () => {
+        try {
+          (server as unknown as { setSecureContext(c: SecureContextOptions): void }).setSecureContext(
+            readTls(files),
+          );
+          log.info(`TLS certificate reloaded from ${files.cert}`);
+        } catch (err) {
+          log.error(`TLS certificate not reloaded, the previous one stays: ${(err as Error).message}`);
+        }
+      },
+      (err) => log.error(`watching the TLS files: ${err.message}`),
+      200,
+      false, // the directories themselves: Node's recursive watch on Linux loses files replaced by rename
+    );
+    server.once("close", () => watcher.close());
+  });
 }
 
 /** Fastify's handler takes HTTP/2's compatibility request and response as it takes HTTP/1's. */

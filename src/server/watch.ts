@@ -13,10 +13,11 @@ export class DirectoryWatcher {
     private readonly onChange: () => void,
     private readonly onError: (err: Error) => void,
     private readonly debounceMs = 200,
+    recursive = true,
   ) {
     for (const dir of new Set(dirs)) {
       if (!existsSync(dir)) continue;
-      const w = watch(dir, { recursive: true }, () => this.schedule());
+      const w = watch(dir, { recursive }, () => this.schedule());
       w.on("error", (err) => this.onError(err));
       this.watchers.push(w);
     }

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { type ClientHttp2Session, connect as h2connect } from "node:http2";
 import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
@@ -156,6 +156,16 @@ describe("TLS with HTTP/2 by ALPN", () => {
     } finally {
       session.close();
     }
+  });
+
+  it("should keep the certificate in force when the new files do not load", async () => {
+    const before = await servedCn(port);
+    writeFileSync(join(dir, ".broken.pem"), "not a certificate");
+    renameSync(join(dir, ".broken.pem"), join(dir, "cert.pem"));
+    await new Promise((r) => setTimeout(r, 500)); // past the watcher's debounce: the reload has been tried
+    expect(await servedCn(port)).toBe(before);
+    writeCert(dir, "third");
+    while ((await servedCn(port)) !== "third") await new Promise((r) => setTimeout(r, 50));
   });
 
   it("should close with an HTTP/2 session still open", async () => {
