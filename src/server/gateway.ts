@@ -42,7 +42,7 @@ export interface Gateway {
   status(): GatewayStatus;
   /** The listener of /_protogate/* when `admin` is set (else they are on `app`). */
   readonly admin: FastifyInstance | undefined;
-  /** Starts listening (the admin listener first, if any); resolves to the public "http://host:port". */
+  /** Starts listening (the admin listener first, if any); resolves to the public "http(s)://host:port". */
   listen(): Promise<string>;
   /** Stops accepting, lets requests in flight finish, closes upstream channels. */
   close(): Promise<void>;
@@ -199,7 +199,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     async listen() {
       if (admin && options.admin)
         await admin.listen({ host: options.admin.host ?? DEFAULTS.host, port: options.admin.port });
-      return app.listen({ host: options.host ?? DEFAULTS.host, port: options.port ?? DEFAULTS.port });
+      const url = await app.listen({
+        host: options.host ?? DEFAULTS.host,
+        port: options.port ?? DEFAULTS.port,
+      });
+      return options.tls ? url.replace(/^http:/, "https:") : url; // Fastify names it from its own `https`
     },
     async close() {
       watcher?.close();

@@ -80,6 +80,10 @@ describe("TLS with HTTP/2 by ALPN", () => {
     await gw?.close();
   });
 
+  it("should say https in its address", () => {
+    expect(gw.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+  });
+
   it("should serve HTTP/2 to a client that offers h2", async () => {
     const session = h2connect(`https://localhost:${port}`, { ca: ca() });
     try {
