@@ -9,6 +9,7 @@ import { readRateLimitConfig } from "../policies/rate-limit/config.js";
 import { readAmqpConfig } from "../upstream/amqp/config.js";
 import type { BackendTls } from "../upstream/grpc/channel.js";
 import { parseSizeBytes } from "./duration.js";
+import { type ListenerEntry, readListenerKeys } from "./listener-config.js";
 import { LoadError } from "./load-error.js";
 import { readMethodSettings } from "./method-settings.js";
 import type { GatewayOptions } from "./options.js";
@@ -42,7 +43,7 @@ interface ConfigEntry {
     bodyLimit?: string | number;
     maxHeaderSize?: string | number;
     admin?: { host?: string; port: number };
-  };
+  } & ListenerEntry;
   protos?: string | string[];
   descriptorSets?: string | string[];
   reflect?: string | string[];
@@ -97,6 +98,7 @@ function readConfig(doc: unknown, file: string): GatewayOptions {
     bodyLimit: server.bodyLimit === undefined ? undefined : parseSizeBytes(server.bodyLimit),
     autoMapping: o.autoMapping,
     maxHeaderSize: server.maxHeaderSize === undefined ? undefined : parseSizeBytes(server.maxHeaderSize),
+    ...readListenerKeys(server, base, `${file}: server`),
     routeDefaults: o.defaults === undefined ? undefined : readMethodSettings(o.defaults, `${file}: defaults`),
     ...(o.logLevel === undefined ? {} : { logLevel: o.logLevel }),
   } as GatewayOptions;

@@ -1,4 +1,4 @@
-import { type JsonSchema, object, size, text } from "./schema-kit.js";
+import { duration, type JsonSchema, object, size, text } from "./schema-kit.js";
 
 /** A TCP port; 0 picks a free one. */
 export const portSchema = (description: string): JsonSchema => ({
@@ -28,4 +28,47 @@ export const serverSchema: JsonSchema = object("The public HTTP listener.", {
     },
     { required: ["port"], errorMessage: { required: "the admin listener needs a port" } },
   ),
+  requestTimeout: duration("The whole request (head and body) must arrive within this; 0 for none.", {
+    default: "30s",
+  }),
+  headersTimeout: duration("The request head must arrive within this (not above requestTimeout).", {
+    default: "10s",
+  }),
+  keepAliveTimeout: duration(
+    "Idle keep-alive connections live this long: keep it above the idle timeout of the load balancer in front (60 s on most clouds).",
+    { default: "72s" },
+  ),
+  maxConnections: {
+    description: "Open client connections at most; more are refused. Default: no cap.",
+    type: "integer",
+    minimum: 1,
+    errorMessage: "expected a positive integer",
+  },
+  tls: object(
+    "TLS on the public port: PEM files relative to the config file, reloaded when they change.",
+    { cert: text("The certificate (chain)."), key: text("Its private key.") },
+    { required: ["cert", "key"], errorMessage: { required: "needs both cert and key (PEM files)" } },
+  ),
+  http2: {
+    description: 'HTTP/2: true for h2 by ALPN beside HTTP/1.1 (needs tls), "h2c" for cleartext HTTP/2 only.',
+    enum: [true, false, "h2c"],
+    default: false,
+    errorMessage: 'expected true, false or "h2c"',
+  },
+  compression: {
+    description: "Compress answers by Accept-Encoding: true, or { threshold, encodings }.",
+    if: { type: "boolean" },
+    then: { type: "boolean" },
+    else: object("Compression settings.", {
+      threshold: size("Smallest body compressed.", { default: "1kb" }),
+      encodings: {
+        description: "Encodings offered, in order of preference.",
+        type: "array",
+        minItems: 1,
+        items: { enum: ["br", "gzip", "deflate"] },
+        default: ["br", "gzip"],
+        errorMessage: "expected a list of: br, gzip, deflate",
+      },
+    }),
+  },
 });

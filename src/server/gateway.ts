@@ -1,5 +1,4 @@
-import { createServer, METHODS } from "node:http";
-import type { Socket } from "node:net";
+import { METHODS } from "node:http";
 import { dirname } from "node:path";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { DEFAULTS, type GatewayOptions } from "../config/options.js";
@@ -17,8 +16,11 @@ import { BackendChannels, channelOptions } from "../upstream/grpc/backends.js";
 import { ReflectionClients } from "../upstream/grpc/reflection-clients.js";
 import { resolveTarget, type Upstreams } from "../upstream/resolve.js";
 import { localOnly, registerAdminRoutes, separateAdminApp } from "./admin.js";
+import { answerClientError } from "./client-error.js";
+import { registerCompression } from "./compression.js";
 import { sendError, toGatewayError } from "./error-reply.js";
 import { makeHandler, matchRoute, type ServedRoute } from "./handler.js";
+import { listenerFactory } from "./listener.js";
 import type { LoadedConfig, RouteBinder } from "./load-table.js";
 import { registerOperationRoutes } from "./operations-routes.js";
 import { POLICIES } from "./pipeline.js";
@@ -46,7 +48,7 @@ export interface Gateway {
   status(): GatewayStatus;
   /** The listener of /_protogate/* when `admin` is set (else they are on `app`). */
   readonly admin: FastifyInstance | undefined;
-  /** Starts listening (the admin listener first, if any); resolves to the public "http://host:port". */
+  /** Starts listening (the admin listener first, if any); resolves to the public "http(s)://host:port". */
   listen(): Promise<string>;
   /** Stops accepting, lets requests in flight finish, closes upstream channels. */
   close(): Promise<void>;
@@ -56,6 +58,10 @@ export interface Gateway {
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const channels = new BackendChannels(channelOptions(options.backendTls));
   const reflectionClients = new ReflectionClients(options.backendTls);
+  const publicListener = listenerFactory(
+    { ...options, maxHeaderSize: options.maxHeaderSize ?? DEFAULTS.maxHeaderSize },
+    { info: (m) => app.log.info(m), error: (m) => app.log.error(m) },
+  );
   const app = Fastify({
     logger: options.logLevel === false ? false : { level: options.logLevel ?? "info" },
     // Per-request lines are the access log's job, not Fastify's: they cost throughput on every request.
@@ -69,9 +75,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // Fastify's parse of it into req.query would be work thrown away on every request.
     routerOptions: { maxParamLength: 8192, querystringParser: () => NO_QUERY },
     genReqId: requestId,
-    // Node enforces the header limit; its errors are answered in the Status shape too.
-    serverFactory: (handle) =>
-      createServer({ maxHeaderSize: options.maxHeaderSize ?? DEFAULTS.maxHeaderSize }, handle),
+    // HTTP/1.1, TLS, HTTP/2; Node enforces the limits and times, its refusals have the Status shape too.
+    serverFactory: (handle) => publicListener(handle),
     clientErrorHandler: answerClientError,
     trustProxy: options.trustProxy ?? false,
     // Errors Fastify raises before any route runs (a malformed URL) get the same Status shape.
@@ -116,6 +121,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const router = () => reloader.config().table.router;
   for (const w of reloader.config().table.warnings) app.log.warn(w);
 
+  if (options.compression) await registerCompression(app, options.compression); // before any route
   // Bodies stay raw: the transcoder parses JSON itself so that every error has the Status shape.
   app.removeAllContentTypeParsers();
   const keepRaw = (_req: unknown, body: Buffer | string, done: (err: null, body: unknown) => void): void =>
@@ -228,7 +234,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     async listen() {
       if (admin && options.admin)
         await admin.listen({ host: options.admin.host ?? DEFAULTS.host, port: options.admin.port });
-      return app.listen({ host: options.host ?? DEFAULTS.host, port: options.port ?? DEFAULTS.port });
+      const url = await app.listen({
+        host: options.host ?? DEFAULTS.host,
+        port: options.port ?? DEFAULTS.port,
+      });
+      return options.tls ? url.replace(/^http:/, "https:") : url; // Fastify names it from its own `https`
     },
     async close() {
       watcher?.close();
@@ -253,22 +263,4 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       }
     },
   };
-}
-
-/** Errors Node's HTTP parser raises (a head over maxHeaderSize, a malformed request), as google.rpc.Status. */
-function answerClientError(err: Error & { code?: string }, socket: Socket): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
-  const body = JSON.stringify(
-    tooLarge
-      ? { code: 8, message: "request headers are larger than the configured limit", details: [] }
-      : { code: 3, message: "malformed HTTP request", details: [] },
-  );
-  const status = tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request";
-  socket.end(
-    `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
 }
