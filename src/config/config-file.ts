@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { readAccessLogConfig, readMetricsConfig, readTracingConfig } from "../observability/config.js";
 import { readAuthConfig } from "../policies/auth/config.js";
 import { readCorsConfig } from "../policies/cors.js";
 import { readIpFilterConfig } from "../policies/ip-filter.js";
@@ -24,6 +25,9 @@ import { readYamlFile } from "./yaml-file.js";
  *   autoMapping: true
  *   defaults: { timeout: 30s, unknownQueryParameters: ignore, json: { emitUnpopulated: false } }
  *   logLevel: info
+ *   metrics: { enabled: true, path: /metrics }
+ *   tracing: { enabled: false, sampleRatio: 1, endpoint: http://collector:4318/v1/traces }
+ *   accessLog: { enabled: true, sampleRatio: 1 }
  */
 export function readConfigFile(file: string): GatewayOptions {
   return readYamlFile(file, (doc) => readConfig(doc, file));
@@ -49,6 +53,9 @@ function readConfig(doc: unknown, file: string): GatewayOptions {
       "ipFilter",
       "amqp",
       "logLevel",
+      "metrics",
+      "tracing",
+      "accessLog",
     ],
     file,
   );
@@ -98,6 +105,11 @@ function readConfig(doc: unknown, file: string): GatewayOptions {
     ),
     routeDefaults: o.defaults === undefined ? undefined : readMethodSettings(o.defaults, `${file}: defaults`),
     ...(logLevel === undefined ? {} : { logLevel }),
+    ...(o.metrics === undefined ? {} : { metrics: readMetricsConfig(o.metrics, `${file}: metrics`) }),
+    ...(o.tracing === undefined ? {} : { tracing: readTracingConfig(o.tracing, `${file}: tracing`) }),
+    ...(o.accessLog === undefined
+      ? {}
+      : { accessLog: readAccessLogConfig(o.accessLog, `${file}: accessLog`) }),
   } as GatewayOptions;
 }
 

@@ -1,3 +1,4 @@
+import type { AccessLogConfig, MetricsConfig, TracingConfig } from "../observability/config.js";
 import type { AuthConfig } from "../policies/auth/config.js";
 import type { CorsConfig } from "../policies/cors.js";
 import type { IpFilterConfig } from "../policies/ip-filter.js";
@@ -69,6 +70,12 @@ export interface GatewayOptions {
   readonly trustProxy?: boolean | string | string[];
   /** Fastify/pino logger level, or false for none. */
   readonly logLevel?: string | false;
+  /** Prometheus metrics at `GET /metrics` (admin listener if any); on unless `enabled: false`. */
+  readonly metrics?: MetricsConfig;
+  /** OpenTelemetry traces over OTLP; off unless `enabled: true` (OTEL_* variables fill the rest). */
+  readonly tracing?: TracingConfig;
+  /** One JSON line per request at info; on unless `enabled: false`; `sampleRatio` keeps a share. */
+  readonly accessLog?: AccessLogConfig;
 }
 
 export type MethodSettings = Partial<Omit<RouteSettings, "json">> & { json?: Partial<JsonSettings> };

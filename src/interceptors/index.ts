@@ -1,4 +1,6 @@
 import type { GatewayOptions } from "../config/options.js";
+import { metricsInterceptor } from "../observability/metrics-interceptor.js";
+import { tracingInterceptor } from "../observability/tracing-interceptor.js";
 import type { Interceptor } from "./interceptor.js";
 
 /** What an interceptor may use from the gateway that builds it. */
@@ -16,7 +18,12 @@ export type InterceptorFactory = (
  * Every call interceptor, outermost first: the first sees the call before the others and its answer
  * after them. The one place their order is declared (docs/request-flow.md explains it).
  */
-export const INTERCEPTORS: readonly InterceptorFactory[] = [];
+export const INTERCEPTORS: readonly InterceptorFactory[] = [
+  // per attempt (inside retry, when it lands): the upstream duration and the call's notes, then the
+  // CLIENT span, innermost so that its traceparent is the one the backend gets
+  metricsInterceptor,
+  tracingInterceptor,
+];
 
 /** The interceptors the options turn on, in INTERCEPTORS order. */
 export function buildInterceptors(options: GatewayOptions, ctx: InterceptorContext): Interceptor[] {
