@@ -4,7 +4,7 @@ import { readAuthConfig } from "../../src/policies/auth/config.js";
 import { readRateLimitConfig } from "../../src/policies/rate-limit/config.js";
 import { type EchoServer, startEchoServer } from "../helpers/echo-server.js";
 import { type RunningGateway, startGateway } from "../helpers/gateway.js";
-import { parseExposition, promtool, type Sample, valueOf } from "./exposition.js";
+import { parseExposition, promtool, type Sample, sampleValue } from "./exposition.js";
 
 /**
  * GET /metrics after a known set of requests: counts, labels and buckets, the policies' counters, and
@@ -84,7 +84,7 @@ describe("GET /metrics after known requests", () => {
   });
 
   it("should count requests by method, route template, status and upstream outcome", () => {
-    const count = (labels: Record<string, string>) => valueOf(samples, `${DURATION}_count`, labels);
+    const count = (labels: Record<string, string>) => sampleValue(samples, `${DURATION}_count`, labels);
     expect(count({ method: "POST", route: "/v1/echo", status: "200", outcome: "OK" })).toBe(3);
     expect(count({ method: "POST", route: "/v1/fail", status: "503", outcome: "UNAVAILABLE" })).toBe(1);
     expect(count({ method: "GET", route: "_unmatched", status: "404", outcome: "none" })).toBe(1);
@@ -123,13 +123,13 @@ describe("GET /metrics after known requests", () => {
     expect(buckets.at(-1)!.value).toBe(3);
     for (let i = 1; i < buckets.length; i++)
       expect(buckets[i]!.value).toBeGreaterThanOrEqual(buckets[i - 1]!.value);
-    const sum = valueOf(samples, `${DURATION}_sum`, { route: "/v1/echo", status: "200" })!;
+    const sum = sampleValue(samples, `${DURATION}_sum`, { route: "/v1/echo", status: "200" })!;
     expect(sum).toBeGreaterThan(0);
     expect(sum).toBeLessThan(30); // seconds, not milliseconds
   });
 
   it("should time upstream calls per backend, RPC method and code", () => {
-    const count = (labels: Record<string, string>) => valueOf(samples, `${UPSTREAM}_count`, labels);
+    const count = (labels: Record<string, string>) => sampleValue(samples, `${UPSTREAM}_count`, labels);
     const common = { protocol: "grpc", backend: backend.address };
     expect(count({ ...common, rpc_method: "test.v1.EchoService/EchoAll", outcome: "OK" })).toBe(3);
     expect(count({ ...common, rpc_method: "test.v1.EchoService/Fail", outcome: "UNAVAILABLE" })).toBe(1);
@@ -137,36 +137,36 @@ describe("GET /metrics after known requests", () => {
   });
 
   it("should measure body sizes in bytes and count the scrape in flight", () => {
-    const reqSum = valueOf(samples, "protogate_http_server_request_body_size_bytes_sum", {
+    const reqSum = sampleValue(samples, "protogate_http_server_request_body_size_bytes_sum", {
       method: "POST",
       route: "/v1/echo",
     });
     expect(reqSum).toBe(bodies.reduce((n, b) => n + b.length, 0));
-    const resCount = valueOf(samples, "protogate_http_server_response_body_size_bytes_count", {
+    const resCount = sampleValue(samples, "protogate_http_server_response_body_size_bytes_count", {
       method: "POST",
       route: "/v1/echo",
     });
     expect(resCount).toBe(3);
     expect(
-      valueOf(samples, "protogate_http_server_response_body_size_bytes_sum", { route: "/v1/echo" }),
+      sampleValue(samples, "protogate_http_server_response_body_size_bytes_sum", { route: "/v1/echo" }),
     ).toBeGreaterThan(0);
-    expect(valueOf(samples, "protogate_http_server_active_requests")).toBe(1); // this scrape
+    expect(sampleValue(samples, "protogate_http_server_active_requests")).toBe(1); // this scrape
   });
 
   it("should count auth outcomes and rate-limit decisions", () => {
-    expect(valueOf(samples, "protogate_auth_decisions_total", { outcome: "rejected" })).toBe(1);
-    expect(valueOf(samples, "protogate_auth_decisions_total", { outcome: "authenticated" })).toBe(1);
+    expect(sampleValue(samples, "protogate_auth_decisions_total", { outcome: "rejected" })).toBe(1);
+    expect(sampleValue(samples, "protogate_auth_decisions_total", { outcome: "authenticated" })).toBe(1);
     // public routes without a token: 3 POST /v1/echo, 1 /v1/fail, 3 /v1/prio/special
-    expect(valueOf(samples, "protogate_auth_decisions_total", { outcome: "anonymous" })).toBe(7);
-    expect(valueOf(samples, "protogate_rate_limit_decisions_total", { decision: "allowed" })).toBe(2);
-    expect(valueOf(samples, "protogate_rate_limit_decisions_total", { decision: "limited" })).toBe(1);
+    expect(sampleValue(samples, "protogate_auth_decisions_total", { outcome: "anonymous" })).toBe(7);
+    expect(sampleValue(samples, "protogate_rate_limit_decisions_total", { decision: "allowed" })).toBe(2);
+    expect(sampleValue(samples, "protogate_rate_limit_decisions_total", { decision: "limited" })).toBe(1);
   });
 
   it("should show the configuration's generation and Node's default metrics", () => {
-    expect(valueOf(samples, "protogate_config_generation")).toBe(1);
-    expect(valueOf(samples, "protogate_config_last_reload_success")).toBe(1);
-    expect(valueOf(samples, "protogate_config_routes")).toBeGreaterThan(10);
-    expect(valueOf(samples, "process_cpu_seconds_total")).toBeGreaterThan(0);
+    expect(sampleValue(samples, "protogate_config_generation")).toBe(1);
+    expect(sampleValue(samples, "protogate_config_last_reload_success")).toBe(1);
+    expect(sampleValue(samples, "protogate_config_routes")).toBeGreaterThan(10);
+    expect(sampleValue(samples, "process_cpu_seconds_total")).toBeGreaterThan(0);
     expect(samples.some((s) => s.name === "nodejs_eventloop_lag_seconds")).toBe(true);
   });
 
