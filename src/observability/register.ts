@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { GatewayOptions } from "../config/options.js";
 import { GatewayError } from "../errors/gateway-error.js";
+import { httpStatusFromCode } from "../errors/http-status.js";
 import { AccessLog } from "./access-log.js";
 import { OBSERVABILITY_DEFAULTS } from "./config.js";
 import { countRequestIn, recordRequest } from "./http-metrics.js";
@@ -38,23 +39,35 @@ export function registerObservability(
   const close = async () => tracing?.shutdown();
   if (!metricsOn && !spans && !log) return { close };
 
+  // Everything a finished request records, once: from onResponse, or from onError for a client that went
+  // away (no response is written then, so Fastify runs no onResponse).
+  const end = (req: FastifyRequest, reply: FastifyReply, disconnected: boolean): void => {
+    if (req.observed) return;
+    req.observed = true;
+    if (metricsOn) recordRequest(req, reply);
+    spans?.end(req, reply, disconnected);
+    log?.write(req, reply, disconnected);
+  };
   app.decorateRequest("otelSpan", null);
   app.decorateRequest("errorCode", null);
+  app.decorateRequest("observed", false);
   app.addHook("onRequest", (req: FastifyRequest, _reply: FastifyReply, done: () => void) => {
     if (metricsOn) countRequestIn();
     spans?.start(req);
     done();
   });
-  app.addHook("onError", (req: FastifyRequest, _reply: FastifyReply, err: Error, done: () => void) => {
-    if (err instanceof GatewayError) req.errorCode = err.code;
+  app.addHook("onError", (req: FastifyRequest, reply: FastifyReply, err: Error, done: () => void) => {
+    if (err instanceof GatewayError) {
+      req.errorCode = err.code;
+      if (reply.raw.destroyed && !reply.raw.writableFinished) {
+        reply.code(err.httpStatus ?? httpStatusFromCode(err.code)); // what the error handler would answer
+        end(req, reply, true);
+      }
+    }
     done();
   });
   app.addHook("onResponse", (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    // the response did not complete: the client went away first
-    const disconnected = !reply.raw.writableFinished;
-    if (metricsOn) recordRequest(req, reply);
-    spans?.end(req, reply, disconnected);
-    log?.write(req, reply, disconnected);
+    end(req, reply, !reply.raw.writableFinished);
     done();
   });
   return { close };

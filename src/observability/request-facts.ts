@@ -6,6 +6,8 @@ export interface ObservedRequest {
   otelSpan: Span | null;
   /** The gRPC code of the error answered (the gateway's own or the backend's), when one was. */
   errorCode: number | null;
+  /** Set once the request's metrics, span and log line are recorded. */
+  observed: boolean;
 }
 
 declare module "fastify" {
