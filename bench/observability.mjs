@@ -1,6 +1,7 @@
 // `npm run build && node bench/observability.mjs`: the cost of observability on the unary path. Three
 // gateways over the same bundled bookstore backend, alternated A/B/C round after round in one run:
 //   off      metrics, access log and tracing off
+//   metrics  metrics on, access log off
 //   default  metrics on, access log on at info (the lines go to a pipe that is drained)
 //   tracing  default + OpenTelemetry traces at 100% sampling, exported over OTLP/HTTP to a sink here
 // Reports req/s per round and the medians, with CPU per request of the gateway process (/proc stat).
@@ -37,6 +38,7 @@ const work = `${root}bench/results/tmp-obs-${process.pid}`;
 mkdirSync(work, { recursive: true });
 const VARIANTS = {
   off: ["logLevel: info", "metrics: { enabled: false }", "accessLog: { enabled: false }"],
+  metrics: ["logLevel: info", "accessLog: { enabled: false }"],
   default: ["logLevel: info"],
   tracing: [
     "logLevel: info",
