@@ -1,4 +1,5 @@
 import cluster from "node:cluster";
+import { serveClusterMetrics } from "../observability/cluster-metrics.js";
 
 /**
  * `protogate serve --workers N`: N gateway processes sharing one listening socket (node:cluster), to use
@@ -25,6 +26,7 @@ export async function supervise(workers: number): Promise<undefined> {
     );
     fork();
   });
+  serveClusterMetrics((listener) => cluster.on("message", listener)); // one /metrics scrape for the group
   for (let i = 0; i < workers; i++) fork();
   function stop(code: number): void {
     stopping = true;

@@ -12,6 +12,7 @@ import { parseSizeBytes } from "./duration.js";
 import { type ListenerEntry, readListenerKeys } from "./listener-config.js";
 import { LoadError } from "./load-error.js";
 import { readMethodSettings } from "./method-settings.js";
+import { readAccessLogConfig, readMetricsConfig, readTracingConfig } from "./observability.js";
 import type { GatewayOptions } from "./options.js";
 import { configSchema } from "./schema.js";
 import { checkShape } from "./schema-check.js";
@@ -30,6 +31,9 @@ import { readYamlFile } from "./yaml-file.js";
  *   autoMapping: true
  *   defaults: { timeout: 30s, unknownQueryParameters: ignore, json: { emitUnpopulated: false } }
  *   logLevel: info
+ *   metrics: { enabled: true, path: /metrics }
+ *   tracing: { enabled: false, sampleRatio: 1, endpoint: http://collector:4318/v1/traces }
+ *   accessLog: { enabled: true, sampleRatio: 1 }
  */
 export function readConfigFile(file: string): GatewayOptions {
   return readYamlFile(file, (doc) => readConfig(doc, file));
@@ -65,6 +69,9 @@ interface ConfigEntry {
   ipFilter?: unknown;
   amqp?: unknown;
   logLevel?: string | false;
+  metrics?: unknown;
+  tracing?: unknown;
+  accessLog?: unknown;
 }
 
 function readConfig(doc: unknown, file: string): GatewayOptions {
@@ -101,6 +108,11 @@ function readConfig(doc: unknown, file: string): GatewayOptions {
     ...readListenerKeys(server, base, `${file}: server`),
     routeDefaults: o.defaults === undefined ? undefined : readMethodSettings(o.defaults, `${file}: defaults`),
     ...(o.logLevel === undefined ? {} : { logLevel: o.logLevel }),
+    ...(o.metrics === undefined ? {} : { metrics: readMetricsConfig(o.metrics, `${file}: metrics`) }),
+    ...(o.tracing === undefined ? {} : { tracing: readTracingConfig(o.tracing, `${file}: tracing`) }),
+    ...(o.accessLog === undefined
+      ? {}
+      : { accessLog: readAccessLogConfig(o.accessLog, `${file}: accessLog`) }),
   } as GatewayOptions;
 }
 

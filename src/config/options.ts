@@ -6,6 +6,7 @@ import type { JsonSettings, RouteSettings } from "../routing/route.js";
 import type { AmqpConfig } from "../upstream/amqp/config.js";
 import type { BackendTls } from "../upstream/grpc/channel.js";
 import type { CompressionConfig, ServerTls } from "./listener-config.js";
+import type { AccessLogConfig, MetricsConfig, TracingConfig } from "./observability.js";
 
 /** Everything createGateway() takes. The CLI and the config file both produce one of these. */
 export interface GatewayOptions {
@@ -84,6 +85,12 @@ export interface GatewayOptions {
   readonly trustProxy?: boolean | string | string[];
   /** Fastify/pino logger level, or false for none. */
   readonly logLevel?: string | false;
+  /** Prometheus metrics at `GET /metrics` (admin listener if any); on unless `enabled: false`. */
+  readonly metrics?: MetricsConfig;
+  /** OpenTelemetry traces over OTLP; off unless `enabled: true` (OTEL_* variables fill the rest). */
+  readonly tracing?: TracingConfig;
+  /** One JSON line per request at info; on unless `enabled: false`; `sampleRatio` keeps a share. */
+  readonly accessLog?: AccessLogConfig;
 }
 
 export type MethodSettings = Partial<Omit<RouteSettings, "json">> & { json?: Partial<JsonSettings> };

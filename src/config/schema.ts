@@ -7,6 +7,7 @@ import { rateLimitSchema } from "../policies/rate-limit/schema.js";
 import { amqpSchema } from "../upstream/amqp/schema.js";
 import { backendsSchema } from "../upstream/grpc/schema.js";
 import { methodSettingsSchema } from "./method-schema.js";
+import { accessLogSchema, metricsSchema, tracingSchema } from "./observability.js";
 import { bool, type JsonSchema, mapOf, object, oneOrMany, text } from "./schema-kit.js";
 import { serverSchema } from "./server-schema.js";
 
@@ -53,6 +54,9 @@ export const configSchema: JsonSchema = {
     cors: corsSchema,
     ipFilter: ipFilterSchema,
     amqp: amqpSchema,
+    metrics: metricsSchema,
+    tracing: tracingSchema,
+    accessLog: accessLogSchema,
     logLevel: {
       description: "Log level, or false for no log.",
       enum: ["fatal", "error", "warn", "info", "debug", "trace", "silent", false],

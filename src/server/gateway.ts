@@ -6,6 +6,7 @@ import { Code } from "../errors/code.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { buildInterceptors } from "../interceptors/index.js";
 import { compose } from "../interceptors/interceptor.js";
+import { registerObservability } from "../observability/register.js";
 import { registerOpenApiRoutes } from "../openapi/serve.js";
 import { Authenticator } from "../policies/auth/authenticator.js";
 import { claimKeys } from "../policies/auth/policy.js";
@@ -144,6 +145,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // with any method (`custom: {kind: "PURGE"}`) without a restart. CONNECT never reaches a route.
   const methods = METHODS.filter((m) => m !== "CONNECT");
   for (const m of methods) if (!app.supportedMethods.includes(m)) app.addHttpMethod(m, { hasBody: true });
+  const admin = options.admin ? separateAdminApp() : undefined;
+  // Metrics, traces and the access log: their hooks first, so that every request counted in is counted out.
+  const observability = registerObservability(
+    app,
+    admin,
+    options,
+    () => {
+      const s = reloader.status();
+      return { generation: s.generation, routes: s.routes, lastReloadFailed: s.lastFailure !== undefined };
+    },
+    localOnly,
+  );
   app.addHook("onRequest", (req, reply, done) => {
     reply.header("x-request-id", req.id);
     done();
@@ -173,7 +186,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       ),
     };
   };
-  const admin = options.admin ? separateAdminApp() : undefined;
   registerAdminRoutes(
     admin ?? app,
     reloader,
@@ -259,6 +271,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         reflectionClients.close();
         for (const { policy } of policies) await policy.close?.();
         for (const i of interceptors) await i.close?.();
+        await observability.close();
         await amqp?.close();
       }
     },
