@@ -10,6 +10,8 @@ export type LoadErrorCode =
   | "RULE_FIELD"
   | "RULE_INVALID"
   | "ROUTE_CONFLICT"
+  // a name in a mapping file (methods:, backends:) that matches no loaded method or service
+  | "SELECTOR_UNKNOWN"
   | "CONFIG_INVALID";
 
 /** One thing wrong: where (file, file:line: key path, or method) and what. */

@@ -19,10 +19,24 @@ export interface Mappings {
   readonly methodSettings: Record<string, MethodSettings>;
   /** Methods sent to RabbitMQ instead of a gRPC backend. */
   readonly amqpBindings: AmqpBinding[];
+  /**
+   * Where each name a file refers to was written ("file: methods.pkg.S.M", "file: backends.pkg.S"), so
+   * that a name matching nothing loaded is an error at its line.
+   */
+  readonly origins: Map<string, string>;
+  /** Services and methods the files allow to be missing for now (`pending:`, e.g. found later by reflection). */
+  readonly pending: Set<string>;
 }
 
 export function loadMappings(dir: string): Mappings {
-  const out: Mappings = { rules: new Map(), backends: {}, methodSettings: {}, amqpBindings: [] };
+  const out: Mappings = {
+    rules: new Map(),
+    backends: {},
+    methodSettings: {},
+    amqpBindings: [],
+    origins: new Map(),
+    pending: new Set(),
+  };
   let files: string[];
   try {
     files = readdirSync(dir)
@@ -43,6 +57,7 @@ interface MappingEntry {
   backends?: Record<string, string>;
   methods?: Record<string, unknown>;
   amqp?: { bindings?: unknown[] };
+  pending?: string[];
 }
 
 /** One file: its shape checked against mappingSchema (every problem, each with its line), then merged. */
@@ -57,7 +72,11 @@ function readMappings(doc: unknown, file: string, out: Mappings): void {
     out.rules.set(selector, rule);
   });
   if (o.backends !== undefined) Object.assign(out.backends, o.backends);
+  for (const service of Object.keys(o.backends ?? {}))
+    out.origins.set(`service ${service}`, `${file}: backends.${service}`);
   for (const [selector, v] of Object.entries(o.methods ?? {})) {
     out.methodSettings[selector] = readMethodSettings(v, `${file}: methods.${selector}`);
+    out.origins.set(`method ${selector}`, `${file}: methods.${selector}`);
   }
+  for (const name of o.pending ?? []) out.pending.add(name);
 }

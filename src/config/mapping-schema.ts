@@ -49,5 +49,11 @@ export const mappingSchema: JsonSchema = {
     backends: serviceBackendsSchema,
     methods: mapOf("Route settings by method (pkg.Service.Method).", methodSettingsSchema),
     amqp: amqpMappingSchema,
+    pending: {
+      description:
+        "Services (pkg.Service) and methods (pkg.Service.Method) this file may name before they are loaded (found later by reflection): without it, a name that matches nothing loaded is an error.",
+      type: "array",
+      items: { type: "string", pattern: "^[A-Za-z_][\\w.]*$" },
+    },
   }),
 };

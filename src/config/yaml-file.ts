@@ -76,3 +76,22 @@ function offsetOf(root: unknown, path: string): number | undefined {
   }
   return offset;
 }
+
+/**
+ * "file: a.b" as "file:LINE: a.b", reading the file again: for errors found after the file was read
+ * (a selector that names no loaded method). `where` unchanged when the file or the key is gone.
+ */
+export function locate(where: string): string {
+  const sep = where.indexOf(": ");
+  if (sep < 0) return where;
+  const file = where.slice(0, sep);
+  const path = where.slice(sep + 2);
+  try {
+    const lines = new LineCounter();
+    const doc = parseDocument(readFileSync(file, "utf8"), { lineCounter: lines });
+    const offset = offsetOf(doc.contents, path);
+    return offset === undefined ? where : `${file}:${lines.linePos(offset).line}: ${path}`;
+  } catch {
+    return where;
+  }
+}

@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import type protobuf from "protobufjs";
 import { LoadError } from "../config/load-error.js";
-import { loadMappings } from "../config/mapping-files.js";
+import { loadMappings, type Mappings } from "../config/mapping-files.js";
 import { DEFAULTS, type GatewayOptions, mergeSettings } from "../config/options.js";
+import { locate } from "../config/yaml-file.js";
 import { requirementFromOption } from "../policies/auth/config.js";
 import { addFileDescriptors, decodeDescriptorSet, type FileDesc } from "../registry/descriptors.js";
 import { loadProtos, loadProtosReporting } from "../registry/load-protos.js";
@@ -10,6 +11,7 @@ import { ProtoRegistry } from "../registry/registry.js";
 import { compileRoutes, type RouteTable } from "../routing/compile-routes.js";
 import type { Route, RouteSettings } from "../routing/route.js";
 import { type AmqpBinding, bindingFromOption } from "../upstream/amqp/config.js";
+import { parseAddress } from "../upstream/grpc/address.js";
 import type { MethodUpstream } from "../upstream/resolve.js";
 
 /** Everything a request needs that comes from protos and config: swapped as a whole on reload. */
@@ -96,6 +98,18 @@ function buildConfig(
   for (const [service, address] of Object.entries({ ...options.backends, ...mappings?.backends }))
     backends.set(service, address);
   if (options.defaultBackend) backends.set("", options.defaultBackend);
+  for (const err of unknownNames(
+    registry,
+    mappings,
+    reflected.length > 0 || (options.reflect?.length ?? 0) > 0,
+  )) {
+    if (report) report(err);
+    else throw err;
+  }
+  for (const err of badAddresses(backends)) {
+    if (report) report(err);
+    else throw err;
+  }
   const amqp = new Map<string, AmqpBinding>();
   // Proto options first; a mapping file's binding for the same method replaces it.
   const fromProtos: AmqpBinding[] = [];
@@ -167,4 +181,55 @@ function loadRoot(
     throw new LoadError("PROTO_RESOLVE", "descriptors", (err as Error).message, { cause: err });
   }
   return root;
+}
+
+/**
+ * Names in mapping files that match nothing loaded: a typo in a `methods:` selector would otherwise
+ * leave its settings (an auth requirement, a rate limit) silently unapplied. Names listed under
+ * `pending:` are allowed to be missing; so is everything while reflection may still bring services.
+ */
+function unknownNames(
+  registry: ProtoRegistry,
+  mappings: Mappings | undefined,
+  reflecting: boolean,
+): LoadError[] {
+  if (!mappings) return [];
+  const methods = new Set(registry.methods.map((m) => m.fullName));
+  const services = new Set(registry.methods.map((m) => m.service));
+  const out: LoadError[] = [];
+  for (const [key, where] of mappings.origins) {
+    const [kind, name] = key.split(" ") as ["method" | "service", string];
+    const known = kind === "method" ? methods.has(name) : services.has(name);
+    const allowed =
+      mappings.pending.has(name) ||
+      (kind === "method" && mappings.pending.has(name.slice(0, name.lastIndexOf("."))));
+    if (known || allowed || reflecting) continue;
+    out.push(
+      new LoadError(
+        "SELECTOR_UNKNOWN",
+        locate(where),
+        `no loaded proto declares the ${kind} ${name}: a typo? (list it under pending: if it is loaded later, e.g. by reflection)`,
+      ),
+    );
+  }
+  return out;
+}
+
+/** Every backend address parses (host:port with a port of 1-65535, tls://..., unix:...), checked at load. */
+function badAddresses(backends: ReadonlyMap<string, string>): LoadError[] {
+  const out: LoadError[] = [];
+  for (const [service, address] of backends) {
+    try {
+      parseAddress(address);
+    } catch (err) {
+      out.push(
+        new LoadError(
+          "CONFIG_INVALID",
+          service === "" ? "default backend" : `backend of ${service}`,
+          (err as Error).message,
+        ),
+      );
+    }
+  }
+  return out;
 }
