@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { DEFAULTS, type GatewayOptions } from "../config/options.js";
 import { Code } from "../errors/code.js";
+import { UpstreamFailure } from "../errors/conceal.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { buildInterceptors } from "../interceptors/index.js";
 import { compose } from "../interceptors/interceptor.js";
@@ -133,7 +134,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   app.addContentTypeParser("*", { parseAs: "buffer" }, keepRaw);
   app.setErrorHandler((err, req, reply) => {
     const gwErr = toGatewayError(err);
-    if (gwErr.code === Code.INTERNAL) req.log.error({ err, reqId: req.id }, "internal error");
+    if (gwErr.cause instanceof UpstreamFailure)
+      req.log.warn({ reqId: req.id, code: gwErr.code, cause: gwErr.cause.message }, "upstream failure");
+    else if (gwErr.code === Code.INTERNAL) req.log.error({ err, reqId: req.id }, "internal error");
     return sendError(reply, gwErr);
   });
   // Only reached for URLs the catch-all cannot take (Fastify's router refuses them).

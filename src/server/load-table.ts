@@ -70,6 +70,14 @@ function buildConfig(
   reflected: readonly DescriptorSource[],
   bind: RouteBinder | undefined,
 ): LoadedConfig | undefined {
+  let problems = 0;
+  const reported = report;
+  if (reported) {
+    report = (err) => {
+      problems++;
+      reported(err);
+    };
+  }
   const guard = <T>(load: () => T): T | undefined => {
     try {
       return load();
@@ -98,11 +106,9 @@ function buildConfig(
   for (const [service, address] of Object.entries({ ...options.backends, ...mappings?.backends }))
     backends.set(service, address);
   if (options.defaultBackend) backends.set("", options.defaultBackend);
-  for (const err of unknownNames(
-    registry,
-    mappings,
-    reflected.length > 0 || (options.reflect?.length ?? 0) > 0,
-  )) {
+  // A proto that did not load leaves its services unknown: their names are not typos then.
+  const unsure = problems > 0 || reflected.length > 0 || (options.reflect?.length ?? 0) > 0;
+  for (const err of unknownNames(registry, mappings, unsure)) {
     if (report) report(err);
     else throw err;
   }

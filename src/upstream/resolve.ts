@@ -1,4 +1,5 @@
 import { Code } from "../errors/code.js";
+import { concealed } from "../errors/conceal.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import type { MethodDescriptor, ProtoRegistry } from "../registry/registry.js";
 import type { AmqpBrokers } from "./amqp/brokers.js";
@@ -53,8 +54,10 @@ function unavailable(message: string): UnaryTarget {
     protocol: "none",
     upstream: "",
     shape: "unary",
-    invoke(_call, done) {
-      queueMicrotask(() => done(new GatewayError(Code.UNAVAILABLE, message), undefined));
+    invoke(call, done) {
+      queueMicrotask(() =>
+        done(concealed(new GatewayError(Code.UNAVAILABLE, message), call.requestId), undefined),
+      );
       return noop;
     },
   };

@@ -40,7 +40,7 @@ export class Breaker {
     const c = this.config;
     if (c.maxRequests > 0 && this.inFlight >= c.maxRequests) {
       this.rejected++;
-      return rejection(`too many requests in flight to ${this.name}`, "concurrency limit", {
+      return rejection("the service is busy, try again later", `concurrency limit of ${this.name}`, {
         headers: { "retry-after": "1" },
       });
     }
@@ -83,7 +83,7 @@ export class Breaker {
   private refuse(now: number): GatewayError {
     this.rejected++;
     const seconds = Math.max(1, Math.ceil((this.openUntil - now) / 1000));
-    return rejection(`the circuit breaker of ${this.name} is open`, "circuit open", {
+    return rejection("the service is unavailable, try again later", `circuit breaker of ${this.name} open`, {
       headers: { "retry-after": String(seconds) },
     });
   }

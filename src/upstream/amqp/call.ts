@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type Msg, messageToJson, typeUrlOf } from "../../codec/index.js";
 import { Code } from "../../errors/code.js";
+import { concealed } from "../../errors/conceal.js";
 import { GatewayError } from "../../errors/gateway-error.js";
 import type { Route } from "../../routing/route.js";
 import { renderJson } from "../../transcode/response.js";
@@ -35,7 +36,11 @@ export function amqpTarget(brokers: AmqpBrokers, binding: AmqpBinding): UnaryTar
       call.notes.backend = binding.broker;
       run(brokers, binding, call).then(
         (result) => done(undefined, result),
-        (err: unknown) => done(GatewayError.from(err), undefined),
+        (err: unknown) => {
+          const e = GatewayError.from(err);
+          // a worker's own status is its answer; anything else happened on the way (broker, store)
+          done(fromWorker.has(e) ? e : concealed(e, call.requestId), undefined);
+        },
       );
       // A published message cannot be taken back; an rpc's reply is dropped when it comes.
       return noop;
@@ -44,6 +49,9 @@ export function amqpTarget(brokers: AmqpBrokers, binding: AmqpBinding): UnaryTar
 }
 
 function noop(): void {}
+
+/** Errors that are a worker's own answer (google.rpc.Status replies): shown to the client as they are. */
+const fromWorker = new WeakSet<GatewayError>();
 
 async function command(
   brokers: AmqpBrokers,
@@ -103,7 +111,11 @@ async function rpc(brokers: AmqpBrokers, binding: AmqpBinding, call: UpstreamCal
     replyTimeoutMs(call, binding),
   );
   const result = decodeReply(route.method.output, reply, route.read.resolve);
-  if ("error" in result) throw errorFromWorker(result.error);
+  if ("error" in result) {
+    const err = errorFromWorker(result.error);
+    fromWorker.add(err);
+    throw err;
+  }
   call.notes.outcome = "replied";
   return {
     httpStatus: 200,

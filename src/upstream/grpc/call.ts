@@ -1,5 +1,6 @@
 import type { MessageInfo } from "../../codec/index.js";
 import { Code } from "../../errors/code.js";
+import { concealed } from "../../errors/conceal.js";
 import type { MethodDescriptor } from "../../registry/registry.js";
 import type { UpstreamResult } from "../call.js";
 import type { UnaryTarget } from "../target.js";
@@ -31,7 +32,8 @@ export function grpcUnaryTarget(
       call.notes.backend = channel.address;
       return callUnary(channel, path, call.encoded, call.metadata, call.timeoutMs, (result) => {
         if (result.status.code !== Code.OK) {
-          done(errorFromStatus(result.status, result.headers, resolve), undefined);
+          const err = errorFromStatus(result.status, result.headers, resolve);
+          done(result.status.local ? concealed(err, call.requestId) : err, undefined);
           return;
         }
         const answer: UpstreamResult = {

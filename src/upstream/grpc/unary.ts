@@ -21,7 +21,13 @@ import {
 
 /** The result of a unary call: the final status with trailers, the answer's bytes, the header metadata. */
 export interface UnaryResult {
-  readonly status: { readonly code: number; readonly details: string; readonly metadata: Metadata };
+  /** `local`: the status is the gateway's own (transport failure, deadline, protocol violation), not the server's. */
+  readonly status: {
+    readonly code: number;
+    readonly details: string;
+    readonly metadata: Metadata;
+    readonly local?: boolean;
+  };
   readonly message: Buffer | undefined;
   readonly headers: Metadata | undefined;
 }
@@ -124,7 +130,7 @@ class UnaryCall implements StreamHandler, Expiring, ChannelCall {
     const cancelStream = this.cancelStream;
     this.withdraw?.();
     this.resolve({
-      status: { code, details, metadata: this.trailers ?? new Metadata() },
+      status: { code, details, metadata: this.trailers ?? new Metadata(), local: true },
       message: undefined,
       headers: this.headers,
     });
@@ -204,13 +210,19 @@ class UnaryCall implements StreamHandler, Expiring, ChannelCall {
   private outcome(): UnaryResult {
     const trailers = this.trailers ?? new Metadata();
     const headers = this.headers;
-    const fail = (code: number, details: string): UnaryResult => ({
-      status: { code, details, metadata: trailers },
+    const fail = (code: number, details: string, local = true): UnaryResult => ({
+      status: { code, details, metadata: trailers, local },
       message: undefined,
       headers,
     });
-    const { code, details } = responseStatus(this.head);
-    if (code !== Code.OK) return fail(code, details);
+    const head = this.head;
+    const { code, details } = responseStatus(head);
+    // the server's own grpc-status, or one the gateway derived (HTTP status, wrong content type)
+    const fromServer =
+      head.httpStatus === 200 &&
+      head.contentType.startsWith("application/grpc") &&
+      head.statusText !== undefined;
+    if (code !== Code.OK) return fail(code, details, !fromServer);
     const messages = splitMessages(this.chunks, this.received);
     if (typeof messages === "string") return fail(Code.INTERNAL, messages);
     if (messages.length !== 1) {
