@@ -142,8 +142,10 @@ describe("hot reload", () => {
     await expect.poll(() => status("/v1/pong/amy"), LIVE).toBe(200);
     expect(gw.gateway.status().lastFailure).toBeUndefined();
 
-    // deleted: its routes go
+    // deleted, with its backend's mapping entry (an entry naming a service that is not loaded is a
+    // SELECTOR_UNKNOWN error, #21.1): its routes go
     rmSync(join(protos, "extra"), { recursive: true });
+    writeFileSync(join(work, "mappings", "backends.yaml"), "");
     await expect.poll(() => status("/v1/pong/amy"), LIVE).toBe(404);
 
     const { ok, failures } = await traffic.stop();
