@@ -10,7 +10,11 @@ export type LoadErrorCode =
   | "RULE_FIELD"
   | "RULE_INVALID"
   | "ROUTE_CONFLICT"
-  | "CONFIG_INVALID";
+  | "CONFIG_INVALID"
+  // Composite routes (src/compose/check.ts): a field path, a dependency cycle, an output key.
+  | "COMPOSE_FIELD"
+  | "COMPOSE_CYCLE"
+  | "COMPOSE_OUTPUT";
 
 export class LoadError extends Error {
   constructor(

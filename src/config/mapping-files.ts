@@ -1,5 +1,6 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { type CompositionDecl, readCompositions } from "../compose/config.js";
 import type { HttpRule } from "../routing/http-rule.js";
 import { type AmqpBinding, readAmqpBindings } from "../upstream/amqp/config.js";
 import { LoadError } from "./load-error.js";
@@ -18,6 +19,8 @@ export interface Mappings {
   readonly methodSettings: Record<string, MethodSettings>;
   /** Methods sent to RabbitMQ instead of a gRPC backend. */
   readonly amqpBindings: AmqpBinding[];
+  /** Composite routes (src/compose/config.ts), checked against the descriptors when routes compile. */
+  readonly compositions: CompositionDecl[];
 }
 
 const RULE_KEYS = [
@@ -34,7 +37,13 @@ const RULE_KEYS = [
 ];
 
 export function loadMappings(dir: string): Mappings {
-  const out: Mappings = { rules: new Map(), backends: {}, methodSettings: {}, amqpBindings: [] };
+  const out: Mappings = {
+    rules: new Map(),
+    backends: {},
+    methodSettings: {},
+    amqpBindings: [],
+    compositions: [],
+  };
   let files: string[];
   try {
     files = readdirSync(dir)
@@ -53,7 +62,8 @@ export function loadMappings(dir: string): Mappings {
 function readMappings(doc: unknown, file: string, out: Mappings): void {
   if (doc === null || doc === undefined) return;
   const o = asObject(doc, file);
-  onlyKeys(o, ["http", "backends", "methods", "amqp"], file);
+  onlyKeys(o, ["http", "backends", "methods", "amqp", "compositions"], file);
+  if (o.compositions !== undefined) out.compositions.push(...readCompositions(o.compositions, file));
   if (o.amqp !== undefined) {
     const amqp = asObject(o.amqp, `${file}: amqp`);
     onlyKeys(amqp, ["bindings"], `${file}: amqp`);

@@ -1,5 +1,7 @@
 import type { FieldInfo, MessageInfo } from "../codec/index.js";
 import { STRING_FORM_WKTS } from "../codec/message-info.js";
+import type { CompositionDecl } from "../compose/config.js";
+import { type CompositeRoute, compileComposition } from "../compose/route.js";
 import { LoadError } from "../config/load-error.js";
 import type { MethodDescriptor, ProtoRegistry } from "../registry/registry.js";
 import { type Binding, bindingsOf, type HttpRule } from "./http-rule.js";
@@ -18,6 +20,9 @@ export interface CompileOptions {
    * target and interceptor chain here, once per load); the route itself when absent.
    */
   readonly bind?: (route: Route) => Route;
+  /** Composite routes from mapping files (src/compose/), with the settings they start from. */
+  readonly compositions?: readonly CompositionDecl[];
+  readonly compositeSettings?: RouteSettings;
   /** Collect problems instead of throwing at the first (the bad binding is left out); for `check`. */
   readonly report?: (err: LoadError) => void;
 }
@@ -25,6 +30,8 @@ export interface CompileOptions {
 export interface RouteTable {
   readonly router: Router<Route>;
   readonly routes: readonly Route[];
+  /** Composite routes (also in the router, where the handler tells them by `target.shape`). */
+  readonly composites: readonly CompositeRoute[];
   /** Things a user should know that do not stop loading (e.g. streaming methods left out). */
   readonly warnings: readonly string[];
 }
@@ -61,7 +68,39 @@ export function compileRoutes(registry: ProtoRegistry, options: CompileOptions):
       fail(err);
     }
   }
-  return { router: ctx.router, routes: ctx.routes, warnings: ctx.warnings };
+  const composites: CompositeRoute[] = [];
+  for (const decl of options.compositions ?? []) {
+    try {
+      const route = compileComposition(
+        decl,
+        registry,
+        options.compositeSettings ?? options.settingsFor(registry.methods[0]!),
+        (m) => partRoute(m, decl.httpMethod, ctx),
+      );
+      // The router holds composites beside proto routes (same grammar, conflicts found the same way).
+      ctx.router.add(route.httpMethod, route.template, route as unknown as Route);
+      composites.push(route);
+    } catch (err) {
+      fail(
+        err instanceof DuplicateRouteError ? new LoadError("ROUTE_CONFLICT", decl.where, err.message) : err,
+      );
+    }
+  }
+  return { router: ctx.router, routes: ctx.routes, composites, warnings: ctx.warnings };
+}
+
+/** A composition part's own route: its method as auto-mapped, bound to its target and interceptors. */
+function partRoute(method: MethodDescriptor, httpMethod: string, ctx: Context): Route {
+  const b: Binding = {
+    httpMethod,
+    path: `/${method.service}/${method.name}`,
+    body: "*",
+    responseBody: "",
+    index: 0,
+  };
+  const where = `${method.fullName} (${method.file}) in a composition`;
+  const route = compileBinding(method, b, ctx.options.settingsFor(method), where, ctx.registry.findMessage);
+  return ctx.options.bind ? ctx.options.bind(route) : route;
 }
 
 interface Context {
