@@ -59,9 +59,9 @@ export function runComposition(
     ended++;
     errors[i] = err;
     results[i] = value;
-    if (err && plan.calls[i]!.required) return finish(err);
-    if (ended === n) return finish(undefined);
-    schedule();
+    if (err && plan.calls[i]!.required) finish(err);
+    else if (ended === n) finish(undefined);
+    else schedule();
   };
   const schedule = (): void => {
     for (let i = 0; i < n && !finished; i++) {

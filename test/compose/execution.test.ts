@@ -73,7 +73,10 @@ describe("composite execution", () => {
   });
 
   it("should start a dependent call after exactly its input, and fan forEach out in input order", async () => {
-    backend.behave((m, n) => ({ reply: "echo", delayMs: m === "EchoAll" ? 100 : m === "EchoPath" && n === 2 ? 150 : 20 }));
+    backend.behave((m, n) => ({
+      reply: "echo",
+      delayMs: m === "EchoAll" ? 100 : m === "EchoPath" && n === 2 ? 150 : 20,
+    }));
     const r = await gw.call("GET", "/v1/compose/chain/x?id=p&id=q&id=r");
     expect(r.status).toBe(200);
     expect(r.body).toEqual({ later: "x", items: [{ s: "p" }, { s: "q" }, { s: "r" }] });
@@ -97,7 +100,9 @@ describe("composite execution", () => {
     const r = await gw.call("GET", "/v1/compose/failing");
     expect(r.status).toBe(404);
     expect(r.body).toEqual({ code: 5, message: "no such thing", details: [] });
-    await expect.poll(() => backend.calls.filter((c) => c.method !== "EchoAll").every((c) => c.cancelled)).toBe(true);
+    await expect
+      .poll(() => backend.calls.filter((c) => c.method !== "EchoAll").every((c) => c.cancelled))
+      .toBe(true);
     expect(new Set(backend.calls.map((c) => c.method))).toEqual(new Set(["EchoAll", "EchoGet", "EchoPath"]));
   });
 
