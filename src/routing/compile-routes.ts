@@ -3,6 +3,7 @@ import { STRING_FORM_WKTS } from "../codec/message-info.js";
 import type { CompositionDecl } from "../compose/config.js";
 import { type CompositeRoute, compileComposition } from "../compose/route.js";
 import { LoadError } from "../config/load-error.js";
+import { withLine } from "../config/yaml-file.js";
 import type { MethodDescriptor, ProtoRegistry } from "../registry/registry.js";
 import { type Binding, bindingsOf, type HttpRule } from "./http-rule.js";
 import type { BodyBinding, Route, RouteSettings } from "./route.js";
@@ -22,6 +23,7 @@ export interface CompileOptions {
   readonly bind?: (route: Route) => Route;
   /** Composite routes from mapping files (src/compose/), with the settings they start from. */
   readonly compositions?: readonly CompositionDecl[];
+  /** The route defaults composite routes start from; required with `compositions`. */
   readonly compositeSettings?: RouteSettings;
   /** Collect problems instead of throwing at the first (the bad binding is left out); for `check`. */
   readonly report?: (err: LoadError) => void;
@@ -71,22 +73,26 @@ export function compileRoutes(registry: ProtoRegistry, options: CompileOptions):
   const composites: CompositeRoute[] = [];
   for (const decl of options.compositions ?? []) {
     try {
-      const route = compileComposition(
-        decl,
-        registry,
-        options.compositeSettings ?? options.settingsFor(registry.methods[0]!),
-        (m) => partRoute(m, decl.httpMethod, ctx),
+      const route = compileComposition(decl, registry, compositeDefaults(options), (m) =>
+        partRoute(m, decl.httpMethod, ctx),
       );
       // The router holds composites beside proto routes (same grammar, conflicts found the same way).
       ctx.router.add(route.httpMethod, route.template, route as unknown as Route);
       composites.push(route);
     } catch (err) {
       fail(
-        err instanceof DuplicateRouteError ? new LoadError("ROUTE_CONFLICT", decl.where, err.message) : err,
+        err instanceof DuplicateRouteError
+          ? new LoadError("ROUTE_CONFLICT", withLine(decl.file, decl.where), err.message)
+          : err,
       );
     }
   }
   return { router: ctx.router, routes: ctx.routes, composites, warnings: ctx.warnings };
+}
+
+function compositeDefaults(options: CompileOptions): RouteSettings {
+  if (!options.compositeSettings) throw new Error("compileRoutes: compositions need compositeSettings");
+  return options.compositeSettings;
 }
 
 /** A composition part's own route: its method as auto-mapped, bound to its target and interceptors. */

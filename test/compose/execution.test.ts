@@ -139,4 +139,13 @@ describe("composite execution", () => {
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ errors: [{ call: "maybe", code: 4 }] });
   });
+
+  it("should send every call the request's metadata and request id", async () => {
+    const r = await gw.call("GET", "/v1/compose/parallel/x", { headers: { "grpc-metadata-tenant": "acme" } });
+    expect(r.status).toBe(200);
+    expect(backend.calls.map((c) => c.metadata.tenant)).toEqual(["acme", "acme", "acme"]);
+    expect(new Set(backend.calls.map((c) => c.metadata["x-request-id"]))).toEqual(
+      new Set([r.headers.get("x-request-id")]),
+    );
+  });
 });

@@ -122,12 +122,17 @@ describe("composition load errors have a stable code and say file:line", () => {
       "COMPOSE_OUTPUT",
       /failed optional calls/,
     ],
-    ["bad template", composition(call("a"), undefined, "/v1/{s"), "RULE_TEMPLATE", /compositions\[0\]\.get/],
+    [
+      "bad template",
+      composition(call("a"), undefined, "/v1/{s"),
+      "RULE_TEMPLATE",
+      /compose\.yaml:2: compositions\[0\]\.get/,
+    ],
     [
       "conflict with a proto route",
       composition(call("a"), undefined, "/v1/echo/{s}"),
       "ROUTE_CONFLICT",
-      /compositions\[0\]/,
+      /compose\.yaml:2: compositions\[0\]: .*\/v1\/echo\/\{s\}/,
     ],
     [
       "unknown key",
