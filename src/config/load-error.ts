@@ -12,7 +12,11 @@ export type LoadErrorCode =
   | "ROUTE_CONFLICT"
   // a name in a mapping file (methods:, backends:) that matches no loaded method or service
   | "SELECTOR_UNKNOWN"
-  | "CONFIG_INVALID";
+  | "CONFIG_INVALID"
+  // Composite routes (src/compose/check.ts): a field path, a dependency cycle, an output key.
+  | "COMPOSE_FIELD"
+  | "COMPOSE_CYCLE"
+  | "COMPOSE_OUTPUT";
 
 /** One thing wrong: where (file, file:line: key path, or method) and what. */
 export interface Problem {

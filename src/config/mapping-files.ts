@@ -1,5 +1,6 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { type CompositionDecl, readCompositions } from "../compose/config.js";
 import type { HttpRule } from "../routing/http-rule.js";
 import { type AmqpBinding, readAmqpBindings } from "../upstream/amqp/config.js";
 import { LoadError } from "./load-error.js";
@@ -26,6 +27,8 @@ export interface Mappings {
   readonly origins: Map<string, string>;
   /** Services and methods the files allow to be missing for now (`pending:`, e.g. found later by reflection). */
   readonly pending: Set<string>;
+  /** Composite routes (src/compose/config.ts), checked against the descriptors when routes compile. */
+  readonly compositions: CompositionDecl[];
 }
 
 export function loadMappings(dir: string): Mappings {
@@ -36,6 +39,7 @@ export function loadMappings(dir: string): Mappings {
     amqpBindings: [],
     origins: new Map(),
     pending: new Set(),
+    compositions: [],
   };
   let files: string[];
   try {
@@ -58,12 +62,14 @@ interface MappingEntry {
   methods?: Record<string, unknown>;
   amqp?: { bindings?: unknown[] };
   pending?: string[];
+  compositions?: unknown;
 }
 
 /** One file: its shape checked against mappingSchema (every problem, each with its line), then merged. */
 function readMappings(doc: unknown, file: string, out: Mappings): void {
   if (doc === null || doc === undefined) return;
   const o = checkShape<MappingEntry>(mappingSchema, doc, file);
+  if (o.compositions !== undefined) out.compositions.push(...readCompositions(o.compositions, file));
   if (o.amqp?.bindings) out.amqpBindings.push(...readAmqpBindings(o.amqp.bindings, `${file}: amqp.bindings`));
   (o.http?.rules ?? []).forEach((rule, i) => {
     const selector = rule.selector!;

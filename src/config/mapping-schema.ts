@@ -1,3 +1,4 @@
+import { compositionsSchema } from "../compose/schema.js";
 import { amqpMappingSchema } from "../upstream/amqp/schema.js";
 import { serviceBackendsSchema } from "../upstream/grpc/schema.js";
 import { methodSettingsSchema } from "./method-schema.js";
@@ -49,6 +50,7 @@ export const mappingSchema: JsonSchema = {
     backends: serviceBackendsSchema,
     methods: mapOf("Route settings by method (pkg.Service.Method).", methodSettingsSchema),
     amqp: amqpMappingSchema,
+    compositions: compositionsSchema,
     pending: {
       description:
         "Services (pkg.Service) and methods (pkg.Service.Method) this file may name before they are loaded (found later by reflection): without it, a name that matches nothing loaded is an error.",

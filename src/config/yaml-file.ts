@@ -38,6 +38,23 @@ export function readYamlFile<T>(file: string, read: (value: unknown) => T): T {
   }
 }
 
+/**
+ * `where` ("file: a.b[2].c") with the line of that place in `file` ("file:14: a.b[2].c"), for
+ * problems found after the file was read (composition checks against descriptors); `where` as it was
+ * when the file or the place cannot be found.
+ */
+export function withLine(file: string, where: string): string {
+  const path = pathIn(file, where);
+  if (path === undefined) return where;
+  try {
+    const lines = new LineCounter();
+    const offset = offsetOf(parseDocument(readFileSync(file, "utf8"), { lineCounter: lines }).contents, path);
+    return offset === undefined ? where : `${file}:${lines.linePos(offset).line}: ${path}`;
+  } catch {
+    return where;
+  }
+}
+
 /** "file: a.b" and "file.a" (a top-level key) -> "a.b"; undefined when `where` is not in this file. */
 function pathIn(file: string, where: string): string | undefined {
   if (where.startsWith(`${file}: `)) return where.slice(file.length + 2);

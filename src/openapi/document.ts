@@ -1,3 +1,4 @@
+import { addCompositePaths } from "../compose/openapi.js";
 import type { Requirement } from "../policies/auth/config.js";
 import type { Route } from "../routing/route.js";
 import type { LoadedConfig } from "../server/load-table.js";
@@ -62,6 +63,7 @@ export function buildOpenApi(config: LoadedConfig, options: DocumentOptions): Re
     }
     paths[openApiPath(group[0]!.route.template, names)] = item;
   }
+  addCompositePaths(paths, config.table.composites, schemas, errorResponse);
   if (options.operations)
     paths[OPERATIONS_PATH] = operationsPathItem(schemas, statusSchema, errorResponse, !!options.auth);
   return {

@@ -1,6 +1,9 @@
 import type { FieldInfo, MessageInfo } from "../codec/index.js";
 import { STRING_FORM_WKTS } from "../codec/message-info.js";
+import type { CompositionDecl } from "../compose/config.js";
+import { type CompositeRoute, compileComposition } from "../compose/route.js";
 import { LoadError } from "../config/load-error.js";
+import { withLine } from "../config/yaml-file.js";
 import type { MethodDescriptor, ProtoRegistry } from "../registry/registry.js";
 import { type Binding, bindingsOf, type HttpRule } from "./http-rule.js";
 import type { BodyBinding, Route, RouteSettings } from "./route.js";
@@ -18,6 +21,10 @@ export interface CompileOptions {
    * target and interceptor chain here, once per load); the route itself when absent.
    */
   readonly bind?: (route: Route) => Route;
+  /** Composite routes from mapping files (src/compose/), with the settings they start from. */
+  readonly compositions?: readonly CompositionDecl[];
+  /** The route defaults composite routes start from; required with `compositions`. */
+  readonly compositeSettings?: RouteSettings;
   /** Collect problems instead of throwing at the first (the bad binding is left out); for `check`. */
   readonly report?: (err: LoadError) => void;
 }
@@ -25,6 +32,8 @@ export interface CompileOptions {
 export interface RouteTable {
   readonly router: Router<Route>;
   readonly routes: readonly Route[];
+  /** Composite routes (also in the router, where the handler tells them by `target.shape`). */
+  readonly composites: readonly CompositeRoute[];
   /** Things a user should know that do not stop loading (e.g. streaming methods left out). */
   readonly warnings: readonly string[];
 }
@@ -61,7 +70,43 @@ export function compileRoutes(registry: ProtoRegistry, options: CompileOptions):
       fail(err);
     }
   }
-  return { router: ctx.router, routes: ctx.routes, warnings: ctx.warnings };
+  const composites: CompositeRoute[] = [];
+  for (const decl of options.compositions ?? []) {
+    try {
+      const route = compileComposition(decl, registry, compositeDefaults(options), (m) =>
+        partRoute(m, decl.httpMethod, ctx),
+      );
+      // The router holds composites beside proto routes (same grammar, conflicts found the same way).
+      ctx.router.add(route.httpMethod, route.template, route as unknown as Route);
+      composites.push(route);
+    } catch (err) {
+      fail(
+        err instanceof DuplicateRouteError
+          ? new LoadError("ROUTE_CONFLICT", withLine(decl.file, decl.where), err.message)
+          : err,
+      );
+    }
+  }
+  return { router: ctx.router, routes: ctx.routes, composites, warnings: ctx.warnings };
+}
+
+function compositeDefaults(options: CompileOptions): RouteSettings {
+  if (!options.compositeSettings) throw new Error("compileRoutes: compositions need compositeSettings");
+  return options.compositeSettings;
+}
+
+/** A composition part's own route: its method as auto-mapped, bound to its target and interceptors. */
+function partRoute(method: MethodDescriptor, httpMethod: string, ctx: Context): Route {
+  const b: Binding = {
+    httpMethod,
+    path: `/${method.service}/${method.name}`,
+    body: "*",
+    responseBody: "",
+    index: 0,
+  };
+  const where = `${method.fullName} (${method.file}) in a composition`;
+  const route = compileBinding(method, b, ctx.options.settingsFor(method), where, ctx.registry.findMessage);
+  return ctx.options.bind ? ctx.options.bind(route) : route;
 }
 
 interface Context {

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { describeComposites } from "../compose/describe.js";
 import { Code } from "../errors/code.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { sendError } from "./error-reply.js";
@@ -79,6 +80,7 @@ export function registerAdminRoutes(
       responseBody: r.responseBody?.name ?? "",
       backend: backends.get(r.method.service) ?? backends.get("") ?? "",
     }));
-    reply.type("application/json").send(JSON.stringify({ routes, warnings: table.warnings }));
+    const compositions = describeComposites(table.composites);
+    reply.type("application/json").send(JSON.stringify({ routes, compositions, warnings: table.warnings }));
   });
 }

@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { encodeMessage } from "../codec/index.js";
+import type { CompositeRoute } from "../compose/route.js";
 import { Code } from "../errors/code.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { ownerOf } from "../policies/auth/authenticator.js";
@@ -9,6 +10,7 @@ import type { Router } from "../routing/router.js";
 import { buildRequest } from "../transcode/request.js";
 import { renderResponse } from "../transcode/response.js";
 import { ENCODED_OFFSET, type Invoke, type UpstreamCall, type UpstreamResult } from "../upstream/call.js";
+import type { Metadata } from "../upstream/call-metadata.js";
 import { timeoutMs } from "../upstream/grpc/deadline.js";
 import { requestMetadata } from "../upstream/grpc/metadata.js";
 import type { UnaryTarget } from "../upstream/target.js";
@@ -58,20 +60,18 @@ export function makeHandler(reservedKeys: readonly string[]) {
   // throws here synchronously reaches Fastify's error handler like a rejection would.
   return function handle(req: FastifyRequest, reply: FastifyReply): undefined {
     const state = req.gateway!;
-    const route = state.match.route as ServedRoute;
+    const matched = state.match.route as ServedRoute | CompositeRoute;
+    if (matched.target.shape === "composite")
+      return serveComposite(req, reply, matched as CompositeRoute, reservedKeys);
+    const route = matched as ServedRoute;
     const message = buildRequest(route, {
       segments: state.match.segments,
       query: state.query,
       body: req.body as Buffer | undefined,
       contentType: req.headers["content-type"],
     });
-    const metadata = requestMetadata(req.headers, req.raw.rawHeaders, req.socket.remoteAddress);
-    metadata.set("x-request-id", req.id);
     const claims = state.claims ?? NO_CLAIMS;
-    if (reservedKeys.length > 0) {
-      for (const key of reservedKeys) metadata.remove(key);
-      for (const key in claims) metadata.set(key, claims[key]!);
-    }
+    const metadata = callMetadata(req, claims, reservedKeys);
     const call: UpstreamCall = {
       route,
       message,
@@ -105,6 +105,59 @@ export function makeHandler(reservedKeys: readonly string[]) {
     trackCall(socket, cancel);
     return undefined;
   };
+}
+
+/** Forwarded headers, x-request-id and the caller's claims (over anything the client sent under their keys). */
+function callMetadata(
+  req: FastifyRequest,
+  claims: Readonly<Record<string, string>>,
+  reservedKeys: readonly string[],
+): Metadata {
+  const metadata = requestMetadata(req.headers, req.raw.rawHeaders, req.socket.remoteAddress);
+  metadata.set("x-request-id", req.id);
+  if (reservedKeys.length > 0) {
+    for (const key of reservedKeys) metadata.remove(key);
+    for (const key in claims) metadata.set(key, claims[key]!);
+  }
+  return metadata;
+}
+
+/** A composite route (src/compose/): its target runs the calls and renders the answer itself. */
+function serveComposite(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  route: CompositeRoute,
+  reservedKeys: readonly string[],
+): undefined {
+  const state = req.gateway!;
+  const claims = state.claims ?? NO_CLAIMS;
+  const notes = {};
+  state.notes = notes;
+  const socket = req.raw.socket;
+  const cancel = route.target.serve(
+    {
+      segments: state.match.segments,
+      query: state.query,
+      body: req.body as Buffer | undefined,
+      metadata: callMetadata(req, claims, reservedKeys),
+      timeoutMs: timeoutMs(req.headers["grpc-timeout"], route.settings.timeoutMs),
+      requestId: req.id,
+      principal: state.identity ? ownerOf(state.identity) : undefined,
+      claims,
+    },
+    (err, result) => {
+      untrackCall(socket, cancel);
+      if (err) reply.send(err);
+      else
+        reply
+          .code(result!.httpStatus)
+          .headers(result!.headers)
+          .type(result!.body!.contentType)
+          .send(result!.body!.bytes);
+    },
+  );
+  trackCall(socket, cancel);
+  return undefined;
 }
 
 /** The answer: the target's own body, or the output message rendered with the route's JSON options. */

@@ -157,6 +157,8 @@ function buildConfig(
         ...perMethod[m.fullName],
       }),
     report,
+    compositions: mappings?.compositions,
+    compositeSettings: base,
     ...(bind ? { bind: (route: Route) => bind(route, { backends, amqp }, registry) } : {}),
   });
   return { registry, table, backends, amqp };

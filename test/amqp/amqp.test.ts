@@ -239,7 +239,10 @@ describe.skipIf(skip)("command endpoints", () => {
       expect(res.status).toBe(503);
       expect(res.headers.get("retry-after")).toBe("1");
       // the broker's name and address stay in the log (#21.6)
-      expect(res.body).toMatchObject({ code: 14, message: expect.stringMatching(/^the service is unavailable, try again later \(request [\w-]+\)$/) });
+      expect(res.body).toMatchObject({
+        code: 14,
+        message: expect.stringMatching(/^the service is unavailable, try again later \(request [\w-]+\)$/),
+      });
       expect((await down.call("GET", "/_protogate/ready")).status).toBe(503);
     } finally {
       await down.close();

@@ -141,7 +141,10 @@ describe("backends.tls: mutual TLS to the backend", () => {
       const r = await gw.call("GET", "/v1/echo/x");
       expect(r.status).toBe(503);
       // the TLS cause goes to the log, not to the client (#21.6)
-      expect(r.body).toMatchObject({ code: 14, message: expect.stringMatching(/^the service is unavailable, try again later \(request [\w-]+\)$/) });
+      expect(r.body).toMatchObject({
+        code: 14,
+        message: expect.stringMatching(/^the service is unavailable, try again later \(request [\w-]+\)$/),
+      });
       expect(details).toBeInstanceOf(RegExp);
     } finally {
       await gw.close();
