@@ -35,6 +35,8 @@ export type GatewayStatus = ConfigStatus & {
   readonly policies: Readonly<Record<string, Record<string, unknown>>>;
   /** Each interceptor's own status (circuit breakers by backend...), by name. */
   readonly interceptors: Readonly<Record<string, Record<string, unknown>>>;
+  /** Each gRPC backend address's endpoints: connection, ejection, health (BackendChannels.status). */
+  readonly backends: Readonly<Record<string, unknown>>;
 };
 
 export interface Gateway {
@@ -54,7 +56,11 @@ export interface Gateway {
 
 /** Builds a gateway from options. Throws LoadError if protos, rules or mappings are wrong. */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
-  const channels = new BackendChannels(channelOptions(options.backendTls));
+  const channels = new BackendChannels(
+    channelOptions(options.backendTls),
+    options.balancing,
+    options.balancingByAddress,
+  );
   const reflectionClients = new ReflectionClients(options.backendTls);
   const app = Fastify({
     logger: options.logLevel === false ? false : { level: options.logLevel ?? "info" },
@@ -165,6 +171,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       interceptors: Object.fromEntries(
         interceptors.filter((i) => i.status).map((i) => [i.name, i.status!()]),
       ),
+      backends: channels.status(),
     };
   };
   const admin = options.admin ? separateAdminApp() : undefined;
