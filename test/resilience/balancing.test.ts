@@ -2,9 +2,18 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { afterEach, describe, expect, it } from "vitest";
 import type { GatewayOptions } from "../../src/config/options.js";
+import {
+  balancingFor,
+  DEFAULT_BALANCING,
+  DEFAULT_HEALTH_CHECK,
+  DEFAULT_OUTLIER_DETECTION,
+  readBalancing,
+} from "../../src/upstream/grpc/balancing.js";
 import type { EndpointStatus } from "../../src/upstream/grpc/channel.js";
+import { decodeResponse, encodeRequest } from "../../src/upstream/grpc/health-check.js";
 import { BUILTIN_PROTOS, TEST_PROTOS } from "../helpers/echo-server.js";
 import { type RunningGateway, startGateway } from "../helpers/gateway.js";
+import { rng } from "../helpers/random.js";
 
 // Chaos tests of a backend with several endpoints (issue #17, points 5, 6 and 8): real grpc-js
 // servers killed and restarted on their port, health answers switched, one slow endpoint.
@@ -270,3 +279,144 @@ describe("least_request", () => {
     for (const b of backends) expect(endpoint(address, b.port).inFlight).toBe(0);
   });
 });
+
+describe("readBalancing() and balancingFor()", () => {
+  it.each([
+    [{}, {}],
+    [{ policy: "least_request" }, { policy: "least_request" }],
+    [
+      { outlierDetection: false, healthCheck: false },
+      { outlierDetection: false, healthCheck: false },
+    ],
+    [
+      {
+        outlierDetection: {
+          consecutiveFailures: 3,
+          baseEjectionTime: "10s",
+          maxEjectionTime: "1m",
+          maxEjectionPercent: 50,
+          codes: ["UNAVAILABLE", "INTERNAL"],
+        },
+      },
+      {
+        outlierDetection: {
+          consecutiveFailures: 3,
+          baseEjectionTimeMs: 10_000,
+          maxEjectionTimeMs: 60_000,
+          maxEjectionPercent: 50,
+          codes: [14, 13],
+        },
+      },
+    ],
+    [
+      {
+        healthCheck: {
+          interval: "2s",
+          timeout: "250ms",
+          healthyThreshold: 2,
+          unhealthyThreshold: 3,
+          service: "",
+        },
+      },
+      {
+        healthCheck: {
+          intervalMs: 2000,
+          timeoutMs: 250,
+          healthyThreshold: 2,
+          unhealthyThreshold: 3,
+          service: "",
+        },
+      },
+    ],
+  ])("reads %j", (input, expected) => {
+    expect(readBalancing(input, "backends.balancing")).toEqual(expected);
+  });
+
+  it.each([
+    [{ policy: "random" }, "backends.balancing.policy"],
+    [{ weights: {} }, "backends.balancing.weights"],
+    [
+      { outlierDetection: { consecutiveFailures: 0 } },
+      "backends.balancing.outlierDetection.consecutiveFailures",
+    ],
+    [
+      { outlierDetection: { maxEjectionPercent: 101 } },
+      "backends.balancing.outlierDetection.maxEjectionPercent",
+    ],
+    [{ outlierDetection: { codes: ["OK"] } }, "backends.balancing.outlierDetection.codes[0]"],
+    [{ outlierDetection: { codes: ["toString"] } }, "backends.balancing.outlierDetection.codes[0]"],
+    [
+      { outlierDetection: { baseEjectionTime: "soon" } },
+      "backends.balancing.outlierDetection.baseEjectionTime",
+    ],
+    [{ healthCheck: { service: 7 } }, "backends.balancing.healthCheck.service"],
+    [{ healthCheck: { unhealthyThreshold: 1.5 } }, "backends.balancing.healthCheck.unhealthyThreshold"],
+    ["round_robin", "backends.balancing"],
+  ])("refuses %j at %s", (input, where) => {
+    expect(() => readBalancing(input, "backends.balancing")).toThrow(
+      expect.objectContaining({ name: "LoadError", where }),
+    );
+  });
+
+  it("layers the address's own setting over the common one over the defaults; false turns a part off", () => {
+    expect(balancingFor("a", undefined, undefined)).toBe(DEFAULT_BALANCING);
+    const common = { policy: "least_request" as const, healthCheck: { intervalMs: 100 } };
+    const own = { "a:1": { outlierDetection: false as const, healthCheck: { service: "s" } } };
+    expect(balancingFor("a:1", common, own)).toEqual({
+      policy: "least_request",
+      outlierDetection: undefined,
+      healthCheck: { ...DEFAULT_HEALTH_CHECK, intervalMs: 100, service: "s" },
+    });
+    expect(balancingFor("b:1", common, own)).toEqual({
+      policy: "least_request",
+      outlierDetection: DEFAULT_OUTLIER_DETECTION,
+      healthCheck: { ...DEFAULT_HEALTH_CHECK, intervalMs: 100 },
+    });
+    expect(balancingFor("b:1", { outlierDetection: false }, { "b:1": {} }).outlierDetection).toBeUndefined();
+  });
+});
+
+describe("the Health messages, coded by hand", () => {
+  it("encodes HealthCheckRequest as protobuf does (prefix, field 1), for any service name", () => {
+    const r = rng(17);
+    for (let i = 0; i < 300; i++) {
+      const name = Array.from({ length: r.int(201) }, () => String.fromCodePoint(32 + r.int(0x7e0))).join("");
+      const framed = encodeRequest(name);
+      const body = framed.subarray(5);
+      expect(framed.readUInt32BE(1)).toBe(body.length);
+      const expected = name
+        ? Buffer.concat([Buffer.from([0x0a]), varint(Buffer.byteLength(name)), Buffer.from(name)])
+        : Buffer.alloc(0);
+      expect(body.equals(expected), `seed 17, case ${i}`).toBe(true);
+    }
+  });
+
+  it.each([
+    ["", "UNKNOWN"],
+    ["0801", "SERVING"],
+    ["0802", "NOT_SERVING"],
+    ["0803", "SERVICE_UNKNOWN"],
+    ["0809", "UNKNOWN"],
+    ["12036162630801", "SERVING"], // an unknown length-delimited field first
+    ["0802080a", "UNKNOWN"], // the last value wins, as protobuf says
+    ["08", "UNKNOWN"], // truncated
+    ["1205ab", "UNKNOWN"], // a length past the end
+  ])("decodes HealthCheckResponse %s as %s", (hex, expected) => {
+    expect(decodeResponse(Buffer.from(hex, "hex"))).toBe(expected);
+  });
+
+  it("never throws on any bytes", () => {
+    const r = rng(4);
+    for (let i = 0; i < 2000; i++) {
+      const bytes = Buffer.from(Array.from({ length: r.int(13) }, () => r.int(256)));
+      expect(() => decodeResponse(bytes)).not.toThrow();
+    }
+  });
+});
+
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  for (; n > 0x7f; n >>>= 7) out.push((n & 0x7f) | 0x80);
+  out.push(n);
+  return Buffer.from(out);
+}
