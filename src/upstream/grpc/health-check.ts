@@ -1,3 +1,4 @@
+import protobuf from "protobufjs";
 import { Code } from "../../errors/code.js";
 import { Metadata } from "../call-metadata.js";
 import type { BackendAddress } from "./address.js";
@@ -28,8 +29,8 @@ const STATUS_NAMES: readonly HealthAnswer[] = ["UNKNOWN", "SERVING", "NOT_SERVIN
  * One grpc.health.v1.Health/Check on `session` (grpc/health/v1/health.proto), bounded by `timeoutMs`.
  * `done` gets the serving status exactly once, never synchronously: UNIMPLEMENTED (no Health service)
  * gives SERVING, as the issue asks; a timeout, a transport error or any other status gives FAILED.
- * The two messages are encoded by hand: HealthCheckRequest is `string service = 1`,
- * HealthCheckResponse is `ServingStatus status = 1`.
+ * The two messages are tiny and coded here with protobufjs's Writer and Reader: HealthCheckRequest is
+ * `string service = 1`, HealthCheckResponse is `ServingStatus status = 1`.
  */
 export function checkHealth(
   session: H2Session,
@@ -42,60 +43,31 @@ export function checkHealth(
   check.cancel = session.request(encodeRequest(service), check);
 }
 
-/** The framed HealthCheckRequest: prefix, then field 1 (tag 0x0a) when the name is not empty. */
+/** The framed HealthCheckRequest: prefix, then field 1 when the name is not empty (proto3). */
 export function encodeRequest(service: string): Buffer {
-  const name = Buffer.from(service, "utf8");
-  const body =
-    name.length === 0 ? Buffer.alloc(0) : Buffer.concat([Buffer.from([0x0a]), varint(name.length), name]);
+  const w = protobuf.Writer.create();
+  if (service !== "") w.uint32(0x0a).string(service); // field 1, length-delimited
+  const body = w.finish();
   const framed = Buffer.alloc(MESSAGE_PREFIX + body.length);
   framed.writeUInt32BE(body.length, 1);
-  body.copy(framed, MESSAGE_PREFIX);
+  framed.set(body, MESSAGE_PREFIX);
   return framed;
 }
 
 /** The status of a HealthCheckResponse body; unknown fields are skipped, a malformed body is UNKNOWN. */
 export function decodeResponse(body: Buffer): HealthAnswer {
+  const r = protobuf.Reader.create(body);
   let status = 0;
-  let at = 0;
-  while (at < body.length) {
-    const tag = readVarint(body, at);
-    if (!tag) return "UNKNOWN";
-    at = tag.next;
-    const wire = tag.value & 7;
-    if (wire === 0) {
-      const v = readVarint(body, at);
-      if (!v) return "UNKNOWN";
-      at = v.next;
-      if (tag.value >>> 3 === 1) status = v.value;
-    } else if (wire === 2) {
-      const len = readVarint(body, at);
-      if (!len) return "UNKNOWN";
-      at = len.next + len.value;
-    } else if (wire === 5) at += 4;
-    else if (wire === 1) at += 8;
-    else return "UNKNOWN";
+  try {
+    while (r.pos < r.len) {
+      const tag = r.uint32();
+      if (tag === 0x08) status = r.int32();
+      else r.skipType(tag & 7);
+    }
+  } catch {
+    return "UNKNOWN"; // truncated or malformed
   }
-  return at === body.length ? (STATUS_NAMES[status] ?? "UNKNOWN") : "UNKNOWN";
-}
-
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  while (n > 0x7f) {
-    out.push((n & 0x7f) | 0x80);
-    n >>>= 7;
-  }
-  out.push(n);
-  return Buffer.from(out);
-}
-
-function readVarint(b: Buffer, at: number): { value: number; next: number } | undefined {
-  let value = 0;
-  for (let shift = 0; shift < 35 && at < b.length; shift += 7) {
-    const byte = b[at++]!;
-    value += (byte & 0x7f) * 2 ** shift;
-    if (byte < 0x80) return { value, next: at };
-  }
-  return undefined;
+  return STATUS_NAMES[status] ?? "UNKNOWN";
 }
 
 class HealthCall implements StreamHandler {
