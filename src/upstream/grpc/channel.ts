@@ -152,6 +152,18 @@ export class Channel {
   /** Power of two choices: of two usable endpoints drawn at random, the one with fewer calls in flight. */
   private pickLeastRequest(): Subchannel | undefined {
     const subs = this.subchannels;
+    const n = subs.length;
+    if (n >= 2) {
+      // Two distinct endpoints at random: when both are in rotation (the usual case), that is all.
+      const i = Math.floor(Math.random() * n);
+      let j = Math.floor(Math.random() * (n - 1));
+      if (j >= i) j++;
+      const x = subs[i]!;
+      const y = subs[j]!;
+      if (x.usable && y.usable && x.session?.isReady && y.session?.isReady)
+        return y.inFlight < x.inFlight ? y : x;
+    }
+    // Else the same draw among the endpoints in rotation only.
     let count = 0;
     for (const sub of subs) if (sub.usable && sub.session?.isReady) count++;
     if (count <= 1) return count === 1 ? this.pickRoundRobin(true) : undefined;
