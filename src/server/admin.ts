@@ -58,7 +58,8 @@ export function registerAdminRoutes(
   app.get(`${ADMIN_PREFIX}/status`, internal, async (_req, reply) => {
     reply.type("application/json").send(JSON.stringify(status()));
   });
-  // Liveness: the process answers. Readiness: routes are loaded and every broker is connected.
+  // Liveness: the process answers. Readiness: routes are loaded and every broker is connected. A down
+  // gRPC backend does not count, on purpose: it would take every gateway out at once (README, Readiness).
   app.get(`${ADMIN_PREFIX}/live`, async (_req, reply) =>
     reply.type("application/json").send('{"live":true}'),
   );

@@ -39,6 +39,8 @@ export type GatewayStatus = ConfigStatus & {
   readonly policies: Readonly<Record<string, Record<string, unknown>>>;
   /** Each interceptor's own status (circuit breakers by backend...), by name. */
   readonly interceptors: Readonly<Record<string, Record<string, unknown>>>;
+  /** Each gRPC backend address's endpoints: connection, ejection, health (BackendChannels.status). */
+  readonly backends: Readonly<Record<string, unknown>>;
 };
 
 export interface Gateway {
@@ -58,7 +60,11 @@ export interface Gateway {
 
 /** Builds a gateway from options. Throws LoadError if protos, rules or mappings are wrong. */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
-  const channels = new BackendChannels(channelOptions(options.backendTls));
+  const channels = new BackendChannels(
+    channelOptions(options.backendTls),
+    options.balancing,
+    options.balancingByAddress,
+  );
   const reflectionClients = new ReflectionClients(options.backendTls);
   const publicListener = listenerFactory(
     { ...options, maxHeaderSize: options.maxHeaderSize ?? DEFAULTS.maxHeaderSize },
@@ -187,6 +193,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       interceptors: Object.fromEntries(
         interceptors.filter((i) => i.status).map((i) => [i.name, i.status!()]),
       ),
+      backends: channels.status(),
     };
   };
   registerAdminRoutes(

@@ -1,14 +1,19 @@
 import { lookup } from "node:dns/promises";
 import * as net from "node:net";
 import * as tls from "node:tls";
+import { Code } from "../../errors/code.js";
 import { type BackendAddress, type Endpoint, parseAddress } from "./address.js";
+import { type BalancingConfig, DEFAULT_BALANCING } from "./balancing.js";
 import { timerDelay } from "./deadline-lists.js";
 import { H2Error } from "./h2/frame.js";
 import { H2Session, type SessionOptions } from "./h2/session.js";
+import { checkHealth, type HealthAnswer } from "./health-check.js";
 
 /**
  * A channel to one backend address: one HTTP/2 connection per resolved endpoint (a subchannel), calls
- * spread round robin over the connected ones. Connections are made on first use, re-made with
+ * spread over the connected ones round robin or by least requests (balancing.ts). Endpoints that keep
+ * failing are ejected for a while, and endpoints whose health check says NOT_SERVING are left out;
+ * when nothing else is connected, they are used all the same (better a doubtful endpoint than none). Connections are made on first use, re-made with
  * exponential backoff when they fail, and replaced at once when the server drains them (GOAWAY).
  * While nothing is connected yet, calls wait for a connection; when every endpoint has failed, they
  * fail at once with the last error (gRPC's fail-fast rule), and DNS is asked again.
@@ -18,6 +23,8 @@ export interface ChannelOptions extends SessionOptions {
   readonly connectTimeoutMs: number;
   /** For tls:// backends: the CA to trust instead of the system roots, a client certificate and key. */
   readonly tls?: BackendTls;
+  /** Balancing policy, outlier ejection, health checks; DEFAULT_BALANCING when absent. */
+  readonly balancing?: BalancingConfig;
 }
 
 /** PEM texts. */
@@ -65,6 +72,26 @@ type Waiter = (session: H2Session | undefined, error: string | undefined) => voi
 
 const BACKOFF = { initialMs: 1000, multiplier: 1.6, jitter: 0.2, maxMs: 10_000 };
 const MIN_RESOLVE_INTERVAL_MS = 5000;
+/** What callEnded takes for a call that says nothing about the endpoint (refused, sent again). */
+export const NEUTRAL_OUTCOME = -1;
+
+/** One endpoint as GET /_protogate/status shows it (ms are from now). */
+export interface EndpointStatus {
+  readonly address: string;
+  readonly state: SubchannelState;
+  readonly inFlight: number;
+  readonly consecutiveFailures: number;
+  /** Set while the endpoint is ejected: how long it stays out. */
+  readonly ejectedForMs?: number;
+  readonly timesEjected: number;
+  /** The last health check's answer, when checks are on. */
+  readonly health?: HealthAnswer;
+  readonly healthy: boolean;
+  /** Why the last health checks failed, while unhealthy. */
+  readonly healthDetail?: string;
+  /** The last connection error, while not connected. */
+  readonly lastError?: string;
+}
 
 export class Channel {
   readonly target: BackendAddress;
@@ -75,6 +102,10 @@ export class Channel {
   private lastResolve = 0;
   private resolveError: string | undefined;
   private closed = false;
+  private readonly balancing: BalancingConfig;
+  /** Bit `1 << code` set for the call codes that count as an endpoint's failure (outlier detection). */
+  private readonly failureCodes: number;
+  private healthTimer: NodeJS.Timeout | undefined;
   /** Doubled when a server says our pings come too often (GOAWAY ENHANCE_YOUR_CALM "too_many_pings"). */
   keepaliveMs: number;
 
@@ -84,21 +115,146 @@ export class Channel {
   ) {
     this.target = parseAddress(address);
     this.keepaliveMs = options.keepaliveMs;
+    this.balancing = options.balancing ?? DEFAULT_BALANCING;
+    let mask = 0;
+    for (const c of this.balancing.outlierDetection?.codes ?? []) mask |= 1 << c;
+    this.failureCodes = mask;
     if (this.target.endpoints) this.setEndpoints(this.target.endpoints);
+    const hc = this.balancing.healthCheck;
+    if (hc) {
+      this.healthTimer = setInterval(() => this.checkAll(), timerDelay(hc.intervalMs));
+      this.healthTimer.unref();
+    }
   }
 
-  /** A connected session, round robin; undefined when none is connected right now. */
+  /**
+   * A connected session by the balancing policy, among endpoints neither ejected nor unhealthy, else
+   * among any connected one (panic mode); undefined when none is connected right now. No allocation.
+   */
   pick(): H2Session | undefined {
+    const sub =
+      this.balancing.policy === "least_request" ? this.pickLeastRequest() : this.pickRoundRobin(true);
+    return (sub ?? this.pickRoundRobin(false))?.session;
+  }
+
+  private pickRoundRobin(onlyUsable: boolean): Subchannel | undefined {
     const subs = this.subchannels;
     for (let i = 0; i < subs.length; i++) {
       const sub = subs[(this.next + i) % subs.length]!;
-      const session = sub.session;
-      if (session?.isReady) {
+      if (sub.session?.isReady && (sub.usable || !onlyUsable)) {
         this.next = (this.next + i + 1) % subs.length;
-        return session;
+        return sub;
       }
     }
     return undefined;
+  }
+
+  /** Power of two choices: of two usable endpoints drawn at random, the one with fewer calls in flight. */
+  private pickLeastRequest(): Subchannel | undefined {
+    const subs = this.subchannels;
+    const n = subs.length;
+    if (n >= 2) {
+      // Two distinct endpoints at random: when both are in rotation (the usual case), that is all.
+      const i = Math.floor(Math.random() * n);
+      let j = Math.floor(Math.random() * (n - 1));
+      if (j >= i) j++;
+      const x = subs[i]!;
+      const y = subs[j]!;
+      if (x.usable && y.usable && x.session?.isReady && y.session?.isReady)
+        return y.inFlight < x.inFlight ? y : x;
+    }
+    // Else the same draw among the endpoints in rotation only.
+    let count = 0;
+    for (const sub of subs) if (sub.usable && sub.session?.isReady) count++;
+    if (count <= 1) return count === 1 ? this.pickRoundRobin(true) : undefined;
+    const a = Math.floor(Math.random() * count);
+    let b = Math.floor(Math.random() * (count - 1));
+    if (b >= a) b++;
+    let first: Subchannel | undefined;
+    let second: Subchannel | undefined;
+    let rank = 0;
+    for (const sub of subs) {
+      if (!(sub.usable && sub.session?.isReady)) continue;
+      if (rank === a) first = sub;
+      if (rank === b) second = sub;
+      rank++;
+    }
+    return second!.inFlight < first!.inFlight ? second : first;
+  }
+
+  /** A call was sent on `session` (from pick): counted in flight for least_request. */
+  callStarted(session: H2Session): void {
+    for (const sub of this.subchannels) {
+      if (sub.session === session) {
+        sub.inFlight++;
+        return;
+      }
+    }
+  }
+
+  /**
+   * A call sent on `session` ended with `code` (NEUTRAL_OUTCOME: it says nothing about the endpoint).
+   * A code in outlierDetection.codes is a failure; CANCELLED (the client left) and DEADLINE_EXCEEDED
+   * (unless listed) are neutral; any other status is an answer, a success for outlier detection.
+   */
+  callEnded(session: H2Session, code: number): void {
+    for (const sub of this.subchannels) {
+      if (sub.session !== session) continue;
+      if (sub.inFlight > 0) sub.inFlight--;
+      if (code === NEUTRAL_OUTCOME) return;
+      if ((this.failureCodes >>> code) & 1) this.endpointFailed(sub);
+      else if (code !== Code.CANCELLED && code !== Code.DEADLINE_EXCEEDED) this.endpointAnswered(sub);
+      return;
+    }
+  }
+
+  private endpointAnswered(sub: Subchannel): void {
+    sub.failures = 0;
+    const od = this.balancing.outlierDetection;
+    // Back for a whole base ejection time without being ejected again: the count starts over.
+    if (od && sub.timesEjected > 0 && !sub.ejected && Date.now() - sub.returnedAt >= od.baseEjectionTimeMs)
+      sub.timesEjected = 0;
+  }
+
+  /** @internal a call failed at `sub`, or a connection to it did. */
+  endpointFailed(sub: Subchannel): void {
+    const od = this.balancing.outlierDetection;
+    if (!od || ++sub.failures < od.consecutiveFailures || sub.ejected) return;
+    const n = this.subchannels.length;
+    const share = Math.floor((n * od.maxEjectionPercent) / 100);
+    const allowed = Math.min(n - 1, od.maxEjectionPercent > 0 ? Math.max(1, share) : 0);
+    let ejected = 0;
+    for (const s of this.subchannels) if (s.ejected) ejected++;
+    if (ejected >= allowed) return;
+    sub.timesEjected++;
+    const ms = Math.min(
+      Math.max(od.baseEjectionTimeMs, od.maxEjectionTimeMs),
+      od.baseEjectionTimeMs * sub.timesEjected,
+    );
+    sub.eject(ms, () => this.onReady());
+  }
+
+  /** Health checks every connected endpoint that has no check in flight. */
+  private checkAll(): void {
+    const hc = this.balancing.healthCheck;
+    if (!hc || this.closed) return;
+    for (const sub of this.subchannels) {
+      const session = sub.session;
+      if (!session?.isReady || sub.checking) continue;
+      sub.checking = true;
+      checkHealth(session, this.target, hc.service, hc.timeoutMs, (answer, detail) => {
+        sub.checking = false;
+        if (this.closed || sub.session !== session) return;
+        const wasUsable = sub.usable;
+        sub.healthResult(answer, detail, hc);
+        if (sub.usable && !wasUsable) this.onReady();
+      });
+    }
+  }
+
+  /** Each endpoint's connection, ejection and health state, for GET /_protogate/status. */
+  status(): { policy: string; endpoints: EndpointStatus[] } {
+    return { policy: this.balancing.policy, endpoints: this.subchannels.map((s) => s.status()) };
   }
 
   /** Calls `waiter` once with a ready session or the reason there is none. Returns a withdraw function. */
@@ -129,6 +285,7 @@ export class Channel {
 
   close(): void {
     this.closed = true;
+    clearInterval(this.healthTimer);
     for (const sub of this.subchannels) sub.shutdown();
     this.subchannels = [];
     this.failWaiters("the channel is closed");
@@ -151,7 +308,8 @@ export class Channel {
   }
 
   /** @internal a subchannel failed to connect or lost its connection. */
-  onFailure(): void {
+  onFailure(sub: Subchannel): void {
+    this.endpointFailed(sub);
     const failure = this.allFailed();
     if (failure !== undefined) this.failWaiters(failure);
     this.resolve(false);
@@ -205,6 +363,22 @@ class Subchannel {
   state: SubchannelState = "idle";
   session: H2Session | undefined;
   lastError = "";
+  // Balancing state: see Channel.pick, callEnded, checkAll
+  /** Neither ejected nor unhealthy: in rotation. */
+  usable = true;
+  inFlight = 0;
+  failures = 0;
+  ejected = false;
+  timesEjected = 0;
+  returnedAt = 0;
+  private ejectedUntil = 0;
+  private ejectTimer: NodeJS.Timeout | undefined;
+  checking = false;
+  health: HealthAnswer | undefined;
+  private healthy = true;
+  private healthDetail = "";
+  private good = 0;
+  private bad = 0;
   private attempts = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -269,6 +443,7 @@ class Subchannel {
       },
     );
     this.session = session;
+    this.inFlight = 0; // calls on a session that is gone are not found by callEnded
     const timer = setTimeout(() => session.destroy("connect timeout"), timerDelay(options.connectTimeoutMs));
     timer.unref();
   }
@@ -301,7 +476,55 @@ class Subchannel {
       this.retryTimer = setTimeout(() => this.reconnectNow(), wait);
       this.retryTimer.unref();
     }
-    this.channel.onFailure();
+    this.channel.onFailure(this);
+  }
+
+  /** Out of rotation for `ms`; `back` runs when it returns. */
+  eject(ms: number, back: () => void): void {
+    this.ejected = true;
+    this.usable = false;
+    this.ejectedUntil = Date.now() + ms;
+    this.ejectTimer = setTimeout(() => {
+      this.ejected = false;
+      this.failures = 0;
+      this.returnedAt = Date.now();
+      this.usable = this.healthy;
+      if (this.usable) back();
+    }, timerDelay(ms));
+    this.ejectTimer.unref();
+  }
+
+  /** Counts a health check's answer against the thresholds; SERVING is the only good answer. */
+  healthResult(
+    answer: HealthAnswer,
+    detail: string,
+    hc: { healthyThreshold: number; unhealthyThreshold: number },
+  ): void {
+    this.health = answer;
+    this.healthDetail = detail;
+    if (answer === "SERVING") {
+      this.bad = 0;
+      if (!this.healthy && ++this.good >= hc.healthyThreshold) this.healthy = true;
+    } else {
+      this.good = 0;
+      if (this.healthy && ++this.bad >= hc.unhealthyThreshold) this.healthy = false;
+    }
+    this.usable = this.healthy && !this.ejected;
+  }
+
+  status(): EndpointStatus {
+    return {
+      address: this.key,
+      state: this.state,
+      inFlight: this.inFlight,
+      consecutiveFailures: this.failures,
+      ...(this.ejected ? { ejectedForMs: Math.max(0, this.ejectedUntil - Date.now()) } : {}),
+      timesEjected: this.timesEjected,
+      ...(this.health ? { health: this.health } : {}),
+      healthy: this.healthy,
+      ...(this.healthDetail && !this.healthy ? { healthDetail: this.healthDetail } : {}),
+      ...(this.lastError && this.state !== "ready" ? { lastError: this.lastError } : {}),
+    };
   }
 
   private reconnectNow(): void {
@@ -312,6 +535,7 @@ class Subchannel {
   shutdown(): void {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.ejectTimer);
     const session = this.session;
     this.session = undefined;
     session?.close();

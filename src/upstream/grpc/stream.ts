@@ -1,6 +1,6 @@
 import { Code } from "../../errors/code.js";
 import { Metadata } from "../call-metadata.js";
-import { type Channel, type ChannelCall, startCall } from "./channel.js";
+import { type Channel, type ChannelCall, NEUTRAL_OUTCOME, startCall } from "./channel.js";
 import { grpcTimeoutText } from "./deadline.js";
 import { type DeadlineList, type Expiring, startDeadline, stopDeadline } from "./deadline-lists.js";
 import { H2Error } from "./h2/frame.js";
@@ -206,6 +206,7 @@ class GrpcStream implements StreamHandler, Expiring, StreamCall, ChannelCall {
 
   send(session: H2Session): void {
     this.session = session;
+    this.channel.callStarted(session); // in flight for least_request, until callEnded
     const ref = session.openStream(this);
     if (this.done) return; // refused at once (too-large headers), already finished
     this.ref = ref;
@@ -252,6 +253,7 @@ class GrpcStream implements StreamHandler, Expiring, StreamCall, ChannelCall {
     this.held = undefined;
     this.backlog = [];
     stopDeadline(this);
+    if (this.session) this.channel.callEnded(this.session, status.code);
     if (this.starting) process.nextTick(() => this.handler.onEnd(status));
     else this.handler.onEnd(status);
   }
@@ -304,6 +306,7 @@ class GrpcStream implements StreamHandler, Expiring, StreamCall, ChannelCall {
     if (error) {
       if (error.kind === "refused" && this.held && this.retries < TRANSPARENT_RETRIES) {
         this.retries++;
+        this.channel.callEnded(this.session!, NEUTRAL_OUTCOME);
         this.backlog = this.held.concat(this.backlog);
         this.backlogBytes = this.heldBytes + this.backlogBytes;
         this.held = [];

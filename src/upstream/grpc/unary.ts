@@ -1,6 +1,6 @@
 import { Code } from "../../errors/code.js";
 import { Metadata } from "../call-metadata.js";
-import { type Channel, type ChannelCall, startCall } from "./channel.js";
+import { type Channel, type ChannelCall, NEUTRAL_OUTCOME, startCall } from "./channel.js";
 import { grpcTimeoutText } from "./deadline.js";
 import { type DeadlineList, type Expiring, startDeadline, stopDeadline } from "./deadline-lists.js";
 import { H2Error } from "./h2/frame.js";
@@ -69,6 +69,8 @@ class UnaryCall implements StreamHandler, Expiring, ChannelCall {
   expiryTimer: NodeJS.Timeout | undefined = undefined;
   private withdraw: (() => void) | undefined;
   private cancelStream: ((code?: number) => void) | undefined;
+  /** Where the call was sent, told the outcome for balancing (Channel.callEnded). */
+  private session: H2Session | undefined;
   private retries = 0;
   private readonly body: Buffer;
   private readonly timeout: string | undefined;
@@ -121,6 +123,8 @@ class UnaryCall implements StreamHandler, Expiring, ChannelCall {
   }
 
   send(session: H2Session): void {
+    this.session = session;
+    this.channel.callStarted(session);
     this.cancelStream = session.request(this.body, this);
   }
 
@@ -141,6 +145,7 @@ class UnaryCall implements StreamHandler, Expiring, ChannelCall {
     if (this.done) return;
     this.done = true;
     stopDeadline(this);
+    this.ended(result.status.code);
     if (this.starting) process.nextTick(this.onResult, result);
     else this.onResult(result);
   }
@@ -182,6 +187,7 @@ class UnaryCall implements StreamHandler, Expiring, ChannelCall {
     if (error) {
       if (error.kind === "refused" && this.retries < TRANSPARENT_RETRIES) {
         this.retries++;
+        this.ended(NEUTRAL_OUTCOME);
         this.reset();
         this.start();
         return;
@@ -192,6 +198,13 @@ class UnaryCall implements StreamHandler, Expiring, ChannelCall {
       }
     }
     this.resolve(this.outcome());
+  }
+
+  private ended(code: number): void {
+    const session = this.session;
+    if (session === undefined) return;
+    this.session = undefined;
+    this.channel.callEnded(session, code);
   }
 
   private reset(): void {
