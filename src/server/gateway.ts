@@ -24,6 +24,7 @@ import { registerOperationRoutes } from "./operations-routes.js";
 import { POLICIES } from "./pipeline.js";
 import { ReflectionSources } from "./reflection-sources.js";
 import { type ConfigStatus, Reloader } from "./reloader.js";
+import { notUnary } from "./streaming/not-unary.js";
 import { DirectoryWatcher } from "./watch.js";
 
 const NO_QUERY = Object.freeze({});
@@ -101,6 +102,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const interceptors = buildInterceptors(options, { log });
   const bind: RouteBinder = (route, where, registry): ServedRoute => {
     const target = resolveTarget(route.method, where, upstreams, registry);
+    // Interceptors wrap unary calls; streams are served by src/server/streaming/.
+    if (target.shape === "stream") return { ...route, target, invoke: notUnary };
     return { ...route, target, invoke: compose(interceptors, route, target) };
   };
   let reloader: Reloader;
@@ -124,6 +127,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // fallback, which it looks for again (parsing the header) on every request.
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, keepRaw);
   app.addContentTypeParser("*", { parseAs: "buffer" }, keepRaw);
+  // NDJSON bodies are client streams: the request stream itself, read line by line as it arrives.
+  app.addContentTypeParser("application/x-ndjson", (_req, payload, done) => done(null, payload));
   app.setErrorHandler((err, req, reply) => {
     const gwErr = toGatewayError(err);
     if (gwErr.code === Code.INTERNAL) req.log.error({ err, reqId: req.id }, "internal error");

@@ -11,12 +11,13 @@ import { renderResponse } from "../transcode/response.js";
 import { ENCODED_OFFSET, type Invoke, type UpstreamCall, type UpstreamResult } from "../upstream/call.js";
 import { timeoutMs } from "../upstream/grpc/deadline.js";
 import { requestMetadata } from "../upstream/grpc/metadata.js";
-import type { UnaryTarget } from "../upstream/target.js";
+import type { Target } from "../upstream/target.js";
+import { serveStream } from "./streaming/http-stream.js";
 
 /** A route with its target and interceptor chain, bound when the table is compiled (load-table.ts). */
 export interface ServedRoute extends Route {
-  readonly target: UnaryTarget;
-  /** The target's invoke wrapped by the interceptors that apply to this route. */
+  readonly target: Target;
+  /** The target's invoke wrapped by the interceptors that apply to this route (unary targets). */
   readonly invoke: Invoke;
 }
 
@@ -59,12 +60,6 @@ export function makeHandler(reservedKeys: readonly string[]) {
   return function handle(req: FastifyRequest, reply: FastifyReply): undefined {
     const state = req.gateway!;
     const route = state.match.route as ServedRoute;
-    const message = buildRequest(route, {
-      segments: state.match.segments,
-      query: state.query,
-      body: req.body as Buffer | undefined,
-      contentType: req.headers["content-type"],
-    });
     const metadata = requestMetadata(req.headers, req.raw.rawHeaders, req.socket.remoteAddress);
     metadata.set("x-request-id", req.id);
     const claims = state.claims ?? NO_CLAIMS;
@@ -72,6 +67,33 @@ export function makeHandler(reservedKeys: readonly string[]) {
       for (const key of reservedKeys) metadata.remove(key);
       for (const key in claims) metadata.set(key, claims[key]!);
     }
+    if (route.target.shape === "stream") {
+      const notes = {};
+      state.notes = notes;
+      reply.hijack(); // the stream writes the raw response itself (src/server/streaming/)
+      serveStream(
+        {
+          route,
+          target: route.target,
+          req: req.raw,
+          body: req.body,
+          segments: state.match.segments,
+          query: state.query,
+          metadata,
+          timeoutMs: timeoutMs(req.headers["grpc-timeout"], route.settings.timeoutMs),
+          notes,
+          headers: reply.getHeaders(),
+        },
+        reply.raw,
+      );
+      return undefined;
+    }
+    const message = buildRequest(route, {
+      segments: state.match.segments,
+      query: state.query,
+      body: req.body as Buffer | undefined,
+      contentType: req.headers["content-type"],
+    });
     const call: UpstreamCall = {
       route,
       message,
