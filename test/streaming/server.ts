@@ -24,6 +24,7 @@ interface WatchRequest {
   fail_code?: number;
   pad?: number;
   forever?: boolean;
+  gap_ms?: number;
 }
 
 export interface StreamServer {
@@ -99,11 +100,13 @@ export async function startStreamServer(): Promise<StreamServer> {
         // the next write from the previous one's callback: as fast as flow control lets it
         call.write(event, () => {
           written++;
-          if (r.forever && !r.pad) setTimeout(next, 2);
+          if (r.gap_ms) setTimeout(next, r.gap_ms);
+          else if (r.forever && !r.pad) setTimeout(next, 2);
           else next();
         });
       };
-      next();
+      if (r.gap_ms) setTimeout(next, r.gap_ms);
+      else next();
     },
     Upload(call: grpc.ServerReadableStream<{ name?: string }, unknown>, cb: grpc.sendUnaryData<unknown>) {
       started++;
