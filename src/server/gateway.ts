@@ -25,6 +25,7 @@ import { POLICIES } from "./pipeline.js";
 import { ReflectionSources } from "./reflection-sources.js";
 import { type ConfigStatus, Reloader } from "./reloader.js";
 import { notUnary } from "./streaming/not-unary.js";
+import { serveWebSockets } from "./streaming/websocket.js";
 import { DirectoryWatcher } from "./watch.js";
 
 const NO_QUERY = Object.freeze({});
@@ -193,6 +194,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     scope.route({ method: methods, url: "/", handler });
     scope.route({ method: methods, url: "/*", handler });
   });
+  const closeWebSockets = serveWebSockets(app.server, router);
 
   reload = (): boolean => {
     const result = reloader.reload();
@@ -232,6 +234,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     async close() {
       watcher?.close();
       reflection.close();
+      closeWebSockets();
       // Drain requests in flight, but never longer than the grace period: then cut what is left.
       // Keep-alive connections are closed as soon as their last response is out.
       const grace = setTimeout(

@@ -80,7 +80,8 @@ export function makeHandler(reservedKeys: readonly string[]) {
           segments: state.match.segments,
           query: state.query,
           metadata,
-          timeoutMs: timeoutMs(req.headers["grpc-timeout"], route.settings.timeoutMs),
+          // A stream's life is bounded by Grpc-Timeout or stream.maxStreamDuration, not the unary timeoutMs.
+          timeoutMs: timeoutMs(req.headers["grpc-timeout"], 0),
           notes,
           headers: reply.getHeaders(),
         },
