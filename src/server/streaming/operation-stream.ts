@@ -59,7 +59,7 @@ export function streamOperation(
       sinceBeat = 0;
       res.write(framing.message(json, seq++));
     }
-    if (op.done) return end(undefined);
+    if (op.done) return void end(undefined);
     sinceBeat += pollMs;
     const beat = framing.heartbeat();
     if (beat && sinceBeat >= STREAM_DEFAULTS.heartbeatInterval) {
@@ -72,7 +72,7 @@ export function streamOperation(
     get().then(
       (op) => {
         if (stopped) return;
-        if (!op) return end(new GatewayError(Code.NOT_FOUND, "the operation expired"));
+        if (!op) return void end(new GatewayError(Code.NOT_FOUND, "the operation expired"));
         show(op);
       },
       (err: unknown) => {
