@@ -27,7 +27,9 @@ describe("protogate routes", () => {
       expect.stringMatching(/^POST +\/test\.v1\.EchoService\/Unbound +test\.v1\.EchoService\.Unbound +\* /),
     );
     expect(lines).toContainEqual(
-      expect.stringMatching(/^GET +\/v1\/stream +test\.v1\.EchoService\.ServerStream \(server-stream\) +- +- /),
+      expect.stringMatching(
+        /^GET +\/v1\/stream +test\.v1\.EchoService\.ServerStream \(server-stream\) +- +- /,
+      ),
     );
     expect(p.output()).not.toMatch(/streaming methods are not exposed/);
   });
