@@ -66,6 +66,13 @@ describe("how a stream ends", () => {
     expect(JSON.parse(res.text)).toEqual({ code: 5, message: "failed after 0", details: [] });
   });
 
+  it("should answer an error after the headers but before any message as a normal error answer", async () => {
+    const res = await raw(url, "GET", "/v1/watch/h?fail_code=7&headers_first=true");
+    expect(res.status).toBe(403);
+    expect(res.headers["grpc-metadata-x-watch"]).toBe("h");
+    expect(JSON.parse(res.text)).toEqual({ code: 7, message: "failed after 0", details: [] });
+  });
+
   it.each([
     [
       "application/x-ndjson",
@@ -119,5 +126,23 @@ describe("SSE resume", () => {
     expect(res.text).toBe(
       'retry: 2000\n\nid: 42\ndata: {"seq":1,"name":"r","lastEventId":"41"}\n\nevent: end\ndata: {"trailers":{"x-total":["1"]}}\n\n',
     );
+  });
+});
+
+describe("SSE heartbeats", () => {
+  it("should write comment heartbeats while the backend is silent, and still end with the end record", async () => {
+    const beating = await streamGateway(backend.address, { Watch: { stream: { heartbeatInterval: 20 } } });
+    try {
+      const res = await raw(beating.url, "GET", "/v1/watch/hb?count=1&gap_ms=300", {
+        accept: "text/event-stream",
+      });
+      expect(res.status).toBe(200);
+      // heartbeats only between records, never inside one
+      expect(res.text).toMatch(
+        /^(: heartbeat\n\n)+id: 1\ndata: \{"seq":1,"name":"hb"\}\n\n(: heartbeat\n\n)*event: end\ndata: \{"trailers":\{"x-total":\["1"\]\}\}\n\n$/,
+      );
+    } finally {
+      await beating.gateway.close();
+    }
   });
 });

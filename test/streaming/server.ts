@@ -25,6 +25,7 @@ interface WatchRequest {
   pad?: number;
   forever?: boolean;
   gap_ms?: number;
+  headers_first?: boolean;
 }
 
 export interface StreamServer {
@@ -83,6 +84,7 @@ export async function startStreamServer(): Promise<StreamServer> {
         call.emit("error", { code: r.fail_code, details: `failed after ${i}`, metadata: md });
       };
       if (failAfter === 0) {
+        if (r.headers_first) call.sendMetadata(headers);
         return void fail();
       }
       call.sendMetadata(headers);

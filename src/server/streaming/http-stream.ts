@@ -11,6 +11,7 @@ import { type CallNotes, ENCODED_OFFSET } from "../../upstream/call.js";
 import type { Metadata } from "../../upstream/call-metadata.js";
 import type { StreamControl, StreamTarget } from "../../upstream/target.js";
 import { chooseFraming, type Framing } from "./framing.js";
+import { encodeStreamRequest, messageJson } from "./messages.js";
 import { arrayMessages, type BodyReader, readNdjson } from "./request-messages.js";
 import { streamSettings } from "./settings.js";
 
@@ -136,7 +137,7 @@ export function serveStream(s: StreamRequest, res: ServerResponse): void {
         }
         let json: string;
         try {
-          json = String(renderResponse(route, message).body);
+          json = messageJson(route, settings.wrapMessages, message);
         } catch (err) {
           return stopWith(
             new GatewayError(
@@ -145,7 +146,6 @@ export function serveStream(s: StreamRequest, res: ServerResponse): void {
             ),
           );
         }
-        if (settings.wrapMessages) json = `{"result":${json}}`;
         if (!committed) commit();
         if (!res.write(framing.message(json, seq++))) {
           control.pause();
@@ -203,15 +203,8 @@ export function serveStream(s: StreamRequest, res: ServerResponse): void {
       control.end();
       return;
     }
-    const send = (json: Buffer): boolean => {
-      const message = buildRequest(route, {
-        segments: s.segments,
-        query: s.query,
-        body: json,
-        contentType: "application/json",
-      });
-      return control.write(encodeMessage(route.method.input, message, ENCODED_OFFSET));
-    };
+    const send = (json: Buffer): boolean =>
+      control.write(encodeStreamRequest(route, s.segments, s.query, json));
     if (isReadable(s.body)) {
       body = readNdjson(s.body, settings, {
         message: (json) => {

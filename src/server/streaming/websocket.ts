@@ -1,18 +1,15 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
-import { encodeMessage } from "../../codec/index.js";
 import { Code } from "../../errors/code.js";
 import { GatewayError } from "../../errors/gateway-error.js";
 import { renderError } from "../../errors/status-json.js";
 import type { Route } from "../../routing/route.js";
 import type { Router } from "../../routing/router.js";
-import { buildRequest } from "../../transcode/request.js";
-import { renderResponse } from "../../transcode/response.js";
-import { ENCODED_OFFSET } from "../../upstream/call.js";
 import { timeoutMs } from "../../upstream/grpc/deadline.js";
 import { requestMetadata } from "../../upstream/grpc/metadata.js";
 import type { StreamControl, StreamTarget } from "../../upstream/target.js";
+import { encodeStreamRequest, messageJson } from "./messages.js";
 import { streamSettings } from "./settings.js";
 
 /**
@@ -101,9 +98,7 @@ function bridge(ws: WebSocket, req: IncomingMessage, found: Found): void {
       onHeaders: () => undefined,
       onMessage(message) {
         if (finished) return;
-        let json = String(renderResponse(route, message).body);
-        if (settings.wrapMessages) json = `{"result":${json}}`;
-        ws.send(json);
+        ws.send(messageJson(route, settings.wrapMessages, message));
         // Backpressure: stop reading from the backend while the socket has much unsent.
         if (ws.bufferedAmount > 1024 * 1024) {
           control.pause();
@@ -146,8 +141,7 @@ function bridge(ws: WebSocket, req: IncomingMessage, found: Found): void {
         ),
       );
     try {
-      const message = buildRequest(route, { segments, query, body: text, contentType: "application/json" });
-      if (!control.write(encodeMessage(route.method.input, message, ENCODED_OFFSET))) req.socket.pause();
+      if (!control.write(encodeStreamRequest(route, segments, query, text))) req.socket.pause();
       if (!route.target.clientStreaming) control.end();
     } catch (err) {
       fail(
