@@ -194,7 +194,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     scope.route({ method: methods, url: "/", handler });
     scope.route({ method: methods, url: "/*", handler });
   });
-  const closeWebSockets = serveWebSockets(app.server, router);
+  const guards = policies
+    .filter((p) => ["auth", "ipFilter", "rateLimit"].includes(p.name))
+    .map((p) => p.name);
+  const closeWebSockets = serveWebSockets(
+    app.server,
+    router,
+    guards.length > 0
+      ? `WebSocket streams are not served while ${guards.join(", ")} is configured`
+      : undefined,
+  );
 
   reload = (): boolean => {
     const result = reloader.reload();

@@ -105,3 +105,24 @@ describe("WebSocket bidi", () => {
     await expect(connect("/v1/nothing")).rejects.toThrow(/404/);
   });
 });
+
+describe("WebSocket and edge policies", () => {
+  it("should refuse upgrades with 501 while an access-guarding policy is configured (it would not run)", async () => {
+    const { createGateway } = await import("../../src/server/gateway.js");
+    const { STREAM_PROTOS } = await import("./server.js");
+    const guarded = await createGateway({
+      protos: [STREAM_PROTOS],
+      port: 0,
+      logLevel: false,
+      defaultBackend: backend.address,
+      ipFilter: { allow: ["127.0.0.1/32"], deny: [] },
+    });
+    const url = (await guarded.listen()).replace(/^http/, "ws");
+    try {
+      const ws = new WebSocket(`${url}/v1/chat`);
+      await expect(new Promise((_resolve, reject) => ws.on("error", reject))).rejects.toThrow(/501/);
+    } finally {
+      await guarded.close();
+    }
+  });
+});

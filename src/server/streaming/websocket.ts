@@ -28,23 +28,18 @@ export const HALF_CLOSE_FRAME = "";
  * message each way; an empty text frame half-closes; the server's last frame is the status record
  * (`{"end":{"trailers":{...}}}` or `{"error":<google.rpc.Status>}`), then it closes with 1000 or
  * 4000 + code. The client closing early cancels the call. Upgrades on other paths get 404 and are
- * closed. Note: the edge policies (auth, rate limits, CORS) are Fastify hooks and do not run here.
+ * closed. `refusal`: upgrades are all refused with 501 and this message (gateway.ts sets it while
+ * access-guarding edge policies are configured, since they do not run on upgrades).
  */
-export function serveWebSockets(server: Server, router: () => Router<Route>): () => void {
+export function serveWebSockets(server: Server, router: () => Router<Route>, refusal?: string): () => void {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    // The edge policies (auth, IP lists, rate limits) are Fastify hooks that an upgrade never passes:
+    // while any is configured, upgrades are refused rather than let around them.
+    if (refusal) return void refuse(socket, "501 Not Implemented", Code.UNIMPLEMENTED, refusal);
     const found = findStreamRoute(router(), req.url ?? "/");
-    if (!found) {
-      const body = JSON.stringify({
-        code: Code.NOT_FOUND,
-        message: `no streaming route for ${req.url}`,
-        details: [],
-      });
-      socket.end(
-        `HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-      );
-      return;
-    }
+    if (!found)
+      return void refuse(socket, "404 Not Found", Code.NOT_FOUND, `no streaming route for ${req.url}`);
     wss.handleUpgrade(req, socket, head, (ws) => bridge(ws, req, found));
   };
   server.on("upgrade", onUpgrade);
@@ -155,6 +150,13 @@ function bridge(ws: WebSocket, req: IncomingMessage, found: Found): void {
     control.cancel();
   });
   ws.on("error", () => undefined);
+}
+
+function refuse(socket: Duplex, status: string, code: number, message: string): void {
+  const body = JSON.stringify({ code, message, details: [] });
+  socket.end(
+    `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** A close reason fits in 123 bytes of UTF-8. */
