@@ -66,6 +66,9 @@ describe("README examples", () => {
       expect(JSON.parse(actual.slice(actual.indexOf("") + 1).join("\n"))).toEqual(
         JSON.parse(example.expected.slice(blank + 1).join("\n")),
       );
+    } else if (/^curl -sN /.test(example.command)) {
+      // a stream (NDJSON, SSE): the exact lines
+      expect(trimEnd(actual)).toEqual(example.expected);
     } else {
       expect(JSON.parse(stdout)).toEqual(JSON.parse(example.expected.join("\n")));
     }

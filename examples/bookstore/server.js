@@ -59,6 +59,18 @@ function page(items, size, token) {
 
 function handlers() {
   const db = seed();
+  // WatchShelf calls by shelf id: each hears of the books added to or removed from its shelf.
+  const watchers = new Map();
+  const notify = (shelfId, kind, book) => {
+    for (const call of watchers.get(Number(shelfId)) ?? []) call.write({ kind, book });
+  };
+  const addBook = (shelfId, b) => {
+    const id = db.nextBook++;
+    const book = { ...b, id: String(id), name: `shelves/${shelfId}/books/${id}`, checked_out: false };
+    db.books.get(Number(shelfId)).set(id, book);
+    notify(shelfId, "ADDED", book);
+    return book;
+  };
   const shelfOr404 = (id, cb) => {
     const shelf = db.shelves.get(Number(id));
     if (!shelf) {
@@ -148,15 +160,7 @@ function handlers() {
           ]),
         );
       }
-      const id = db.nextBook++;
-      const book = {
-        ...b,
-        id: String(id),
-        name: `shelves/${request.shelf_id}/books/${id}`,
-        checked_out: false,
-      };
-      db.books.get(Number(request.shelf_id)).set(id, book);
-      cb(null, book);
+      cb(null, addBook(request.shelf_id, b));
     },
     GetBook({ request }, cb) {
       let shelf_id = request.shelf_id;
@@ -183,7 +187,9 @@ function handlers() {
     },
     DeleteBook({ request }, cb) {
       if (!bookOr404(request.shelf_id, request.book_id, cb)) return;
+      const removed = db.books.get(Number(request.shelf_id)).get(Number(request.book_id));
       db.books.get(Number(request.shelf_id)).delete(Number(request.book_id));
+      notify(request.shelf_id, "REMOVED", removed);
       cb(null, {});
     },
     CheckoutBook({ request }, cb) {
@@ -211,6 +217,33 @@ function handlers() {
     ListTitles({ request }, cb) {
       if (!shelfOr404(request.shelf_id, cb)) return;
       cb(null, { titles: [...db.books.get(Number(request.shelf_id)).values()].map((b) => b.title) });
+    },
+    WatchShelf(call) {
+      const shelfId = Number(call.request.shelf_id);
+      if (!db.shelves.has(shelfId)) {
+        return call.emit("error", { code: Status.NOT_FOUND, details: `shelf ${shelfId} not found` });
+      }
+      for (const book of db.books.get(shelfId).values()) call.write({ kind: "PRESENT", book });
+      if (!call.request.follow) return call.end();
+      if (!watchers.has(shelfId)) watchers.set(shelfId, new Set());
+      watchers.get(shelfId).add(call);
+      call.on("cancelled", () => watchers.get(shelfId)?.delete(call));
+    },
+    UploadBooks(call, cb) {
+      const ids = [];
+      let failed = false;
+      call.on("data", (request) => {
+        if (failed) return;
+        if (!db.shelves.has(Number(request.shelf_id)) || !request.book?.title) {
+          failed = true;
+          const why = request.book?.title ? `shelf ${request.shelf_id} not found` : "a book needs a title";
+          return cb({ code: request.book?.title ? Status.NOT_FOUND : Status.INVALID_ARGUMENT, details: why });
+        }
+        ids.push(addBook(request.shelf_id, request.book).id);
+      });
+      call.on("end", () => {
+        if (!failed) cb(null, { imported: String(ids.length), book_ids: ids });
+      });
     },
     GetStats(_call, cb) {
       const all = [...db.books.values()].flatMap((m) => [...m.values()]);

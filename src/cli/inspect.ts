@@ -2,6 +2,7 @@ import type { GatewayOptions } from "../config/options.js";
 import type { Route } from "../routing/route.js";
 import { type CheckResult, checkConfig, type DescriptorSource } from "../server/load-table.js";
 import { ReflectionSources } from "../server/reflection-sources.js";
+import { callKind } from "../server/streaming/settings.js";
 import { ReflectionClients } from "../upstream/grpc/reflection-clients.js";
 import { NO_ROUTES, nothingToServe } from "./nothing-to-serve.js";
 
@@ -64,7 +65,7 @@ export function routeTable(routes: readonly Route[], backends: ReadonlyMap<strin
     rows.push([
       r.httpMethod,
       r.template.source,
-      r.method.fullName,
+      streamingLabel(r.method.fullName, callKind(r.method)),
       body,
       r.responseBody?.name ?? "-",
       backends.get(r.method.service) ?? backends.get("") ?? "(none)",
@@ -72,6 +73,11 @@ export function routeTable(routes: readonly Route[], backends: ReadonlyMap<strin
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   return `${rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n")}\n`;
+}
+
+/** A streaming method is shown with its kind ("pkg.S.Watch (server-stream)"); a unary one as is. */
+function streamingLabel(name: string, kind: string): string {
+  return kind === "unary" ? name : `${name} (${kind})`;
 }
 
 /** Services of `--reflect` backends, fetched once (a backend that does not answer is reported). */

@@ -9,6 +9,7 @@ import { chooseNames, openApiPath, type Shape, shapeOf } from "./paths.js";
 import { type Schema, SchemaSet } from "./schemas.js";
 import { BEARER, BEARER_SCHEME, claimsNote, securityOf } from "./security.js";
 import { routeAuth } from "./settings.js";
+import { streamKind, streamRequestBody, streamResponse } from "./streams.js";
 
 /** What the document needs besides the loaded config: the gateway's own settings. */
 export interface DocumentOptions {
@@ -135,12 +136,18 @@ function operation(
       ...(command ? [command.parameter] : []),
     ],
     responses: {
-      ...(command ? { "202": command.response } : { "200": okResponse(route, schemas, mode === "rpc") }),
+      ...(command
+        ? { "202": command.response }
+        : route.method.serverStreaming
+          ? { "200": streamResponse(route, schemas, statusSchema) }
+          : { "200": okResponse(route, schemas, mode === "rpc") }),
       default: errorResponse,
     },
     ...(security ? { security } : {}),
   };
-  const body = requestBody(route, schemas);
+  const body = route.method.clientStreaming ? streamRequestBody(route, schemas) : requestBody(route, schemas);
   if (body) op.requestBody = body;
+  const kind = streamKind(route);
+  if (kind) op["x-protogate-stream"] = kind;
   return op;
 }

@@ -118,8 +118,13 @@ export function operationsPathItem(
       ...(withAuth ? { security } : {}),
       responses: {
         "200": {
-          description: "OK",
-          content: { "application/json": { schema: operationRef(schemas, status) } },
+          description:
+            "OK. With Accept text/event-stream or application/x-ndjson: the operation each time it changes, then an end record (issue #14).",
+          content: {
+            "application/json": { schema: operationRef(schemas, status) },
+            "application/x-ndjson": { schema: operationRef(schemas, status) },
+            "text/event-stream": { schema: { type: "string" } },
+          },
         },
         default: errorResponse,
       },

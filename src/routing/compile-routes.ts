@@ -121,10 +121,6 @@ interface Context {
 function compileMethod(method: MethodDescriptor, ctx: Context): void {
   const where = `${method.fullName} (${method.file})`;
   const rule = ctx.options.rules?.get(method.fullName) ?? method.httpRule;
-  if (method.clientStreaming || method.serverStreaming) {
-    if (rule) ctx.warnings.push(`${where}: streaming methods are not exposed over REST yet; rule ignored`);
-    return;
-  }
   let bindings: Binding[] = [];
   if (rule) bindings = bindingsOf(rule, where);
   else if (ctx.options.autoMapping !== false) {

@@ -4,6 +4,7 @@ import { Code } from "../errors/code.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { sendError } from "./error-reply.js";
 import type { Reloader } from "./reloader.js";
+import { callKind } from "./streaming/settings.js";
 
 /** The gateway's own endpoints live under this prefix; user routes there are shadowed. */
 export const ADMIN_PREFIX = "/_protogate";
@@ -77,6 +78,7 @@ export function registerAdminRoutes(
       method: r.httpMethod,
       path: r.template.source,
       rpc: r.method.fullName,
+      kind: callKind(r.method),
       body: r.body.kind === "all" ? "*" : r.body.kind === "field" ? r.body.field.name : "",
       responseBody: r.responseBody?.name ?? "",
       backend: backends.get(r.method.service) ?? backends.get("") ?? "",

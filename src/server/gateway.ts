@@ -28,6 +28,8 @@ import { registerOperationRoutes } from "./operations-routes.js";
 import { POLICIES } from "./pipeline.js";
 import { ReflectionSources } from "./reflection-sources.js";
 import { type ConfigStatus, Reloader } from "./reloader.js";
+import { notUnary } from "./streaming/not-unary.js";
+import { serveWebSockets } from "./streaming/websocket.js";
 import { DirectoryWatcher } from "./watch.js";
 
 const NO_QUERY = Object.freeze({});
@@ -114,6 +116,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const interceptors = buildInterceptors(options, { log });
   const bind: RouteBinder = (route, where, registry): ServedRoute => {
     const target = resolveTarget(route.method, where, upstreams, registry);
+    // Interceptors wrap unary calls; streams are served by src/server/streaming/.
+    if (target.shape === "stream") return { ...route, target, invoke: notUnary };
     return { ...route, target, invoke: compose(interceptors, route, target) };
   };
   let reloader: Reloader;
@@ -138,6 +142,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // fallback, which it looks for again (parsing the header) on every request.
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, keepRaw);
   app.addContentTypeParser("*", { parseAs: "buffer" }, keepRaw);
+  // NDJSON bodies are client streams: the request stream itself, read line by line as it arrives.
+  app.addContentTypeParser("application/x-ndjson", (_req, payload, done) => done(null, payload));
   app.setErrorHandler((err, req, reply) => {
     const gwErr = toGatewayError(err);
     if (gwErr.cause instanceof UpstreamFailure)
@@ -222,6 +228,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     scope.route({ method: methods, url: "/", handler });
     scope.route({ method: methods, url: "/*", handler });
   });
+  const guards = policies
+    .filter((p) => ["auth", "ipFilter", "rateLimit"].includes(p.name))
+    .map((p) => p.name);
+  const closeWebSockets = serveWebSockets(
+    app.server,
+    router,
+    guards.length > 0
+      ? `WebSocket streams are not served while ${guards.join(", ")} is configured`
+      : undefined,
+  );
 
   reload = (): boolean => {
     const result = reloader.reload();
@@ -265,6 +281,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     async close() {
       watcher?.close();
       reflection.close();
+      closeWebSockets();
       // Drain requests in flight, but never longer than the grace period: then cut what is left.
       // Keep-alive connections are closed as soon as their last response is out.
       const grace = setTimeout(

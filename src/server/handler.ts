@@ -13,12 +13,13 @@ import { ENCODED_OFFSET, type Invoke, type UpstreamCall, type UpstreamResult } f
 import type { Metadata } from "../upstream/call-metadata.js";
 import { timeoutMs } from "../upstream/grpc/deadline.js";
 import { requestMetadata } from "../upstream/grpc/metadata.js";
-import type { UnaryTarget } from "../upstream/target.js";
+import type { Target } from "../upstream/target.js";
+import { serveStream } from "./streaming/http-stream.js";
 
 /** A route with its target and interceptor chain, bound when the table is compiled (load-table.ts). */
 export interface ServedRoute extends Route {
-  readonly target: UnaryTarget;
-  /** The target's invoke wrapped by the interceptors that apply to this route. */
+  readonly target: Target;
+  /** The target's invoke wrapped by the interceptors that apply to this route (unary targets). */
   readonly invoke: Invoke;
 }
 
@@ -64,14 +65,36 @@ export function makeHandler(reservedKeys: readonly string[]) {
     if (matched.target.shape === "composite")
       return serveComposite(req, reply, matched as CompositeRoute, reservedKeys);
     const route = matched as ServedRoute;
+    const claims = state.claims ?? NO_CLAIMS;
+    const metadata = callMetadata(req, claims, reservedKeys);
+    if (route.target.shape === "stream") {
+      const notes = {};
+      state.notes = notes;
+      reply.hijack(); // the stream writes the raw response itself (src/server/streaming/)
+      serveStream(
+        {
+          route,
+          target: route.target,
+          req: req.raw,
+          body: req.body,
+          segments: state.match.segments,
+          query: state.query,
+          metadata,
+          // A stream's life is bounded by Grpc-Timeout or stream.maxStreamDuration, not the unary timeoutMs.
+          timeoutMs: timeoutMs(req.headers["grpc-timeout"], 0),
+          notes,
+          headers: reply.getHeaders(),
+        },
+        reply.raw,
+      );
+      return undefined;
+    }
     const message = buildRequest(route, {
       segments: state.match.segments,
       query: state.query,
       body: req.body as Buffer | undefined,
       contentType: req.headers["content-type"],
     });
-    const claims = state.claims ?? NO_CLAIMS;
-    const metadata = callMetadata(req, claims, reservedKeys);
     const call: UpstreamCall = {
       route,
       message,

@@ -5,6 +5,7 @@ import { type Authenticator, missingToken, ownerOf } from "../policies/auth/auth
 import type { AmqpBrokers } from "../upstream/amqp/brokers.js";
 import { type Operation, served } from "../upstream/amqp/operations.js";
 import { sendError } from "./error-reply.js";
+import { streamOperation, wantsOperationStream } from "./streaming/operation-stream.js";
 
 /**
  * `GET /v1/operations/{id}`: the state of an AMQP command (google.longrunning.Operation JSON). An
@@ -30,6 +31,11 @@ export function registerOperationRoutes(
     if (op?.owner !== undefined && (await callerOf(req, authenticator)) !== op.owner) op = undefined;
     if (!op)
       return sendError(reply, new GatewayError(Code.NOT_FOUND, `operation ${id} not found (or expired)`));
+    if (wantsOperationStream(req.headers.accept)) {
+      reply.hijack(); // progress and the result as a stream (src/server/streaming/operation-stream.ts)
+      streamOperation(req.raw, reply.raw, op, () => amqp.operations.get(id), reply.getHeaders());
+      return;
+    }
     return reply.type("application/json").send(served(op));
   });
 }

@@ -7,7 +7,8 @@ import { amqpTarget } from "./amqp/call.js";
 import type { AmqpBinding } from "./amqp/config.js";
 import type { BackendChannels } from "./grpc/backends.js";
 import { grpcUnaryTarget } from "./grpc/call.js";
-import type { UnaryTarget } from "./target.js";
+import { grpcStreamTarget } from "./grpc/stream-target.js";
+import type { StreamTarget, UnaryTarget } from "./target.js";
 
 /** The live upstream connections targets are made on: gRPC channels by address, AMQP brokers. */
 export interface Upstreams {
@@ -26,14 +27,15 @@ export interface MethodUpstream {
 /**
  * The target of a method, chosen once when routes are compiled: its AMQP binding if it has one, else
  * its service's gRPC backend (or the default backend). A method with neither gets a target that answers
- * 503 UNAVAILABLE, so the rest of the table still serves.
+ * 503 UNAVAILABLE, so the rest of the table still serves. Streaming methods get a gRPC stream target
+ * (they cannot be bound to AMQP: load-table.ts refuses that).
  */
 export function resolveTarget(
   method: MethodDescriptor,
   where: MethodUpstream,
   upstreams: Upstreams,
   registry: ProtoRegistry,
-): UnaryTarget {
+): UnaryTarget | StreamTarget {
   const binding = where.amqp.get(method.fullName);
   if (binding) {
     return upstreams.amqp
@@ -43,7 +45,12 @@ export function resolveTarget(
         );
   }
   const backend = where.backends.get(method.service) ?? where.backends.get("");
-  if (!backend) return unavailable(`no backend is configured for ${method.service}`);
+  const streaming = method.clientStreaming || method.serverStreaming;
+  if (!backend) {
+    const message = `no backend is configured for ${method.service}`;
+    return streaming ? unavailableStream(method, message) : unavailable(message);
+  }
+  if (streaming) return grpcStreamTarget(upstreams.channels.get(backend), method, registry.findMessage);
   return grpcUnaryTarget(upstreams.channels.get(backend), method, registry.findMessage);
 }
 
@@ -59,6 +66,22 @@ function unavailable(message: string): UnaryTarget {
         done(concealed(new GatewayError(Code.UNAVAILABLE, message), call.requestId), undefined),
       );
       return noop;
+    },
+  };
+}
+
+/** The streaming twin of unavailable(): every call ends with UNAVAILABLE before any message. */
+function unavailableStream(method: MethodDescriptor, message: string): StreamTarget {
+  return {
+    kind: "unavailable",
+    protocol: "none",
+    upstream: "",
+    shape: "stream",
+    clientStreaming: method.clientStreaming,
+    serverStreaming: method.serverStreaming,
+    open(_call, sink) {
+      queueMicrotask(() => sink.onEnd(new GatewayError(Code.UNAVAILABLE, message), {}));
+      return { write: () => true, end: noop, cancel: noop, pause: noop, resume: noop };
     },
   };
 }

@@ -1,4 +1,5 @@
-import type { Cancel, Done, Invoke } from "./call.js";
+import type { GatewayError } from "../errors/gateway-error.js";
+import type { CallNotes, Cancel, Done, Invoke } from "./call.js";
 import type { Metadata } from "./call-metadata.js";
 
 /**
@@ -47,5 +48,62 @@ export interface CompositeRequest {
   readonly claims: Readonly<Record<string, string>>;
 }
 
+/**
+ * The target of a route bound to a streaming method (issue #14): `open` starts one call whose request
+ * and response messages flow one by one, with backpressure both ways. The HTTP side (framing, SSE,
+ * WebSocket) lives in src/server/streaming/ and knows nothing of the protocol behind it.
+ */
+export interface StreamTarget {
+  readonly kind: "grpc-server-stream" | "grpc-client-stream" | "grpc-bidi-stream" | "unavailable";
+  readonly protocol: string;
+  readonly upstream: string;
+  readonly shape: "stream";
+  /** Whether the client sends many messages (client or bidi streaming). */
+  readonly clientStreaming: boolean;
+  /** Whether the backend answers with many messages (server or bidi streaming). */
+  readonly serverStreaming: boolean;
+  /** Starts a call; `sink` callbacks never come synchronously from open(). Throws nothing. */
+  open(call: StreamOpen, sink: StreamSink): StreamControl;
+}
+
+/** What a streaming call needs from the HTTP request. */
+export interface StreamOpen {
+  readonly metadata: Metadata;
+  /** Deadline of the whole call, ms; 0 for none. */
+  readonly timeoutMs: number;
+  readonly notes: CallNotes;
+}
+
+/** Where a streaming call reports; onEnd comes exactly once, last. */
+export interface StreamSink {
+  /** The backend's header metadata as `Grpc-Metadata-*` HTTP headers (not for a trailers-only answer). */
+  onHeaders(headers: Record<string, string[]>): void;
+  /** One response message, its binary encoding. */
+  onMessage(message: Buffer): void;
+  /**
+   * The end: `err` for a non-OK status (code, message, details, headers), else undefined; `trailers` is
+   * the trailing metadata by key (binary values base64), for the stream's end record.
+   */
+  onEnd(err: GatewayError | undefined, trailers: Record<string, string[]>): void;
+  /** What write() held back has gone out: write again. */
+  onDrain(): void;
+}
+
+/** Controls a streaming call in flight. */
+export interface StreamControl {
+  /**
+   * Sends one request message encoded after ENCODED_OFFSET free bytes (see upstream/call.ts); false:
+   * wait for onDrain before the next.
+   */
+  write(encoded: Buffer): boolean;
+  /** No more request messages (half-close). */
+  end(): void;
+  /** Stops the call at once (CANCELLED upstream); onEnd follows with CANCELLED. Idempotent. */
+  cancel(): void;
+  /** Stops reading response messages (the backend's flow-control window fills). */
+  pause(): void;
+  resume(): void;
+}
+
 /** Every kind of target a route may have. */
-export type Target = UnaryTarget | CompositeTarget;
+export type Target = UnaryTarget | StreamTarget | CompositeTarget;

@@ -54,7 +54,7 @@ describe("protogate serve --workers", () => {
       "warn",
     ]);
     const url = await p.url;
-    expect(p.output()).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+ \(20 routes, 2 workers\)/);
+    expect(p.output()).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+ \(21 routes, 2 workers\)/);
     await expect.poll(() => children(p.child.pid!).length, { timeout: 10_000 }).toBe(2);
     const results = await Promise.all(
       Array.from({ length: 20 }, () => fetch(`${url}/v1/echo/w`).then((r) => r.status)),
