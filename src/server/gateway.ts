@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { DEFAULTS, type GatewayOptions } from "../config/options.js";
 import { Code } from "../errors/code.js";
 import { GatewayError } from "../errors/gateway-error.js";
+import { registerCacheRoutes } from "../interceptors/cache/admin.js";
 import { buildInterceptors } from "../interceptors/index.js";
 import { compose } from "../interceptors/interceptor.js";
 import { registerOpenApiRoutes } from "../openapi/serve.js";
@@ -16,7 +17,7 @@ import { AmqpBrokers } from "../upstream/amqp/brokers.js";
 import { BackendChannels, channelOptions } from "../upstream/grpc/backends.js";
 import { ReflectionClients } from "../upstream/grpc/reflection-clients.js";
 import { resolveTarget, type Upstreams } from "../upstream/resolve.js";
-import { registerAdminRoutes, separateAdminApp } from "./admin.js";
+import { ADMIN_PREFIX, registerAdminRoutes, separateAdminApp } from "./admin.js";
 import { sendError, toGatewayError } from "./error-reply.js";
 import { makeHandler, matchRoute, type ServedRoute } from "./handler.js";
 import type { LoadedConfig, RouteBinder } from "./load-table.js";
@@ -169,6 +170,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
   const admin = options.admin ? separateAdminApp() : undefined;
   registerAdminRoutes(admin ?? app, reloader, status, () => amqp?.health() ?? {});
+  registerCacheRoutes(admin ?? app, ADMIN_PREFIX, interceptors);
   registerOpenApiRoutes(app, reloader.config, {
     title: options.apiTitle ?? "protogate",
     version: options.apiVersion ?? "1.0.0",
