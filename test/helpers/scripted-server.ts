@@ -4,7 +4,7 @@ import { BUILTIN_PROTOS, TEST_PROTOS } from "./echo-server.js";
 
 /** What a scripted method does with one call: answer (echo), fail with a status, or never answer. */
 export type Behaviour =
-  | { reply: "echo"; delayMs?: number }
+  | { reply: "echo"; delayMs?: number; metadata?: Record<string, string> }
   | { code: grpc.status; message?: string; trailers?: Record<string, string> }
   | { hang: true };
 
@@ -69,6 +69,11 @@ export async function startScriptedServer(port = 0): Promise<ScriptedServer> {
         for (const [k, v] of Object.entries(b.trailers ?? {})) trailers.set(k, v);
         cb({ code: b.code, details: b.message ?? "scripted failure", metadata: trailers });
         return;
+      }
+      if (b.metadata) {
+        const md = new grpc.Metadata();
+        for (const [k, v] of Object.entries(b.metadata)) md.set(k, v);
+        call.sendMetadata(md);
       }
       setTimeout(() => cb(null, call.request), b.delayMs ?? 0);
     };
