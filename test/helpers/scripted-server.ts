@@ -5,7 +5,7 @@ import { BUILTIN_PROTOS, TEST_PROTOS } from "./echo-server.js";
 /** What a scripted method does with one call: answer (echo), fail with a status, or never answer. */
 export type Behaviour =
   | { reply: "echo"; delayMs?: number; metadata?: Record<string, string> }
-  | { code: grpc.status; message?: string; trailers?: Record<string, string> }
+  | { code: grpc.status; message?: string; trailers?: Record<string, string>; delayMs?: number }
   | { hang: true };
 
 export interface ScriptedCall {
@@ -67,7 +67,9 @@ export async function startScriptedServer(port = 0): Promise<ScriptedServer> {
       if ("code" in b) {
         const trailers = new grpc.Metadata();
         for (const [k, v] of Object.entries(b.trailers ?? {})) trailers.set(k, v);
-        cb({ code: b.code, details: b.message ?? "scripted failure", metadata: trailers });
+        const fail = () => cb({ code: b.code, details: b.message ?? "scripted failure", metadata: trailers });
+        if (b.delayMs) setTimeout(fail, b.delayMs);
+        else fail();
         return;
       }
       if (b.metadata) {
