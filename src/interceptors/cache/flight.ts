@@ -62,10 +62,20 @@ export class Flight {
       return;
     }
     const redis = this.redis;
-    redis.lock(this.key, this.lockTimeoutMs).then((mine) => {
+    void redis.lock(this.key, this.lockTimeoutMs).then(async (mine) => {
       if (this.finished) return;
-      if (mine) this.callBackend(true);
-      else this.poll(redis, Date.now() + this.lockTimeoutMs);
+      if (!mine) {
+        this.poll(redis, Date.now() + this.lockTimeoutMs);
+        return;
+      }
+      // Double-checked: the holder before us may have stored the entry and let go of the lock since
+      // this request missed.
+      const e = this.background ? undefined : await redis.get(this.key);
+      if (this.finished) return;
+      if (e && e.freshUntil > Date.now()) {
+        void redis.unlock(this.key);
+        this.found(e);
+      } else this.callBackend(true);
     });
   }
 
@@ -75,11 +85,15 @@ export class Flight {
       if (this.finished) return;
       const e = await redis.get(this.key);
       if (this.finished) return;
-      if (e && e.freshUntil > Date.now())
-        this.settle(e.error ? errorOf(e.error) : undefined, e.result, e, true);
+      if (e && e.freshUntil > Date.now()) this.found(e);
       else if (Date.now() >= until) this.callBackend(false);
       else this.poll(redis, until);
     }, POLL_MS).unref();
+  }
+
+  /** Another instance's entry answers every waiter. */
+  private found(e: Entry): void {
+    this.settle(e.error ? errorOf(e.error) : undefined, e.result, e, true);
   }
 
   private callBackend(locked: boolean): void {

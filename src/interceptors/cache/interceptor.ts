@@ -159,6 +159,8 @@ export class ResponseCache implements Interceptor {
     done: Done,
   ): Cancel | undefined {
     const now = Date.now();
+    // Another request may have filled the key while this one read Redis.
+    e ??= ask.reload ? undefined : this.memory.get(ask.key);
     const usable = e && (!ask.credentialed || e.public) ? e : undefined;
     if (usable && now < usable.freshUntil) {
       this.counts.hits++;
@@ -179,6 +181,7 @@ export class ResponseCache implements Interceptor {
     }
     const stale = usable && now < usable.sieUntil ? usable : undefined;
     const onFill: FillDone = (err, result, how) => {
+      if (how.collapsed && how.entry) this.memory.set(how.entry); // found in Redis, filled elsewhere
       if (err && stale && isServerError(err)) {
         this.counts.stale++;
         this.serveEntry(
