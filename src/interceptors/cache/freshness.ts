@@ -31,12 +31,12 @@ export function lifetimeOf(
   for (const name in headers) if (name.includes("set-cookie")) return undefined;
   const cc = one(headers[CACHE_CONTROL]);
   const directives = parseCacheControl(cc);
-  if (directives.has("no-store") || directives.has("private")) return undefined;
   const rules = new CachePolicyRules(
     { method: "GET", url: "/", headers: credentialed ? { authorization: "x" } : {} },
     { status: 200, headers: cc ? { "cache-control": cc } : {} },
     { shared: true, cacheHeuristic: 0, immutableMinTimeToLive: 0 },
   );
+  // RFC 9111 3 and 3.5 for a shared cache: no-store and private answers are not stored.
   if (cc && !rules.storable()) return undefined;
   if (credentialed && !directives.has("public") && !directives.has("s-maxage")) return undefined;
   const explicit = directives.has("s-maxage") || directives.has("max-age") || directives.has("no-cache");
