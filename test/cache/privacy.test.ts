@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type EchoServer, startEchoServer } from "../helpers/echo-server.js";
 import { type RunningGateway, startGateway } from "../helpers/gateway.js";
-import { type ScriptedServer, startScriptedServer } from "../helpers/scripted-server.js";
+import { scriptedGateway } from "./fixture.js";
 
 /**
  * One caller's cached answer never reaches another caller or an anonymous one. The backend's
@@ -119,56 +119,33 @@ describe("cache privacy", () => {
 });
 
 describe("cache privacy: what the backend marks", () => {
-  let backend: ScriptedServer;
-  let gw: RunningGateway;
-  beforeAll(async () => {
-    backend = await startScriptedServer();
-    gw = await startGateway({
-      backend: backend.address,
-      methodSettings: { "test.v1.EchoService.EchoGet": { cache: { ttlMs: 60_000, scope: "principal" } } },
-    });
-  });
-  afterAll(async () => {
-    await gw.close();
-    await backend.close();
-  });
-  beforeEach(() => {
-    backend.calls.length = 0;
+  const f = scriptedGateway({
+    methodSettings: { "test.v1.EchoService.EchoGet": { cache: { ttlMs: 60_000, scope: "principal" } } },
   });
 
   it.each(["private", "no-store", "private, max-age=60"])(
     "never stores an answer marked %s, even per principal",
     async (cc) => {
-      backend.behave(() => ({ reply: "echo", metadata: { "cache-control": cc } }));
+      f.backend.behave(() => ({ reply: "echo", metadata: { "cache-control": cc } }));
       const path = `/v1/echo/${encodeURIComponent(cc)}`;
-      await gw.call("GET", path, { headers: ALICE });
-      await gw.call("GET", path, { headers: ALICE });
-      expect(backend.calls).toHaveLength(2);
+      await f.gw.call("GET", path, { headers: ALICE });
+      await f.gw.call("GET", path, { headers: ALICE });
+      expect(f.backend.calls).toHaveLength(2);
     },
   );
 });
 
 describe("cache privacy: public answers", () => {
-  let backend: ScriptedServer;
-  let gw: RunningGateway;
-  beforeAll(async () => {
-    backend = await startScriptedServer();
-    gw = await startGateway({
-      backend: backend.address,
-      methodSettings: { "test.v1.EchoService.EchoGet": { cache: { ttlMs: 60_000 } } },
-    });
-  });
-  afterAll(async () => {
-    await gw.close();
-    await backend.close();
+  const f = scriptedGateway({
+    methodSettings: { "test.v1.EchoService.EchoGet": { cache: { ttlMs: 60_000 } } },
   });
 
   it("stores an answer the backend marks public even for a caller with a token, and serves it to all", async () => {
-    backend.behave(() => ({ reply: "echo", metadata: { "cache-control": "public, max-age=60" } }));
-    await gw.call("GET", "/v1/echo/pub", { headers: ALICE });
-    const bob = await gw.call("GET", "/v1/echo/pub", { headers: BOB });
-    const anon = await gw.call("GET", "/v1/echo/pub");
-    expect(backend.calls).toHaveLength(1);
+    f.backend.behave(() => ({ reply: "echo", metadata: { "cache-control": "public, max-age=60" } }));
+    await f.gw.call("GET", "/v1/echo/pub", { headers: ALICE });
+    const bob = await f.gw.call("GET", "/v1/echo/pub", { headers: BOB });
+    const anon = await f.gw.call("GET", "/v1/echo/pub");
+    expect(f.backend.calls).toHaveLength(1);
     expect(bob.headers.get("cache-status")).toMatch(/; hit;/);
     expect(anon.headers.get("cache-status")).toMatch(/; hit;/);
   });
