@@ -3,6 +3,7 @@ import type { Route } from "../routing/route.js";
 import { type CheckResult, checkConfig, type DescriptorSource } from "../server/load-table.js";
 import { ReflectionSources } from "../server/reflection-sources.js";
 import { ReflectionClients } from "../upstream/grpc/reflection-clients.js";
+import { NO_ROUTES, nothingToServe } from "./nothing-to-serve.js";
 
 /**
  * `protogate check` and `protogate routes`: load protos and mappings exactly as `serve` does and report,
@@ -13,7 +14,9 @@ export async function runCheck(
   out: NodeJS.WritableStream,
   err: NodeJS.WritableStream,
 ): Promise<number> {
-  const result = checkConfig(options, await reflectOnce(options, err));
+  const checked = checkConfig(options, await reflectOnce(options, err));
+  const empty = nothingToServe(options);
+  const result = empty ? { ...checked, errors: [empty, ...checked.errors] } : checked;
   printProblems(result, err);
   if (result.errors.length > 0) {
     err.write(`protogate check: ${result.errors.length} error${result.errors.length === 1 ? "" : "s"}\n`);
@@ -42,6 +45,8 @@ export async function runRoutes(
 function printProblems(result: CheckResult, err: NodeJS.WritableStream): void {
   for (const e of result.errors) err.write(`error ${e.message}\n`);
   for (const w of result.config?.table.warnings ?? []) err.write(`warning ${w}\n`);
+  if (result.config?.table.routes.length === 0 && result.errors.length === 0)
+    err.write(`warning ${NO_ROUTES}\n`);
   if (result.config) {
     for (const s of new Set(result.config.table.routes.map((r) => r.method.service))) {
       if (!result.config.backends.has(s) && !result.config.backends.has("")) {

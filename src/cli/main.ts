@@ -3,7 +3,9 @@ import type { GatewayOptions } from "../config/options.js";
 import { createGateway } from "../server/gateway.js";
 import { parseServeArgs, USAGE } from "./args.js";
 import { runCheck, runRoutes } from "./inspect.js";
-import { isWorker, reportReady, supervise } from "./workers.js";
+import { listenFailure } from "./listen-error.js";
+import { NO_ROUTES, nothingToServe } from "./nothing-to-serve.js";
+import { isWorker, reportFatal, reportReady, supervise } from "./workers.js";
 
 const COMMANDS = new Set(["serve", "check", "routes"]);
 
@@ -42,12 +44,24 @@ export async function main(argv: string[]): Promise<number | undefined> {
 }
 
 async function serve(options: GatewayOptions): Promise<number | undefined> {
+  const empty = nothingToServe(options);
+  if (empty) return failed(empty.message);
   try {
     const gateway = await createGateway(options);
-    const url = await gateway.listen();
+    let url: string;
+    try {
+      url = await gateway.listen();
+    } catch (err) {
+      const message = listenFailure(err);
+      if (message === undefined) throw err;
+      // Fail at once: the file watcher and the backends' channels would otherwise keep the process alive.
+      await gateway.close().catch(() => undefined);
+      return failed(message);
+    }
     const routes = gateway.config().table.routes.length;
     if (isWorker()) reportReady(url, routes);
     else {
+      if (routes === 0) process.stderr.write(`protogate: warning: ${NO_ROUTES}\n`);
       const admin = gateway.admin ? `, admin on ${gateway.admin.listeningOrigin}` : "";
       process.stdout.write(`protogate listening on ${url} (${routes} routes)${admin}\n`);
     }
@@ -63,10 +77,14 @@ async function serve(options: GatewayOptions): Promise<number | undefined> {
     process.on("SIGHUP", () => gateway.reload());
     return undefined;
   } catch (err) {
-    if (err instanceof LoadError) {
-      process.stderr.write(`protogate: ${err.message}\n`);
-      return 1;
-    }
+    if (err instanceof LoadError) return failed(err.message);
     throw err;
   }
+}
+
+/** Serving cannot start: say why, and tell the supervising primary (if any) not to start another worker. */
+function failed(message: string): number {
+  process.stderr.write(`protogate: ${message}\n`);
+  if (isWorker()) reportFatal();
+  return 1;
 }

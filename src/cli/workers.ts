@@ -1,4 +1,5 @@
 import cluster from "node:cluster";
+import { serveClusterMetrics } from "../observability/cluster-metrics.js";
 
 /**
  * `protogate serve --workers N`: N gateway processes sharing one listening socket (node:cluster), to use
@@ -11,6 +12,8 @@ export async function supervise(workers: number): Promise<undefined> {
   let announced = false;
   const fork = () => cluster.fork({ PROTOGATE_WORKER: "1" });
   cluster.on("message", (_worker, msg: { type?: string; url?: string; routes?: number }) => {
+    // A worker that cannot serve (port in use, ...) has said why on stderr; the next one would fail alike.
+    if (msg?.type === "fatal" && !stopping) stop(1);
     if (msg?.type === "ready" && !announced) {
       announced = true;
       process.stdout.write(`protogate listening on ${msg.url} (${msg.routes} routes, ${workers} workers)\n`);
@@ -23,23 +26,29 @@ export async function supervise(workers: number): Promise<undefined> {
     );
     fork();
   });
+  serveClusterMetrics((listener) => cluster.on("message", listener)); // one /metrics scrape for the group
   for (let i = 0; i < workers; i++) fork();
-  const stop = () => {
+  function stop(code: number): void {
     stopping = true;
     for (const w of Object.values(cluster.workers ?? {})) w?.kill("SIGTERM");
     const check = setInterval(() => {
       if (Object.keys(cluster.workers ?? {}).length === 0) {
         clearInterval(check);
-        process.exit(0);
+        process.exit(code);
       }
     }, 50);
-  };
-  process.once("SIGTERM", stop);
-  process.once("SIGINT", stop);
+  }
+  process.once("SIGTERM", () => stop(0));
+  process.once("SIGINT", () => stop(0));
   return undefined;
 }
 
 export const isWorker = (): boolean => cluster.isWorker && process.env.PROTOGATE_WORKER === "1";
+
+/** In a worker: tells the primary that serving cannot start, so that it stops instead of restarting workers. */
+export function reportFatal(): void {
+  process.send?.({ type: "fatal" });
+}
 
 /** In a worker: tells the primary it is listening. */
 export function reportReady(url: string, routes: number): void {

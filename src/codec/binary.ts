@@ -1,11 +1,11 @@
 import protobuf from "protobufjs";
 import { codecOf } from "./compiled/codecs.js";
 import type { MessageInfo } from "./message-info.js";
-import type { Msg } from "./msg.js";
+import { type Msg, WireFormatError } from "./msg.js";
 
 /** Msg <-> protobuf binary wire format, by the message type's compiled codec. */
 
-export class WireFormatError extends Error {}
+export { WireFormatError } from "./msg.js";
 
 /**
  * `headroom`: free bytes left before the message for the caller's framing (gRPC's length prefix),
@@ -27,7 +27,7 @@ export function decodeMessage(info: MessageInfo, bytes: Uint8Array): Msg {
   const r = new protobuf.Reader(bytes);
   try {
     const codec = codecOf(info);
-    return codec.decode(r, r.len, codec.create());
+    return codec.decode(r, r.len, codec.create(), 0);
   } catch (err) {
     throw new WireFormatError(`cannot decode ${info.fullName}: ${(err as Error).message}`);
   }

@@ -43,3 +43,6 @@ export function at(path: string, key?: string, index?: number | string): string 
   else if (index !== undefined) p += `["${index}"]`;
   return p;
 }
+
+/** Bytes that are not a valid encoding of the message type (a backend's answer, an Any's value). */
+export class WireFormatError extends Error {}

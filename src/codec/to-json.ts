@@ -3,22 +3,11 @@ import { flagsKey } from "./compiled/gen-to-json.js";
 import { enumToJson, scalarToJson } from "./json-scalars.js";
 import type { Element, FieldInfo, MessageInfo } from "./message-info.js";
 import { type FieldValue, type Msg, type MsgMap, putEntry } from "./msg.js";
+import type { JsonWriteOptions } from "./options.js";
 
 /** Msg -> proto3 JSON. */
 
-export interface JsonWriteOptions {
-  /**
-   * Also print fields with implicit presence at their default value (0, "", false, [], {}, the first
-   * enum value). Fields with explicit presence (messages, oneof members, `optional`) are printed only
-   * when set: protobuf-go's EmitDefaultValues, @bufbuild/protobuf's alwaysEmitImplicit.
-   */
-  readonly emitUnpopulated: boolean;
-  /** Keys are proto field names (`book_id`) instead of JSON names (`bookId`). */
-  readonly useProtoNames: boolean;
-  /** Enums as numbers instead of names. */
-  readonly enumsAsNumbers: boolean;
-  readonly resolve: (fullName: string) => MessageInfo | undefined;
-}
+export type { JsonWriteOptions } from "./options.js";
 
 /** Msg -> proto3 JSON, by the message type's compiled codec (specialised for the output options). */
 export function messageToJson(info: MessageInfo, msg: Msg, opts: JsonWriteOptions): unknown {

@@ -1,10 +1,28 @@
-import { decodeMessage, encodeMessage } from "./binary.js";
-import { type JsonReadOptions, MAX_DEPTH, messageFromJson } from "./from-json.js";
 import { defaultScalar, scalarFromJson } from "./json-scalars.js";
-import type { MessageInfo, ScalarType } from "./message-info.js";
-import { JsonMappingError, type Msg, type MsgMap, putEntry } from "./msg.js";
+import type { Element, MessageInfo, ScalarType } from "./message-info.js";
+import { type FieldValue, JsonMappingError, type Msg, type MsgMap, putEntry } from "./msg.js";
+import { type JsonReadOptions, type JsonWriteOptions, MAX_DEPTH } from "./options.js";
 import { formatDuration, formatTimestamp, parseDuration, parseTimestamp } from "./time.js";
-import { elementToJson, type JsonWriteOptions, messageToJson } from "./to-json.js";
+
+/**
+ * The codec entry points the well-known types recurse into (an Any's message, a wrapper's value),
+ * handed in by compiled/codecs.ts when it loads: this file imports no codec, so there is no cycle.
+ */
+export interface WktRecursion {
+  fromJson(info: MessageInfo, json: unknown, path: string, opts: JsonReadOptions, depth: number): Msg;
+  toJson(info: MessageInfo, msg: Msg, opts: JsonWriteOptions): unknown;
+  elementToJson(e: Element, v: FieldValue, opts: JsonWriteOptions): unknown;
+  encode(info: MessageInfo, msg: Msg): Uint8Array;
+  /** Throws WireFormatError for bytes that do not decode. */
+  decode(info: MessageInfo, bytes: Uint8Array): Msg;
+}
+
+let rec: WktRecursion;
+
+/** Called once by compiled/codecs.ts. */
+export function setWktRecursion(r: WktRecursion): void {
+  rec = r;
+}
 
 /** The well-known types that have their own JSON form. */
 
@@ -17,6 +35,8 @@ export function wktFromJson(
   opts: JsonReadOptions,
   depth = 0,
 ): Msg {
+  // Counted here for every kind: an Any holding an Any recurses through this function only.
+  if (depth > MAX_DEPTH) throw new JsonMappingError(path, `nested more than ${MAX_DEPTH} levels deep`);
   switch (info.wkt) {
     case "Timestamp":
       return parseTimestamp(expectString(json, path, "an RFC 3339 timestamp"), path);
@@ -34,7 +54,7 @@ export function wktFromJson(
       return valueFromJson(json, path, depth);
     case "ListValue":
       if (!Array.isArray(json)) throw new JsonMappingError(path, "expected a JSON array");
-      return { values: json.map((v, i) => valueFromJson(v, `${path}[${i}]`, depth + 1)) };
+      return listFromJson(json, path, depth);
     case "Any":
       return anyFromJson(json, path, opts, depth);
     default: // Empty: an object with no fields
@@ -53,7 +73,7 @@ export function wktToJson(info: MessageInfo, msg: Msg, opts: JsonWriteOptions): 
     case "Wrapper": {
       const value = info.byName.get("value")!;
       const fallback = value.element.kind === "scalar" ? defaultScalar(value.element.scalar) : 0;
-      return elementToJson(value.element, msg.value ?? fallback, opts);
+      return rec.elementToJson(value.element, msg.value ?? fallback, opts);
     }
     case "Struct":
       return structToJson(msg);
@@ -112,10 +132,19 @@ function structFromJson(json: unknown, path: string, depth: number): Msg {
   return { fields };
 }
 
+// Depth counts message levels as the wire nests them (backends limit those): a Value and the Struct or
+// ListValue it holds are two levels, each checked.
+function listFromJson(json: unknown[], path: string, depth: number): Msg {
+  if (depth > MAX_DEPTH) throw new JsonMappingError(path, `nested more than ${MAX_DEPTH} levels deep`);
+  return { values: json.map((v, i) => valueFromJson(v, `${path}[${i}]`, depth + 1)) };
+}
+
 function valueFromJson(json: unknown, path: string, depth: number): Msg {
   if (depth > MAX_DEPTH) throw new JsonMappingError(path, `nested more than ${MAX_DEPTH} levels deep`);
   switch (typeof json) {
     case "number":
+      // JSON has no Infinity: JSON.parse gives it for an overflowing literal such as 1e400.
+      if (!Number.isFinite(json)) throw new JsonMappingError(path, "number out of range");
       return { number_value: json };
     case "string":
       return { string_value: json };
@@ -123,9 +152,7 @@ function valueFromJson(json: unknown, path: string, depth: number): Msg {
       return { bool_value: json };
     case "object":
       if (json === null) return { null_value: 0 };
-      if (Array.isArray(json)) {
-        return { list_value: { values: json.map((v, i) => valueFromJson(v, `${path}[${i}]`, depth + 1)) } };
-      }
+      if (Array.isArray(json)) return { list_value: listFromJson(json, path, depth + 1) };
       return { struct_value: structFromJson(json, path, depth + 1) };
     default:
       throw new JsonMappingError(path, "not a JSON value");
@@ -167,12 +194,18 @@ function anyFromJson(json: unknown, path: string, opts: JsonReadOptions, depth: 
   if (!inner) throw new JsonMappingError(path, `unknown type "${typeUrl}" in "@type"`);
   const msg = inner.wkt
     ? wktFromJson(inner, rest.value, `${path}.value`, opts, depth + 1)
-    : messageFromJson(inner, rest, path, opts, depth + 1);
+    : rec.fromJson(inner, rest, path, opts, depth + 1);
   if (inner.wkt && Object.keys(rest).some((k) => k !== "value")) {
     throw new JsonMappingError(path, `an Any holding ${inner.fullName} takes only "@type" and "value"`);
   }
-  return { type_url: typeUrl, value: encodeMessage(inner, msg) };
+  return { type_url: typeUrl, value: rec.encode(inner, msg) };
 }
+
+/**
+ * How many Any are being rendered one inside the other. Rendering is synchronous, so a module-level
+ * count is exact; each Any decodes its value afresh, so the binary decoder's own depth starts over.
+ */
+let anyNesting = 0;
 
 function anyToJson(msg: Msg, opts: JsonWriteOptions): unknown {
   const typeUrl = (msg.type_url as string | undefined) ?? "";
@@ -181,9 +214,16 @@ function anyToJson(msg: Msg, opts: JsonWriteOptions): unknown {
   const inner = opts.resolve(typeUrl.slice(typeUrl.lastIndexOf("/") + 1));
   if (!inner)
     throw new JsonMappingError("", `cannot render google.protobuf.Any of unknown type "${typeUrl}"`);
-  const decoded = decodeMessage(inner, value);
-  if (inner.wkt) return { "@type": typeUrl, value: wktToJson(inner, decoded, opts) };
-  return { "@type": typeUrl, ...(messageToJson(inner, decoded, opts) as object) };
+  if (anyNesting >= MAX_DEPTH)
+    throw new JsonMappingError("", `google.protobuf.Any nested more than ${MAX_DEPTH} levels deep`);
+  anyNesting++;
+  try {
+    const decoded = rec.decode(inner, value);
+    if (inner.wkt) return { "@type": typeUrl, value: wktToJson(inner, decoded, opts) };
+    return { "@type": typeUrl, ...(rec.toJson(inner, decoded, opts) as object) };
+  } finally {
+    anyNesting--;
+  }
 }
 
 export const typeUrlOf = (fullName: string): string => TYPE_URL_PREFIX + fullName;

@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { readCircuitBreaker } from "../interceptors/circuit-breaker/config.js";
+import { readRetryBudget } from "../interceptors/retry/policy.js";
 import { readAuthConfig } from "../policies/auth/config.js";
 import { readCorsConfig } from "../policies/cors.js";
 import { readIpFilterConfig } from "../policies/ip-filter.js";
@@ -7,14 +9,19 @@ import { readRateLimitConfig } from "../policies/rate-limit/config.js";
 import { readAmqpConfig } from "../upstream/amqp/config.js";
 import type { BackendTls } from "../upstream/grpc/channel.js";
 import { parseSizeBytes } from "./duration.js";
+import { type ListenerEntry, readListenerKeys } from "./listener-config.js";
 import { LoadError } from "./load-error.js";
 import { readMethodSettings } from "./method-settings.js";
+import { readAccessLogConfig, readMetricsConfig, readTracingConfig } from "./observability.js";
 import type { GatewayOptions } from "./options.js";
-import { asObject, onlyKeys, optBool, optParsed, optString, portNumber, stringMap } from "./validate.js";
+import { configSchema } from "./schema.js";
+import { checkShape } from "./schema-check.js";
 import { readYamlFile } from "./yaml-file.js";
 
 /**
- * `protogate serve --config protogate.yaml`. Relative paths are relative to the file.
+ * `protogate serve --config protogate.yaml`. Relative paths are relative to the file. The shape is
+ * checked against configSchema (every problem reported, each with its line); then sizes and durations
+ * are converted, paths resolved and PEM files read.
  *
  *   server: { host: 0.0.0.0, port: 8080, bodyLimit: 1mb }
  *   protos: [protos]
@@ -24,52 +31,60 @@ import { readYamlFile } from "./yaml-file.js";
  *   autoMapping: true
  *   defaults: { timeout: 30s, unknownQueryParameters: ignore, json: { emitUnpopulated: false } }
  *   logLevel: info
+ *   metrics: { enabled: true, path: /metrics }
+ *   tracing: { enabled: false, sampleRatio: 1, endpoint: http://collector:4318/v1/traces }
+ *   accessLog: { enabled: true, sampleRatio: 1 }
  */
 export function readConfigFile(file: string): GatewayOptions {
   return readYamlFile(file, (doc) => readConfig(doc, file));
 }
 
+/** The config file as its schema (configSchema) guarantees it; sections are read by their owners. */
+interface ConfigEntry {
+  server?: {
+    host?: string;
+    port?: number;
+    bodyLimit?: string | number;
+    maxHeaderSize?: string | number;
+    admin?: { host?: string; port: number };
+  } & ListenerEntry;
+  protos?: string | string[];
+  descriptorSets?: string | string[];
+  reflect?: string | string[];
+  mappings?: string;
+  backends?: {
+    default?: string;
+    services?: Record<string, string>;
+    tls?: Record<string, string>;
+    retryBudget?: unknown;
+    circuitBreaker?: unknown;
+    circuitBreakers?: Record<string, unknown>;
+  };
+  autoMapping?: boolean;
+  defaults?: unknown;
+  auth?: unknown;
+  rateLimit?: unknown;
+  trustProxy?: boolean | string | string[];
+  cors?: unknown;
+  ipFilter?: unknown;
+  amqp?: unknown;
+  logLevel?: string | false;
+  metrics?: unknown;
+  tracing?: unknown;
+  accessLog?: unknown;
+}
+
 function readConfig(doc: unknown, file: string): GatewayOptions {
-  const o = asObject(doc ?? {}, file);
-  onlyKeys(
-    o,
-    [
-      "server",
-      "protos",
-      "descriptorSets",
-      "reflect",
-      "mappings",
-      "backends",
-      "autoMapping",
-      "defaults",
-      "auth",
-      "rateLimit",
-      "trustProxy",
-      "cors",
-      "ipFilter",
-      "amqp",
-      "logLevel",
-    ],
-    file,
-  );
+  const o = checkShape<ConfigEntry>(configSchema, doc ?? {}, file);
   const base = dirname(resolve(file));
-  const server = asObject(o.server ?? {}, `${file}: server`);
-  onlyKeys(server, ["host", "port", "bodyLimit", "maxHeaderSize", "admin"], `${file}: server`);
-  const backends = asObject(o.backends ?? {}, `${file}: backends`);
-  onlyKeys(backends, ["default", "services", "tls"], `${file}: backends`);
-  const protos = o.protos === undefined ? [] : ([] as unknown[]).concat(o.protos);
-  if (!protos.every((p) => typeof p === "string"))
-    throw new LoadError("CONFIG_INVALID", `${file}: protos`, "expected a list of directories");
-  const mappings = optString(o, "mappings", file);
-  const sets = o.descriptorSets === undefined ? [] : ([] as unknown[]).concat(o.descriptorSets);
-  if (!sets.every((p) => typeof p === "string"))
-    throw new LoadError("CONFIG_INVALID", `${file}: descriptorSets`, "expected a list of files");
-  const logLevel = o.logLevel === false ? false : optString(o, "logLevel", file);
+  const server = o.server ?? {};
+  const backends = o.backends ?? {};
+  const paths = (v: string | string[] | undefined) => list(v).map((p) => resolve(base, p));
   return {
-    protos: (protos as string[]).map((p) => resolve(base, p)),
-    mappings: mappings === undefined ? undefined : resolve(base, mappings),
-    descriptorSets: (sets as string[]).map((p) => resolve(base, p)),
-    reflect: stringList(o.reflect, `${file}: reflect`),
+    protos: paths(o.protos),
+    mappings: o.mappings === undefined ? undefined : resolve(base, o.mappings),
+    descriptorSets: paths(o.descriptorSets),
+    reflect: list(o.reflect),
     ...(o.auth === undefined ? {} : { auth: readAuthConfig(o.auth, `${file}: auth`) }),
     ...(o.rateLimit === undefined
       ? {}
@@ -77,47 +92,35 @@ function readConfig(doc: unknown, file: string): GatewayOptions {
     ...(o.cors === undefined ? {} : { cors: readCorsConfig(o.cors, `${file}: cors`) }),
     ...(o.amqp === undefined ? {} : { amqp: readAmqpConfig(o.amqp, `${file}: amqp`) }),
     ...(o.ipFilter === undefined ? {} : { ipFilter: readIpFilterConfig(o.ipFilter, `${file}: ipFilter`) }),
-    ...(o.trustProxy === undefined ? {} : { trustProxy: o.trustProxy as boolean | string | string[] }),
-    defaultBackend: optString(backends, "default", `${file}: backends`),
-    backends:
-      backends.services === undefined ? {} : stringMap(backends.services, `${file}: backends.services`),
+    ...(o.trustProxy === undefined ? {} : { trustProxy: o.trustProxy }),
+    defaultBackend: backends.default,
+    backends: backends.services ?? {},
     ...(backends.tls === undefined
       ? {}
       : { backendTls: readBackendTls(backends.tls, base, `${file}: backends.tls`) }),
-    host: optString(server, "host", `${file}: server`),
-    port: optParsed(server, "port", `${file}: server`, portNumber, "a port number"),
-    ...(server.admin === undefined ? {} : { admin: readAdmin(server.admin, `${file}: server.admin`) }),
-    bodyLimit: optParsed(server, "bodyLimit", `${file}: server`, parseSizeBytes, 'a size such as "1mb"'),
-    autoMapping: optBool(o, "autoMapping", file),
-    maxHeaderSize: optParsed(
-      server,
-      "maxHeaderSize",
-      `${file}: server`,
-      parseSizeBytes,
-      'a size such as "16kb"',
-    ),
+    ...readResilience(backends, `${file}: backends`),
+    host: server.host,
+    port: server.port,
+    ...(server.admin === undefined ? {} : { admin: server.admin }),
+    bodyLimit: server.bodyLimit === undefined ? undefined : parseSizeBytes(server.bodyLimit),
+    autoMapping: o.autoMapping,
+    maxHeaderSize: server.maxHeaderSize === undefined ? undefined : parseSizeBytes(server.maxHeaderSize),
+    ...readListenerKeys(server, base, `${file}: server`),
     routeDefaults: o.defaults === undefined ? undefined : readMethodSettings(o.defaults, `${file}: defaults`),
-    ...(logLevel === undefined ? {} : { logLevel }),
+    ...(o.logLevel === undefined ? {} : { logLevel: o.logLevel }),
+    ...(o.metrics === undefined ? {} : { metrics: readMetricsConfig(o.metrics, `${file}: metrics`) }),
+    ...(o.tracing === undefined ? {} : { tracing: readTracingConfig(o.tracing, `${file}: tracing`) }),
+    ...(o.accessLog === undefined
+      ? {}
+      : { accessLog: readAccessLogConfig(o.accessLog, `${file}: accessLog`) }),
   } as GatewayOptions;
 }
 
-/** `server.admin: { host, port }`: the listener of the gateway's own endpoints. */
-function readAdmin(v: unknown, where: string): { host?: string; port: number } {
-  const o = asObject(v, where);
-  onlyKeys(o, ["host", "port"], where);
-  const port = optParsed(o, "port", where, portNumber, "a port number");
-  if (port === undefined) throw new LoadError("CONFIG_INVALID", where, "the admin listener needs a port");
-  const host = optString(o, "host", where);
-  return host === undefined ? { port } : { host, port };
-}
-
 /** `backends.tls: { ca, cert, key }`: PEM files, relative to the config file, read now. */
-function readBackendTls(v: unknown, base: string, where: string): BackendTls {
-  const o = asObject(v, where);
-  onlyKeys(o, ["ca", "cert", "key"], where);
+function readBackendTls(o: Record<string, string>, base: string, where: string): BackendTls {
   const out: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
   for (const k of ["ca", "cert", "key"] as const) {
-    const path = optString(o, k, where);
+    const path = o[k];
     if (path === undefined) continue;
     try {
       out[k] = readFileSync(resolve(base, path));
@@ -128,9 +131,24 @@ function readBackendTls(v: unknown, base: string, where: string): BackendTls {
   return out; // checked (PEM, cert with key) where the channels are built
 }
 
-function stringList(v: unknown, where: string): string[] {
-  const list = v === undefined ? [] : ([] as unknown[]).concat(v);
-  if (!list.every((x) => typeof x === "string" && x !== ""))
-    throw new LoadError("CONFIG_INVALID", where, "expected a list of strings");
-  return list as string[];
+const list = (v: string | string[] | undefined): string[] =>
+  v === undefined ? [] : ([] as string[]).concat(v);
+
+/** `backends.retryBudget`, `backends.circuitBreaker` and the per-address `backends.circuitBreakers`. */
+function readResilience(backends: NonNullable<ConfigEntry["backends"]>, where: string) {
+  const breaker =
+    backends.circuitBreaker === undefined
+      ? undefined
+      : readCircuitBreaker(backends.circuitBreaker, `${where}.circuitBreaker`);
+  const perAddress = Object.entries(backends.circuitBreakers ?? {}).map(([address, v]) => [
+    address,
+    readCircuitBreaker(v, `${where}.circuitBreakers.${address}`, breaker),
+  ]);
+  return {
+    ...(backends.retryBudget === undefined
+      ? {}
+      : { retryBudget: readRetryBudget(backends.retryBudget, `${where}.retryBudget`) }),
+    ...(breaker ? { circuitBreaker: breaker } : {}),
+    ...(perAddress.length > 0 ? { circuitBreakers: Object.fromEntries(perAddress) } : {}),
+  };
 }

@@ -3,9 +3,10 @@ import { join } from "node:path";
 import type { HttpRule } from "../routing/http-rule.js";
 import { type AmqpBinding, readAmqpBindings } from "../upstream/amqp/config.js";
 import { LoadError } from "./load-error.js";
+import { mappingSchema } from "./mapping-schema.js";
 import { readMethodSettings } from "./method-settings.js";
 import type { MethodSettings } from "./options.js";
-import { asObject, onlyKeys, stringMap } from "./validate.js";
+import { checkShape } from "./schema-check.js";
 import { readYamlFile } from "./yaml-file.js";
 
 /**
@@ -19,19 +20,6 @@ export interface Mappings {
   /** Methods sent to RabbitMQ instead of a gRPC backend. */
   readonly amqpBindings: AmqpBinding[];
 }
-
-const RULE_KEYS = [
-  "selector",
-  "get",
-  "put",
-  "post",
-  "delete",
-  "patch",
-  "custom",
-  "body",
-  "response_body",
-  "additional_bindings",
-];
 
 export function loadMappings(dir: string): Mappings {
   const out: Mappings = { rules: new Map(), backends: {}, methodSettings: {}, amqpBindings: [] };
@@ -50,39 +38,26 @@ export function loadMappings(dir: string): Mappings {
   return out;
 }
 
+interface MappingEntry {
+  http?: { rules?: HttpRule[] };
+  backends?: Record<string, string>;
+  methods?: Record<string, unknown>;
+  amqp?: { bindings?: unknown[] };
+}
+
+/** One file: its shape checked against mappingSchema (every problem, each with its line), then merged. */
 function readMappings(doc: unknown, file: string, out: Mappings): void {
   if (doc === null || doc === undefined) return;
-  const o = asObject(doc, file);
-  onlyKeys(o, ["http", "backends", "methods", "amqp"], file);
-  if (o.amqp !== undefined) {
-    const amqp = asObject(o.amqp, `${file}: amqp`);
-    onlyKeys(amqp, ["bindings"], `${file}: amqp`);
-    out.amqpBindings.push(...readAmqpBindings(amqp.bindings ?? [], `${file}: amqp.bindings`));
-  }
-  if (o.http !== undefined) {
-    const http = asObject(o.http, `${file}: http`);
-    onlyKeys(http, ["rules"], `${file}: http`);
-    const rules = http.rules ?? [];
-    if (!Array.isArray(rules))
-      throw new LoadError("CONFIG_INVALID", `${file}: http.rules`, "expected a list of rules");
-    rules.forEach((r, i) => {
-      const where = `${file}: http.rules[${i}]`;
-      const rule = asObject(r, where);
-      onlyKeys(rule, RULE_KEYS, where);
-      for (const b of ([] as unknown[]).concat(rule.additional_bindings ?? []))
-        onlyKeys(asObject(b, where), RULE_KEYS, `${where}.additional_bindings`);
-      if (typeof rule.selector !== "string")
-        throw new LoadError("CONFIG_INVALID", where, "a rule needs a selector (pkg.Service.Method)");
-      if (out.rules.has(rule.selector))
-        throw new LoadError("CONFIG_INVALID", where, `a second rule for ${rule.selector}`);
-      out.rules.set(rule.selector, rule as HttpRule);
-    });
-  }
-  if (o.backends !== undefined) Object.assign(out.backends, stringMap(o.backends, `${file}: backends`));
-  if (o.methods !== undefined) {
-    const methods = asObject(o.methods, `${file}: methods`);
-    for (const [selector, v] of Object.entries(methods)) {
-      out.methodSettings[selector] = readMethodSettings(v, `${file}: methods.${selector}`);
-    }
+  const o = checkShape<MappingEntry>(mappingSchema, doc, file);
+  if (o.amqp?.bindings) out.amqpBindings.push(...readAmqpBindings(o.amqp.bindings, `${file}: amqp.bindings`));
+  (o.http?.rules ?? []).forEach((rule, i) => {
+    const selector = rule.selector!;
+    if (out.rules.has(selector))
+      throw new LoadError("CONFIG_INVALID", `${file}: http.rules[${i}]`, `a second rule for ${selector}`);
+    out.rules.set(selector, rule);
+  });
+  if (o.backends !== undefined) Object.assign(out.backends, o.backends);
+  for (const [selector, v] of Object.entries(o.methods ?? {})) {
+    out.methodSettings[selector] = readMethodSettings(v, `${file}: methods.${selector}`);
   }
 }

@@ -1,39 +1,40 @@
+import { readFaultPolicy } from "../interceptors/fault-injection.js";
+import { readRetryPolicy } from "../interceptors/retry/policy.js";
 import { readRequirement } from "../policies/auth/config.js";
 import { readOrigins } from "../policies/cors.js";
 import { readLimits } from "../policies/rate-limit/config.js";
 import { parseDurationMs } from "./duration.js";
 import type { MethodSettings } from "./options.js";
-import { asObject, type Obj, onlyKeys, optBool, optParsed } from "./validate.js";
 
-/** Reads route settings (`timeout`, `unknownQueryParameters`, `json`) from a config or mapping file. */
+interface MethodEntry {
+  timeout?: string | number;
+  maxTimeout?: string | number;
+  retry?: unknown;
+  idempotent?: boolean;
+  fault?: unknown;
+  unknownQueryParameters?: "ignore" | "reject";
+  json?: MethodSettings["json"];
+  auth?: unknown;
+  rateLimit?: unknown;
+  corsOrigins?: unknown;
+}
+
+/**
+ * Reads route settings (`timeout`, `unknownQueryParameters`, `json`, `auth`, `rateLimit`, `corsOrigins`)
+ * from a config or mapping file whose shape methodSettingsSchema has checked; `where` names the place.
+ */
 export function readMethodSettings(v: unknown, where: string): MethodSettings {
-  const o = asObject(v, where);
-  onlyKeys(o, ["timeout", "unknownQueryParameters", "json", "auth", "rateLimit", "corsOrigins"], where);
+  const o = v as MethodEntry;
   const out: { -readonly [K in keyof MethodSettings]: MethodSettings[K] } = {};
-  const timeout = optParsed(o, "timeout", where, parseDurationMs, 'a duration such as "5s" (0 for none)');
-  if (timeout !== undefined) out.timeoutMs = timeout;
-  const uq = optParsed(
-    o,
-    "unknownQueryParameters",
-    where,
-    (x) => (x === "ignore" || x === "reject" ? x : undefined),
-    '"ignore" or "reject"',
-  );
-  if (uq !== undefined) out.unknownQueryParameters = uq;
-  if (o.json !== undefined) out.json = readJson(asObject(o.json, `${where}.json`), `${where}.json`);
+  if (o.timeout !== undefined) out.timeoutMs = parseDurationMs(o.timeout)!;
+  if (o.maxTimeout !== undefined) out.maxTimeoutMs = parseDurationMs(o.maxTimeout)!;
+  if (o.retry !== undefined) out.retry = readRetryPolicy(o.retry, `${where}.retry`);
+  if (o.idempotent !== undefined) out.idempotent = o.idempotent;
+  if (o.fault !== undefined) out.fault = readFaultPolicy(o.fault, `${where}.fault`);
+  if (o.unknownQueryParameters !== undefined) out.unknownQueryParameters = o.unknownQueryParameters;
+  if (o.json !== undefined) out.json = { ...o.json };
   if (o.auth !== undefined) out.auth = readRequirement(o.auth, `${where}.auth`);
   if (o.rateLimit !== undefined) out.rateLimit = readLimits(o.rateLimit, `${where}.rateLimit`);
   if (o.corsOrigins !== undefined) out.corsOrigins = readOrigins(o.corsOrigins, `${where}.corsOrigins`);
-  return out;
-}
-
-function readJson(o: Obj, where: string): MethodSettings["json"] {
-  const keys = ["emitUnpopulated", "useProtoNames", "enumsAsNumbers", "ignoreUnknownFields"] as const;
-  onlyKeys(o, keys, where);
-  const out: Record<string, boolean> = {};
-  for (const k of keys) {
-    const b = optBool(o, k, where);
-    if (b !== undefined) out[k] = b;
-  }
   return out;
 }

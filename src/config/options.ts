@@ -5,6 +5,8 @@ import type { RateLimitConfig } from "../policies/rate-limit/config.js";
 import type { JsonSettings, RouteSettings } from "../routing/route.js";
 import type { AmqpConfig } from "../upstream/amqp/config.js";
 import type { BackendTls } from "../upstream/grpc/channel.js";
+import type { CompressionConfig, ServerTls } from "./listener-config.js";
+import type { AccessLogConfig, MetricsConfig, TracingConfig } from "./observability.js";
 
 /** Everything createGateway() takes. The CLI and the config file both produce one of these. */
 export interface GatewayOptions {
@@ -61,6 +63,20 @@ export interface GatewayOptions {
   readonly ipFilter?: IpFilterConfig;
   /** Largest request head (request line and headers) accepted, bytes; larger is a 431. Default 16 KiB. */
   readonly maxHeaderSize?: number;
+  /** Whole request (head and body) must arrive within this, ms; else 408 (default 30 s; 0 for none). */
+  readonly requestTimeoutMs?: number;
+  /** Request head must arrive within this, ms; else 408 (default 10 s; at most requestTimeoutMs). */
+  readonly headersTimeoutMs?: number;
+  /** Idle keep-alive connections are closed after this, ms (default 72 s: above load balancers' 60 s). */
+  readonly keepAliveTimeoutMs?: number;
+  /** Open connections accepted at once on the public port; more are closed at once (default no cap). */
+  readonly maxConnections?: number;
+  /** HTTPS on the public port: certificate and key PEM files, reloaded when they change. */
+  readonly tls?: ServerTls;
+  /** HTTP/2: `true` by ALPN beside HTTP/1.1 (needs `tls`), `"h2c"` cleartext HTTP/2 only. */
+  readonly http2?: boolean | "h2c";
+  /** Compress answers by Accept-Encoding (br, gzip) from a size threshold; off when absent. */
+  readonly compression?: CompressionConfig;
   /** RabbitMQ brokers and operations, for methods bound to AMQP in mapping files. */
   readonly amqp?: AmqpConfig;
   /** Rate limiting: store (memory or Redis), failure mode, default limits. */
@@ -69,6 +85,12 @@ export interface GatewayOptions {
   readonly trustProxy?: boolean | string | string[];
   /** Fastify/pino logger level, or false for none. */
   readonly logLevel?: string | false;
+  /** Prometheus metrics at `GET /metrics` (admin listener if any); on unless `enabled: false`. */
+  readonly metrics?: MetricsConfig;
+  /** OpenTelemetry traces over OTLP; off unless `enabled: true` (OTEL_* variables fill the rest). */
+  readonly tracing?: TracingConfig;
+  /** One JSON line per request at info; on unless `enabled: false`; `sampleRatio` keeps a share. */
+  readonly accessLog?: AccessLogConfig;
 }
 
 export type MethodSettings = Partial<Omit<RouteSettings, "json">> & { json?: Partial<JsonSettings> };

@@ -5,7 +5,8 @@ import { LoadError } from "./load-error.js";
 /**
  * Reads a YAML file and hands its value to `read`. A LoadError that `read` throws about a place in
  * the file ("file: http.rules[2].get") comes back with that place's line ("file:14: http.rules[2].get"):
- * people fix files by line, and an editor opens `file:line` directly.
+ * people fix files by line, and an editor opens `file:line` directly. An error with several problems
+ * (a schema check) gets a line for each, sorted by line.
  */
 export function readYamlFile<T>(file: string, read: (value: unknown) => T): T {
   let text: string;
@@ -22,11 +23,18 @@ export function readYamlFile<T>(file: string, read: (value: unknown) => T): T {
     return read(doc.toJS());
   } catch (err) {
     if (!(err instanceof LoadError)) throw err;
-    const path = pathIn(file, err.where);
-    const offset = path === undefined ? undefined : offsetOf(doc.contents, path);
-    if (offset === undefined) throw err;
-    const where = `${file}:${lines.linePos(offset).line}: ${path}`;
-    throw new LoadError(err.code, where, err.detail, { cause: err.cause });
+    const located = err.problems.map((p, i) => {
+      const path = pathIn(file, p.where);
+      const offset = path === undefined ? undefined : offsetOf(doc.contents, path);
+      if (offset === undefined) return { ...p, line: Number.POSITIVE_INFINITY, i };
+      const line = lines.linePos(offset).line;
+      return { where: `${file}:${line}: ${path}`, detail: p.detail, line, i };
+    });
+    // In the order of the file: the first problem is the one to fix first.
+    located.sort((a, b) => a.line - b.line || a.i - b.i);
+    const problems = located.map(({ where, detail }) => ({ where, detail }));
+    if (problems.every((p, i) => p.where === err.problems[i]!.where)) throw err;
+    throw LoadError.of(err.code, problems, { cause: err.cause });
   }
 }
 

@@ -1,10 +1,10 @@
 import { parseDurationMs } from "../config/duration.js";
-import { LoadError } from "../config/load-error.js";
-import { asObject, onlyKeys } from "../config/validate.js";
+import { checkShape } from "../config/schema-check.js";
+import { duration, type JsonSchema, object, oneOf } from "../config/schema-kit.js";
 import { Code } from "../errors/code.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import type { Interceptor } from "./interceptor.js";
-import { readCodes } from "./retry/policy.js";
+import { CODE_NAMES, codesOf } from "./retry/policy.js";
 
 /**
  * Faults injected into a method's calls (per method `fault:`, off by default), so that users can test
@@ -65,35 +65,30 @@ export function faultInjectionInterceptor(random: () => number = Math.random): I
 
 function noop(): void {}
 
-/**
- * `fault: { delay: { percent: 10, duration: 2s }, abort: { percent: 5, code: UNAVAILABLE } }`.
- * Throws LoadError (CONFIG_INVALID) naming `where`.
- */
-export function readFaultPolicy(v: unknown, where: string): FaultPolicy {
-  const o = asObject(v, where);
-  onlyKeys(o, ["delay", "abort"], where);
-  const out: { delay?: FaultPolicy["delay"]; abort?: FaultPolicy["abort"] } = {};
-  if (o.delay !== undefined) {
-    const d = asObject(o.delay, `${where}.delay`);
-    onlyKeys(d, ["percent", "duration"], `${where}.delay`);
-    const ms = parseDurationMs(d.duration);
-    if (!ms)
-      throw new LoadError("CONFIG_INVALID", `${where}.delay.duration`, 'expected a duration such as "2s"');
-    out.delay = { percent: percent(d.percent, `${where}.delay.percent`), ms };
-  }
-  if (o.abort !== undefined) {
-    const a = asObject(o.abort, `${where}.abort`);
-    onlyKeys(a, ["percent", "code"], `${where}.abort`);
-    out.abort = {
-      percent: percent(a.percent, `${where}.abort.percent`),
-      code: readCodes(a.code, `${where}.abort.code`)[0]!,
-    };
-  }
-  return out;
-}
+const percent: JsonSchema = { description: "Share of calls, %.", type: "number", minimum: 0, maximum: 100 };
 
-function percent(v: unknown, where: string): number {
-  if (typeof v !== "number" || v < 0 || v > 100)
-    throw new LoadError("CONFIG_INVALID", where, "expected a percentage from 0 to 100");
-  return v;
+/** Per-method `fault:` (off unless set). */
+export const faultPolicySchema: JsonSchema = object("Faults injected into the method's calls (testing).", {
+  delay: object(
+    "Hold a share of calls before they go upstream.",
+    { percent, duration: duration("How long.", { positive: true }) },
+    { required: ["percent", "duration"] },
+  ),
+  abort: object(
+    "Fail a share of calls without calling the backend.",
+    { percent, code: oneOf("The gRPC code to fail with.", CODE_NAMES) },
+    { required: ["percent", "code"] },
+  ),
+});
+
+/** Reads a `fault:` entry; throws LoadError (CONFIG_INVALID) naming `where`. */
+export function readFaultPolicy(v: unknown, where: string): FaultPolicy {
+  const o = checkShape<{
+    delay?: { percent: number; duration: string | number };
+    abort?: { percent: number; code: string };
+  }>(faultPolicySchema, v, where);
+  return {
+    ...(o.delay ? { delay: { percent: o.delay.percent, ms: parseDurationMs(o.delay.duration)! } } : {}),
+    ...(o.abort ? { abort: { percent: o.abort.percent, code: codesOf(o.abort.code)[0]! } } : {}),
+  };
 }

@@ -1,4 +1,6 @@
 import type { GatewayOptions } from "../config/options.js";
+import { metricsInterceptor } from "../observability/metrics-interceptor.js";
+import { tracingInterceptor } from "../observability/tracing-interceptor.js";
 import { cacheInterceptor } from "./cache/interceptor.js";
 import type { CacheConfig } from "./cache/policy.js";
 import type { CircuitBreakerConfig } from "./circuit-breaker/config.js";
@@ -35,16 +37,22 @@ export type InterceptorFactory = (
 /**
  * Every call interceptor, outermost first: the first sees the call before the others and its answer
  * after them. The one place their order is declared (docs/request-flow.md explains it):
- *   cache -> retry -> circuit breaker -> fault injection -> target
- * The cache is outermost so that a hit calls nothing (no retry, no breaker admission, no fault), and a
- * miss is filled once through the whole chain however many requests wait for it.
- * Retry is outside the breaker so that each attempt is admitted and counted by it; faults are innermost
- * so that retries and breakers see an injected failure as the backend's.
+ *   cache -> retry -> circuit breaker -> metrics -> tracing -> fault injection -> target
+ * The cache is outermost so that a hit calls nothing (no retry, no breaker admission, no upstream
+ * metrics or CLIENT span, no fault), and a miss is filled once through the whole chain however many
+ * requests wait for it.
+ * Retry is outside the breaker so that each attempt is admitted and counted by it; metrics and the
+ * CLIENT span measure attempts that go upstream (not the breaker's refusals); faults are innermost so
+ * that everything outside sees an injected failure as the backend's.
  */
 export const INTERCEPTORS: readonly InterceptorFactory[] = [
   (options, ctx) => cacheInterceptor(options.cache, ctx.log),
   (options) => retryInterceptor(options.retryBudget),
   (options) => circuitBreakerInterceptor(options.circuitBreaker, options.circuitBreakers),
+  // per attempt the backend really gets: the upstream duration and the call's notes, then the CLIENT
+  // span, so that its traceparent is the one the backend receives
+  metricsInterceptor,
+  tracingInterceptor,
   () => faultInjectionInterceptor(),
 ];
 

@@ -1,11 +1,12 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { parseDurationMs } from "../config/duration.js";
 import { LoadError } from "../config/load-error.js";
-import { asObject, onlyKeys, optBool } from "../config/validate.js";
+import { checkShape } from "../config/schema-check.js";
 import { Code } from "../errors/code.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import type { Route } from "../routing/route.js";
 import type { Router } from "../routing/router.js";
+import { corsOriginsSchema, corsSchema } from "./cors-schema.js";
 import type { PolicyModule } from "./policy.js";
 
 /**
@@ -25,14 +26,17 @@ export interface CorsConfig {
 const DEFAULT_ALLOW = ["authorization", "content-type", "grpc-timeout", "x-request-id", "x-api-key"];
 const DEFAULT_EXPOSE = ["x-request-id", "retry-after", "ratelimit", "ratelimit-policy", "www-authenticate"];
 
+/** Reads the config file's `cors:` (shape: corsSchema); throws LoadError CONFIG_INVALID naming `where`. */
 export function readCorsConfig(v: unknown, where: string): CorsConfig {
-  const o = asObject(v, where);
-  onlyKeys(o, ["origins", "allowHeaders", "exposeHeaders", "credentials", "maxAge"], where);
-  const maxAge = o.maxAge === undefined ? 600_000 : parseDurationMs(o.maxAge);
-  if (maxAge === undefined)
-    throw new LoadError("CONFIG_INVALID", `${where}.maxAge`, 'expected a duration such as "10m"');
-  const credentials = optBool(o, "credentials", where) ?? false;
-  const origins = readOrigins(o.origins ?? [], `${where}.origins`);
+  const o = checkShape<{
+    origins?: string | string[];
+    allowHeaders?: string | string[];
+    exposeHeaders?: string | string[];
+    credentials?: boolean;
+    maxAge?: string | number;
+  }>(corsSchema, v, where);
+  const credentials = o.credentials ?? false;
+  const origins = list(o.origins) ?? [];
   if (credentials && origins.includes("*")) {
     throw new LoadError(
       "CONFIG_INVALID",
@@ -42,34 +46,20 @@ export function readCorsConfig(v: unknown, where: string): CorsConfig {
   }
   return {
     origins,
-    allowHeaders: list(o.allowHeaders, `${where}.allowHeaders`)?.map((h) => h.toLowerCase()) ?? DEFAULT_ALLOW,
-    exposeHeaders: list(o.exposeHeaders, `${where}.exposeHeaders`) ?? DEFAULT_EXPOSE,
+    allowHeaders: list(o.allowHeaders)?.map((h) => h.toLowerCase()) ?? DEFAULT_ALLOW,
+    exposeHeaders: list(o.exposeHeaders) ?? DEFAULT_EXPOSE,
     credentials,
-    maxAgeSec: Math.round(maxAge / 1000),
+    maxAgeSec: Math.round((o.maxAge === undefined ? 600_000 : parseDurationMs(o.maxAge)!) / 1000),
   };
 }
 
+/** Reads a method's `corsOrigins` (shape: corsOriginsSchema). */
 export function readOrigins(v: unknown, where: string): string[] {
-  const origins = list(v, where) ?? [];
-  for (const o of origins) {
-    if (o !== "*" && !/^https?:\/\/(\*\.)?[A-Za-z0-9.-]+(:\d+)?$/.test(o)) {
-      throw new LoadError(
-        "CONFIG_INVALID",
-        where,
-        `"${o}" is not an origin (scheme://host[:port], "*" or scheme://*.domain)`,
-      );
-    }
-  }
-  return origins;
+  return list(checkShape<string | string[]>(corsOriginsSchema, v, where)) ?? [];
 }
 
-function list(v: unknown, where: string): string[] | undefined {
-  if (v === undefined) return undefined;
-  const l = ([] as unknown[]).concat(v);
-  if (!l.every((x) => typeof x === "string"))
-    throw new LoadError("CONFIG_INVALID", where, "expected a list of strings");
-  return l as string[];
-}
+const list = (v: string | string[] | undefined): string[] | undefined =>
+  v === undefined ? undefined : ([] as string[]).concat(v);
 
 function allowed(origins: readonly string[], origin: string): boolean {
   for (const o of origins) {

@@ -1,9 +1,10 @@
 import { BlockList, isIP } from "node:net";
 import type { FastifyRequest } from "fastify";
 import { LoadError } from "../config/load-error.js";
-import { asObject, onlyKeys } from "../config/validate.js";
+import { checkShape } from "../config/schema-check.js";
 import { Code } from "../errors/code.js";
 import { GatewayError } from "../errors/gateway-error.js";
+import { ipFilterSchema } from "./ip-filter-schema.js";
 import type { PolicyModule } from "./policy.js";
 
 /**
@@ -16,18 +17,18 @@ export interface IpFilterConfig {
   readonly deny: readonly string[];
 }
 
+/** Reads the config file's `ipFilter:` (shape: ipFilterSchema), then checks that each entry parses. */
 export function readIpFilterConfig(v: unknown, where: string): IpFilterConfig {
-  const o = asObject(v, where);
-  onlyKeys(o, ["allow", "deny"], where);
-  const read = (x: unknown, at: string): string[] => {
-    const l = x === undefined ? [] : ([] as unknown[]).concat(x);
+  const o = checkShape<{ allow?: string | string[]; deny?: string | string[] }>(ipFilterSchema, v, where);
+  const read = (x: string | string[] | undefined, at: string): string[] => {
+    const l = x === undefined ? [] : ([] as string[]).concat(x);
     for (const e of l) {
-      const [addr, bits] = String(e).split("/");
-      if (!isIP(addr ?? "") || (bits !== undefined && !/^\d{1,3}$/.test(bits))) {
-        throw new LoadError("CONFIG_INVALID", at, `"${String(e)}" is not an address or CIDR range`);
+      const [addr, bits] = e.split("/");
+      if (!isIP(addr ?? "") || (bits !== undefined && Number(bits) > (isIP(addr ?? "") === 6 ? 128 : 32))) {
+        throw new LoadError("CONFIG_INVALID", at, `"${e}" is not an address or CIDR range`);
       }
     }
-    return l as string[];
+    return l;
   };
   return { allow: read(o.allow, `${where}.allow`), deny: read(o.deny, `${where}.deny`) };
 }

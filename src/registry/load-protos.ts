@@ -10,30 +10,131 @@ import { checkProtoText } from "./reserved-names.js";
  * directories in order (like protoc's -I), then against protogate's built-in protos.
  * Folders named `google` and `protogate` at the top of a directory are import-only (protogate ships
  * them): they hold no services to expose.
+ * Throws a LoadError naming the file (and line) of the first problem.
  */
 export function loadProtos(dirs: readonly string[]): protobuf.Root {
   const includeDirs = checkDirs(dirs);
-  const files = includeDirs.flatMap((d) => findProtoFiles(d).map((f) => relative(d, f).split(sep).join("/")));
-  return loadFiles(includeDirs, [...ALWAYS_LOADED, ...files]);
+  const files = protoFiles(includeDirs);
+  try {
+    return loadFiles(includeDirs, [...ALWAYS_LOADED, ...files.map((f) => f.name)]);
+  } catch (err) {
+    // protobufjs sometimes loses the file name of a syntax error: find the file it came from
+    throw diagnose(includeDirs, files).errors[0] ?? err;
+  }
 }
 
 /**
- * When the whole set does not load, loads each file on its own to name every broken one (protobufjs stops
- * at the first error). Errors that several files share (a broken import) are reported once.
+ * Like loadProtos, but for `protogate check` and reloads: reports the problem of every broken file (with
+ * its file, and line where the parser gives it) and returns the Root of the files that do load, so that
+ * their own problems (rules, routes) can be reported in the same run. Undefined when the files that load
+ * still conflict with each other (that error is reported). Throws only for a missing proto directory.
+ */
+export function loadProtosReporting(
+  dirs: readonly string[],
+  report: (err: LoadError) => void,
+): protobuf.Root | undefined {
+  const includeDirs = checkDirs(dirs);
+  const files = protoFiles(includeDirs);
+  try {
+    return loadFiles(includeDirs, [...ALWAYS_LOADED, ...files.map((f) => f.name)]);
+  } catch (err) {
+    const { errors, loadable } = diagnose(includeDirs, files);
+    for (const e of errors) report(e);
+    try {
+      if (errors.length === 0) throw err; // each file loads alone: they conflict with each other
+      return loadFiles(includeDirs, [...ALWAYS_LOADED, ...loadable]);
+    } catch (rest) {
+      const e = rest instanceof LoadError ? rest : toLoadError(rest, new protobuf.Root());
+      if (!errors.some((d) => d.message === e.message)) report(e);
+      return undefined;
+    }
+  }
+}
+
+/**
+ * Names every broken file (protobufjs stops at the first error). Errors that several files share (a
+ * broken import) are reported once.
  */
 export function diagnoseProtos(dirs: readonly string[]): LoadError[] {
   const includeDirs = checkDirs(dirs);
+  return diagnose(includeDirs, protoFiles(includeDirs)).errors;
+}
+
+/** The .proto files of the include directories: path on disk, and name relative to its directory. */
+interface ProtoFile {
+  readonly path: string;
+  readonly name: string;
+}
+
+/**
+ * The .proto files that loadProtos would load from these directories (paths on disk; import-only folders
+ * left out): an empty list means these directories bring no service. Throws PROTO_NOT_FOUND for a
+ * directory that does not exist.
+ */
+export function listProtoFiles(dirs: readonly string[]): string[] {
+  return protoFiles(checkDirs(dirs)).map((f) => f.path);
+}
+
+function protoFiles(includeDirs: readonly string[]): ProtoFile[] {
+  return includeDirs.flatMap((d) =>
+    findProtoFiles(d).map((path) => ({ path, name: relative(d, path).split(sep).join("/") })),
+  );
+}
+
+/**
+ * First each file's syntax on its own (so that an error is always attributed to its file), then each
+ * file that parses with its imports: the ones that load alone are `loadable`.
+ */
+function diagnose(
+  includeDirs: readonly string[],
+  files: readonly ProtoFile[],
+): { errors: LoadError[]; loadable: string[] } {
   const seen = new Map<string, LoadError>();
-  for (const dir of includeDirs) {
-    for (const file of findProtoFiles(dir)) {
-      try {
-        loadFiles(includeDirs, [...ALWAYS_LOADED, relative(dir, file).split(sep).join("/")]);
-      } catch (err) {
-        if (err instanceof LoadError && !seen.has(err.message)) seen.set(err.message, err);
-      }
+  const add = (e: LoadError) => {
+    if (!seen.has(e.message)) seen.set(e.message, e);
+  };
+  const unparsable = new Set<string>();
+  for (const file of files) {
+    const problem = syntaxError(file.path);
+    if (problem) {
+      add(problem);
+      unparsable.add(file.path);
     }
   }
-  return [...seen.values()];
+  const loadable: string[] = [];
+  for (const file of files) {
+    if (unparsable.has(file.path)) continue;
+    try {
+      loadFiles(includeDirs, [...ALWAYS_LOADED, file.name]);
+      loadable.push(file.name);
+    } catch (err) {
+      if (!(err instanceof LoadError)) throw err;
+      // A syntax error here is an imported file's, already reported by its own parse.
+      if (err.code !== "PROTO_SYNTAX" || unparsable.size === 0) add(err);
+    }
+  }
+  return { errors: [...seen.values()], loadable };
+}
+
+/** protobufjs's parser names the file in its errors from this global (not in its typings). */
+const parser = protobuf.parse as unknown as { filename: string | null };
+
+/** The file's syntax error, at file:line (protobufjs does not always name the file in its message). */
+function syntaxError(path: string): LoadError | undefined {
+  try {
+    parser.filename = path;
+    protobuf.parse(readFileSync(path, "utf8"), new protobuf.Root(), {
+      keepCase: true,
+      alternateCommentMode: true,
+    });
+    return undefined;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const line = /\bline (\d+)\)$/.exec(message)?.[1];
+    return new LoadError("PROTO_SYNTAX", line ? `${path}:${line}` : path, message, { cause: err });
+  } finally {
+    parser.filename = null;
+  }
 }
 
 function checkDirs(dirs: readonly string[]): string[] {

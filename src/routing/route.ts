@@ -10,6 +10,8 @@ import type { PathTemplate } from "./template.js";
 export interface RouteSettings {
   /** Default deadline of the upstream call, ms; 0 for none. A Grpc-Timeout header overrides it. */
   readonly timeoutMs: number;
+  /** The longest Grpc-Timeout a client may ask for, ms (longer is cut to it); undefined: timeoutMs; 0: no cap. */
+  readonly maxTimeoutMs?: number | undefined;
   /** What to do with query parameters that name no field: "ignore" (default) or "reject" (400). */
   readonly unknownQueryParameters: "ignore" | "reject";
   /** proto3 JSON options of this route's request and response. */

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { Code } from "../errors/code.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { sendError } from "./error-reply.js";
@@ -16,18 +16,45 @@ export function separateAdminApp(): FastifyInstance {
   return admin;
 }
 
+const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
+
+/**
+ * onRequest guard of the endpoints that show internals (status, routes, metrics) when they share the
+ * public port: only a client on this machine that came straight, not through a proxy (no
+ * X-Forwarded-For / Forwarded header), may see them; anyone else gets 403. With an admin listener of
+ * their own (`server.admin`) the guard is not used: that listener's address is the access rule.
+ */
+export function localOnly(req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
+  const peer = req.socket.remoteAddress ?? "";
+  const proxied = req.headers["x-forwarded-for"] !== undefined || req.headers.forwarded !== undefined;
+  if (LOOPBACK.has(peer) && !proxied) {
+    done();
+    return;
+  }
+  done(
+    new GatewayError(
+      Code.PERMISSION_DENIED,
+      "the gateway's admin endpoints answer clients on this machine only; configure server.admin for a listener of their own",
+    ),
+  );
+}
+
 /**
  * Admin endpoints, registered as static routes so that Fastify matches them before the catch-all:
  * - `GET /_protogate/status`: the configuration in force and the last failed reload (file, line, cause);
- * - `GET /_protogate/routes`: the route table.
+ * - `GET /_protogate/routes`: the route table;
+ * - `GET /_protogate/live`, `/_protogate/ready`: for load balancers and orchestrators, open to all.
+ * `guard` (localOnly on the public port) protects status and routes.
  */
 export function registerAdminRoutes(
   app: FastifyInstance,
   reloader: Reloader,
   status: () => object,
   brokers: () => Record<string, string>,
+  guard?: typeof localOnly,
 ): void {
-  app.get(`${ADMIN_PREFIX}/status`, async (_req, reply) => {
+  const internal = guard ? { onRequest: guard } : {};
+  app.get(`${ADMIN_PREFIX}/status`, internal, async (_req, reply) => {
     reply.type("application/json").send(JSON.stringify(status()));
   });
   // Liveness: the process answers. Readiness: routes are loaded and every broker is connected.
@@ -42,7 +69,7 @@ export function registerAdminRoutes(
       .type("application/json")
       .send(JSON.stringify({ ready, routes: reloader.config().table.routes.length, brokers: b }));
   });
-  app.get(`${ADMIN_PREFIX}/routes`, async (_req, reply) => {
+  app.get(`${ADMIN_PREFIX}/routes`, internal, async (_req, reply) => {
     const { table, backends } = reloader.config();
     const routes = table.routes.map((r) => ({
       method: r.httpMethod,

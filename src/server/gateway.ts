@@ -1,5 +1,4 @@
-import { createServer, METHODS } from "node:http";
-import type { Socket } from "node:net";
+import { METHODS } from "node:http";
 import { dirname } from "node:path";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { DEFAULTS, type GatewayOptions } from "../config/options.js";
@@ -8,6 +7,7 @@ import { GatewayError } from "../errors/gateway-error.js";
 import { registerCacheRoutes } from "../interceptors/cache/admin.js";
 import { buildInterceptors } from "../interceptors/index.js";
 import { compose } from "../interceptors/interceptor.js";
+import { registerObservability } from "../observability/register.js";
 import { registerOpenApiRoutes } from "../openapi/serve.js";
 import { Authenticator } from "../policies/auth/authenticator.js";
 import { claimKeys } from "../policies/auth/policy.js";
@@ -17,9 +17,12 @@ import { AmqpBrokers } from "../upstream/amqp/brokers.js";
 import { BackendChannels, channelOptions } from "../upstream/grpc/backends.js";
 import { ReflectionClients } from "../upstream/grpc/reflection-clients.js";
 import { resolveTarget, type Upstreams } from "../upstream/resolve.js";
-import { ADMIN_PREFIX, registerAdminRoutes, separateAdminApp } from "./admin.js";
+import { ADMIN_PREFIX, localOnly, registerAdminRoutes, separateAdminApp } from "./admin.js";
+import { answerClientError } from "./client-error.js";
+import { registerCompression } from "./compression.js";
 import { sendError, toGatewayError } from "./error-reply.js";
 import { makeHandler, matchRoute, type ServedRoute } from "./handler.js";
+import { listenerFactory } from "./listener.js";
 import type { LoadedConfig, RouteBinder } from "./load-table.js";
 import { registerOperationRoutes } from "./operations-routes.js";
 import { POLICIES } from "./pipeline.js";
@@ -47,7 +50,7 @@ export interface Gateway {
   status(): GatewayStatus;
   /** The listener of /_protogate/* when `admin` is set (else they are on `app`). */
   readonly admin: FastifyInstance | undefined;
-  /** Starts listening (the admin listener first, if any); resolves to the public "http://host:port". */
+  /** Starts listening (the admin listener first, if any); resolves to the public "http(s)://host:port". */
   listen(): Promise<string>;
   /** Stops accepting, lets requests in flight finish, closes upstream channels. */
   close(): Promise<void>;
@@ -57,6 +60,10 @@ export interface Gateway {
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const channels = new BackendChannels(channelOptions(options.backendTls));
   const reflectionClients = new ReflectionClients(options.backendTls);
+  const publicListener = listenerFactory(
+    { ...options, maxHeaderSize: options.maxHeaderSize ?? DEFAULTS.maxHeaderSize },
+    { info: (m) => app.log.info(m), error: (m) => app.log.error(m) },
+  );
   const app = Fastify({
     logger: options.logLevel === false ? false : { level: options.logLevel ?? "info" },
     // Per-request lines are the access log's job, not Fastify's: they cost throughput on every request.
@@ -70,9 +77,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // Fastify's parse of it into req.query would be work thrown away on every request.
     routerOptions: { maxParamLength: 8192, querystringParser: () => NO_QUERY },
     genReqId: requestId,
-    // Node enforces the header limit; its errors are answered in the Status shape too.
-    serverFactory: (handle) =>
-      createServer({ maxHeaderSize: options.maxHeaderSize ?? DEFAULTS.maxHeaderSize }, handle),
+    // HTTP/1.1, TLS, HTTP/2; Node enforces the limits and times, its refusals have the Status shape too.
+    serverFactory: (handle) => publicListener(handle),
     clientErrorHandler: answerClientError,
     trustProxy: options.trustProxy ?? false,
     // Errors Fastify raises before any route runs (a malformed URL) get the same Status shape.
@@ -117,6 +123,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const router = () => reloader.config().table.router;
   for (const w of reloader.config().table.warnings) app.log.warn(w);
 
+  if (options.compression) await registerCompression(app, options.compression); // before any route
   // Bodies stay raw: the transcoder parses JSON itself so that every error has the Status shape.
   app.removeAllContentTypeParsers();
   const keepRaw = (_req: unknown, body: Buffer | string, done: (err: null, body: unknown) => void): void =>
@@ -139,6 +146,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // with any method (`custom: {kind: "PURGE"}`) without a restart. CONNECT never reaches a route.
   const methods = METHODS.filter((m) => m !== "CONNECT");
   for (const m of methods) if (!app.supportedMethods.includes(m)) app.addHttpMethod(m, { hasBody: true });
+  const admin = options.admin ? separateAdminApp() : undefined;
+  // Metrics, traces and the access log: their hooks first, so that every request counted in is counted out.
+  const observability = registerObservability(
+    app,
+    admin,
+    options,
+    () => {
+      const s = reloader.status();
+      return { generation: s.generation, routes: s.routes, lastReloadFailed: s.lastFailure !== undefined };
+    },
+    localOnly,
+  );
   app.addHook("onRequest", (req, reply, done) => {
     reply.header("x-request-id", req.id);
     done();
@@ -168,9 +187,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       ),
     };
   };
-  const admin = options.admin ? separateAdminApp() : undefined;
-  registerAdminRoutes(admin ?? app, reloader, status, () => amqp?.health() ?? {});
-  registerCacheRoutes(admin ?? app, ADMIN_PREFIX, interceptors);
+  registerAdminRoutes(
+    admin ?? app,
+    reloader,
+    status,
+    () => amqp?.health() ?? {},
+    admin ? undefined : localOnly,
+  );
+  registerCacheRoutes(admin ?? app, ADMIN_PREFIX, interceptors, admin ? undefined : localOnly);
   registerOpenApiRoutes(app, reloader.config, {
     title: options.apiTitle ?? "protogate",
     version: options.apiVersion ?? "1.0.0",
@@ -224,7 +248,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     async listen() {
       if (admin && options.admin)
         await admin.listen({ host: options.admin.host ?? DEFAULTS.host, port: options.admin.port });
-      return app.listen({ host: options.host ?? DEFAULTS.host, port: options.port ?? DEFAULTS.port });
+      const url = await app.listen({
+        host: options.host ?? DEFAULTS.host,
+        port: options.port ?? DEFAULTS.port,
+      });
+      return options.tls ? url.replace(/^http:/, "https:") : url; // Fastify names it from its own `https`
     },
     async close() {
       watcher?.close();
@@ -245,26 +273,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         reflectionClients.close();
         for (const { policy } of policies) await policy.close?.();
         for (const i of interceptors) await i.close?.();
+        await observability.close();
         await amqp?.close();
       }
     },
   };
-}
-
-/** Errors Node's HTTP parser raises (a head over maxHeaderSize, a malformed request), as google.rpc.Status. */
-function answerClientError(err: Error & { code?: string }, socket: Socket): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
-  const body = JSON.stringify(
-    tooLarge
-      ? { code: 8, message: "request headers are larger than the configured limit", details: [] }
-      : { code: 3, message: "malformed HTTP request", details: [] },
-  );
-  const status = tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request";
-  socket.end(
-    `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
 }

@@ -79,7 +79,11 @@ export function makeHandler(reservedKeys: readonly string[]) {
       headers: req.headers,
       encoded: encodeMessage(route.method.input, message, ENCODED_OFFSET),
       metadata,
-      timeoutMs: timeoutMs(req.headers["grpc-timeout"], route.settings.timeoutMs),
+      timeoutMs: timeoutMs(
+        req.headers["grpc-timeout"],
+        route.settings.timeoutMs,
+        route.settings.maxTimeoutMs ?? route.settings.timeoutMs,
+      ),
       requestId: req.id,
       principal: state.identity ? ownerOf(state.identity) : undefined,
       claims,

@@ -5,7 +5,7 @@ import { loadMappings } from "../config/mapping-files.js";
 import { DEFAULTS, type GatewayOptions, mergeSettings } from "../config/options.js";
 import { requirementFromOption } from "../policies/auth/config.js";
 import { addFileDescriptors, decodeDescriptorSet, type FileDesc } from "../registry/descriptors.js";
-import { diagnoseProtos, loadProtos } from "../registry/load-protos.js";
+import { loadProtos, loadProtosReporting } from "../registry/load-protos.js";
 import { ProtoRegistry } from "../registry/registry.js";
 import { compileRoutes, type RouteTable } from "../routing/compile-routes.js";
 import type { Route, RouteSettings } from "../routing/route.js";
@@ -68,21 +68,17 @@ function buildConfig(
   reflected: readonly DescriptorSource[],
   bind: RouteBinder | undefined,
 ): LoadedConfig | undefined {
-  const guard = <T>(load: () => T, diagnose?: () => LoadError[]): T | undefined => {
+  const guard = <T>(load: () => T): T | undefined => {
     try {
       return load();
     } catch (err) {
       if (!report || !(err instanceof LoadError)) throw err;
-      const found = diagnose?.() ?? [];
-      for (const e of found.length > 0 ? found : [err]) report(e);
+      report(err);
       return undefined;
     }
   };
   const mappings = options.mappings ? guard(() => loadMappings(options.mappings!)) : undefined;
-  const root = guard(
-    () => loadRoot(options, reflected),
-    () => diagnoseProtos(options.protos),
-  );
+  const root = guard(() => loadRoot(options, reflected, report));
   if (!root || (options.mappings && !mappings)) return undefined;
   const registry = new ProtoRegistry(root);
   const base = mergeSettings(DEFAULTS.route, options.routeDefaults);
@@ -147,8 +143,14 @@ function buildConfig(
 }
 
 /** .proto directories, then compiled descriptor sets, then reflected descriptors, into one Root. */
-function loadRoot(options: GatewayOptions, reflected: readonly DescriptorSource[]): protobuf.Root {
-  const root = loadProtos(options.protos);
+function loadRoot(
+  options: GatewayOptions,
+  reflected: readonly DescriptorSource[],
+  report?: (err: LoadError) => void,
+): protobuf.Root | undefined {
+  // When reporting (check, reload), broken files are reported and the others still loaded and checked.
+  const root = report ? loadProtosReporting(options.protos, report) : loadProtos(options.protos);
+  if (!root) return undefined;
   for (const file of options.descriptorSets ?? []) {
     let bytes: Buffer;
     try {

@@ -1,23 +1,22 @@
-import { parse } from "node:querystring";
 import { type FieldInfo, JsonMappingError, type MessageInfo, type Msg } from "../codec/index.js";
 import { mapKeyFromJson } from "../codec/json-scalars.js";
 import { STRING_FORM_WKTS } from "../codec/message-info.js";
 import type { Route } from "../routing/route.js";
 import { paramValue } from "./param-value.js";
+import { parseQueryString } from "./query-string.js";
 import { appendField, setField } from "./set-field.js";
 
 /**
  * Query parameters fill the fields that neither the path nor the body binds (http.proto):
  * dotted names by proto or JSON name, repeated fields by repeated keys, map entries as
  * `field[key]=value` (grpc-gateway's form), a second value for a non-repeated field (or a map key) is
- * an error. With body "*" every field comes from the body, so none applies.
+ * an error, and so is a second member of one oneof (as in a JSON body). With body "*" every field comes
+ * from the body, so none applies. Throws JsonMappingError or PercentDecodeError (both a 400).
  */
 export function applyQuery(route: Route, msg: Msg, rawQuery: string): void {
-  const query = parse(rawQuery);
+  const query = parseQueryString(rawQuery);
   const reject = route.settings.unknownQueryParameters === "reject";
-  for (const key of Object.keys(query)) {
-    if (key === "") continue;
-    const raw = query[key]!;
+  for (const [key, values] of query) {
     if (route.body.kind === "all") {
       if (reject)
         throw new JsonMappingError(
@@ -34,7 +33,7 @@ export function applyQuery(route: Route, msg: Msg, rawQuery: string): void {
     }
     if (isBound(route.boundPaths, chain)) continue; // path and body win
     const field = chain[chain.length - 1]!;
-    const values = Array.isArray(raw) ? raw : [raw];
+    assertOneofFree(route.method.input, msg, chain, key);
     if (field.mapKey || entry) {
       if (!field.mapKey || !entry)
         throw new JsonMappingError(key, `map fields are set as ${entry ? entry[1] : key}[key]=value`);
@@ -68,6 +67,23 @@ function resolveQueryPath(input: MessageInfo, key: string): FieldInfo[] | undefi
         : undefined;
   }
   return chain;
+}
+
+/** No oneof on the way to the field already holds another member (set by the body or another parameter). */
+function assertOneofFree(root: MessageInfo, msg: Msg, chain: readonly FieldInfo[], key: string): void {
+  let info = root;
+  let target: Msg | undefined = msg;
+  for (const f of chain) {
+    if (f.oneof) {
+      for (const other of info.oneofs.get(f.oneof)!) {
+        if (other !== f && target[other.name] !== undefined)
+          throw new JsonMappingError(key, `oneof "${f.oneof}" already has "${other.jsonName}" set`);
+      }
+    }
+    target = target[f.name] as Msg | undefined;
+    if (target === undefined || f.element.kind !== "message") return;
+    info = f.element.message();
+  }
 }
 
 function isBound(bound: ReadonlyArray<readonly string[]>, chain: readonly FieldInfo[]): boolean {

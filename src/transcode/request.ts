@@ -1,4 +1,4 @@
-import { type Msg, messageFromJson } from "../codec/index.js";
+import { JsonTextError, type Msg, messageFromJson, parseJsonText } from "../codec/index.js";
 import { invalidArgument } from "../errors/gateway-error.js";
 import type { Route } from "../routing/route.js";
 import { bindVariables } from "../routing/router.js";
@@ -49,11 +49,13 @@ export function buildRequest(route: Route, req: HttpRequestParts): Msg {
   return msg;
 }
 
+/** The body as JSON: well-formed UTF-8, no lone surrogate escape, no key twice (parseJsonText). */
 function parseJson(body: Buffer): unknown {
   try {
-    return JSON.parse(body.toString("utf8"));
+    return parseJsonText(body);
   } catch (err) {
-    throw invalidArgument(`request body is not valid JSON: ${(err as Error).message}`);
+    if (err instanceof JsonTextError) throw invalidArgument(`request body ${err.problem}`, err);
+    throw err;
   }
 }
 

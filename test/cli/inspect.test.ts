@@ -37,6 +37,18 @@ describe("protogate check", () => {
     expect(p.output()).toMatch(/protogate check: ok, 20 routes for 1 service/);
   });
 
+  it("should fail when there is nothing to serve, and warn when nothing gives a route", async () => {
+    const empty = run("node", [BIN, "check", "--protos", tree({ "README.md": "no protos here" })]);
+    expect(await empty.exited).toBe(1);
+    expect(empty.output()).toMatch(
+      /error PROTO_NOT_FOUND: .*no \.proto file found[\s\S]*protogate check: 1 error/,
+    );
+    const dir = tree({ "m.proto": 'syntax = "proto3";\npackage m;\nmessage M { string a = 1; }\n' });
+    const noRoutes = run("node", [BIN, "check", "--protos", dir]);
+    expect(await noRoutes.exited).toBe(0);
+    expect(noRoutes.output()).toMatch(/warning no routes: /);
+  });
+
   it("should report every error in one run and exit 1", async () => {
     const dir = tree({
       "a.proto": `${header}service A {\n  rpc One(Req) returns (Req) { option (google.api.http) = { get: "/v1/{name" }; }\n  rpc Two(Req) returns (Req) { option (google.api.http) = { get: "/v1/x/{nope}" }; }\n  rpc Three(Req) returns (Req) { option (google.api.http) = { get: "/v1/y/{name}" }; }\n  rpc Four(Req) returns (Req) { option (google.api.http) = { get: "/v1/y/{name=*}" }; }\n}\n`,
@@ -52,15 +64,21 @@ describe("protogate check", () => {
     expect(out).toMatch(/protogate check: 3 errors/);
   });
 
-  it("should name every broken proto file", async () => {
+  it("should name every broken proto file, and still check the rules of the others", async () => {
     const dir = tree({
       "good.proto": `${header}`.replace("demo.v1", "good.v1"),
       "bad1.proto": 'syntax = "proto3";\npackage b1;\nmessage M {\n  string a = ;\n}\n',
       "bad2.proto": 'syntax = "proto3";\npackage b2;\nimport "missing/dep.proto";\n',
+      // protobufjs's own message for this one has no file name
+      "bad3.proto": 'syntax = "proto3";\npackage b3;\nmessage M { string a = 1 }\n',
+      "rule.proto": `${header}service A {\n  rpc One(Req) returns (Req) { option (google.api.http) = { get: "/v1/{nope}" }; }\n}\n`,
     });
     const p = run("node", [BIN, "check", "--protos", dir]);
     expect(await p.exited).toBe(1);
     expect(p.output()).toMatch(/error PROTO_SYNTAX: .*bad1\.proto:4/);
     expect(p.output()).toMatch(/error PROTO_NOT_FOUND: .*import "missing\/dep\.proto" not found/);
+    expect(p.output()).toMatch(/error PROTO_SYNTAX: .*bad3\.proto:3: illegal token/);
+    expect(p.output()).toMatch(/error RULE_FIELD: demo\.v1\.A\.One \(.*rule\.proto\): path variable "nope"/);
+    expect(p.output()).toMatch(/protogate check: 4 errors/);
   });
 });

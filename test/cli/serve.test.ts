@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { type EchoServer, startEchoServer, TEST_PROTOS } from "../helpers/echo-server.js";
 import { run } from "../helpers/process.js";
 
@@ -116,7 +116,22 @@ describe("protogate serve", () => {
     expect(await p.stop()).toBe(0);
   });
 
+  const empty = mkdtempSync(join(tmpdir(), "protogate-empty-"));
+  mkdirSync(join(empty, "google", "api"), { recursive: true });
+  writeFileSync(join(empty, "google", "api", "extra.proto"), 'syntax = "proto3";\npackage google.api;\n');
   const failures: Array<[string, string[], number, RegExp]> = [
+    [
+      "proto directories with no .proto file to serve (issue #21, point 4)",
+      ["serve", "--protos", empty, "--port", "0"],
+      1,
+      /protogate: PROTO_NOT_FOUND: .*protogate-empty-\w+: no \.proto file found.*nothing to serve/,
+    ],
+    [
+      "nothing to serve, with --workers",
+      ["serve", "--protos", empty, "--port", "0", "--workers", "2"],
+      1,
+      /PROTO_NOT_FOUND: .*no \.proto file found/,
+    ],
     [
       "a broken proto directory",
       ["serve", "--protos", "/no/such/dir", "--port", "0"],
@@ -129,10 +144,23 @@ describe("protogate serve", () => {
     ["an unknown command", ["frobnicate"], 2, /unknown command "frobnicate"/],
     ["a bad config file", ["serve", "--config", "/no/such.yaml"], 2, /CONFIG_INVALID: \/no\/such\.yaml/],
   ];
+  it("should warn when the protos load but give no route (issue #21, point 4)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "protogate-noservice-"));
+    writeFileSync(join(dir, "m.proto"), 'syntax = "proto3";\npackage m;\nmessage M { string a = 1; }\n');
+    const p = run("node", [BIN, "serve", "--protos", dir, "--port", "0", "--log-level", "silent"]);
+    onTestFinished(() => void p.stop());
+    await p.url;
+    await expect
+      .poll(() => p.output())
+      .toMatch(/protogate: warning: no routes: .*every request will answer 404/);
+    expect(await p.stop()).toBe(0);
+  });
+
   it.each(failures)(
     "should exit non-zero with a clear message for %s",
     async (_name, args, code, message) => {
       const p = run("node", [BIN, ...args]);
+      onTestFinished(() => void p.stop()); // a gateway that starts instead of failing must not outlive the test
       expect(await p.exited).toBe(code);
       expect(p.output()).toMatch(message);
     },

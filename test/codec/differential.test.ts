@@ -1,4 +1,4 @@
-import { fromBinary, fromJson, toBinary, toJson } from "@bufbuild/protobuf";
+import { fromBinary, fromJson, fromJsonString, toBinary, toJson } from "@bufbuild/protobuf";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   decodeMessage,
@@ -7,6 +7,7 @@ import {
   type JsonWriteOptions,
   type MessageInfo,
   messageFromJson,
+  messageFromJsonText,
   messageToJson,
 } from "../../src/codec/index.js";
 import { loadProtos } from "../../src/registry/load-protos.js";
@@ -189,6 +190,59 @@ describe("inputs both must reject", () => {
   });
 });
 
+/**
+ * Issue #20 points 1-2 as JSON text, the form only a text reader sees: JSON.parse collapses duplicate
+ * keys and reads 1e400 as Infinity. The oracle's fromJsonString and protogate's messageFromJsonText.
+ */
+describe("JSON texts both must reject", () => {
+  const invalid: string[] = [
+    // lone surrogate escapes (not Unicode)
+    '{"s":"a\\udca0b"}',
+    '{"s":"\\ud800"}',
+    '{"s":"\\udc00\\ud800"}',
+    '{"rs":["ok","\\ud83d"]}',
+    '{"mss":{"\\udca0":"v"}}',
+    '{"mss":{"k":"\\udca0"}}',
+    '{"wstr":"\\udca0"}',
+    '{"inner":{"name":"\\udfff"}}',
+    // numbers out of range
+    '{"db":1.89769e308}',
+    '{"db":1e400}',
+    '{"db":-1e400}',
+    '{"fl":1e400}',
+    '{"i64":1e400}',
+    '{"u32":1e400}',
+    // a key twice
+    '{"s":"a","s":"b"}',
+    '{"s":null,"s":"b"}',
+    '{"s":"a","\\u0073":"b"}',
+    '{"inner":{"n":1,"n":2}}',
+    '{"rinner":[{},{"name":"a","name":"b"}]}',
+    '{"mss":{"k":"a","k":"b"}}',
+    '{"st":{"a":1,"a":2}}',
+    '{"any":{"@type":"type.googleapis.com/test.v1.Inner","n":1,"n":2}}',
+    '{"json_named":"a","customName":"b"}',
+    '{"json_named":null,"customName":"b"}',
+    '{"customName":"b","json_named":null}',
+    '{"mi":{"0":{},"-0":{}}}',
+  ];
+  it.each(invalid)("%s", (text) => {
+    const schema = oracle.message("test.v1.Kitchen");
+    expect(
+      () => toBinary(schema, fromJsonString(schema, text, { registry: oracle.registry })),
+      "the oracle accepts it",
+    ).toThrow();
+    expect(() => messageFromJsonText(kitchen, text, read)).toThrow(JsonMappingError);
+  });
+
+  it("and both read a valid surrogate pair alike", () => {
+    const schema = oracle.message("test.v1.Kitchen");
+    const text = '{"s":"\\ud83d\\ude00","mss":{"\\uD83D\\uDE00":"x"}}';
+    const theirs = toBinary(schema, fromJsonString(schema, text, { registry: oracle.registry }));
+    expect(hex(encodeMessage(kitchen, messageFromJsonText(kitchen, text, read)))).toBe(hex(theirs));
+  });
+});
+
 describe("inputs protogate rejects where the oracle is lenient", () => {
   // The proto3 JSON mapping takes decimal integers only, and a timestamp must be a real date;
   // protobuf-go rejects these too. @bufbuild/protobuf accepts them (Number("0x10"), Date rolling
@@ -201,5 +255,23 @@ describe("inputs protogate rejects where the oracle is lenient", () => {
   ];
   it.each(stricter.map((j) => [JSON.stringify(j), j] as const))("%s", (_s, json) => {
     expect(() => messageFromJson(kitchen, json, "", read)).toThrow(JsonMappingError);
+  });
+});
+
+describe("JSON texts protogate rejects where the oracle is lenient", () => {
+  // Struct, Value and ListValue hold strings and numbers like any other field (protobuf-go rejects
+  // these); the oracle checks UTF-8 and finiteness only for typed fields.
+  const stricter: string[] = [
+    '{"st":{"\\udca0":1}}',
+    '{"val":"\\ud800"}',
+    '{"lv":["\\ud800"]}',
+    '{"val":1e400}',
+    '{"st":{"a":-1e400}}',
+    '{"lv":[1e400]}',
+  ];
+  it.each(stricter)("%s", (text) => {
+    const schema = oracle.message("test.v1.Kitchen");
+    expect(() => toBinary(schema, fromJsonString(schema, text, { registry: oracle.registry }))).not.toThrow();
+    expect(() => messageFromJsonText(kitchen, text, read)).toThrow(JsonMappingError);
   });
 });

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readConfigFile } from "../../src/config/config-file.js";
 import { LoadError } from "../../src/config/load-error.js";
-import { loadConfig } from "../../src/server/load-table.js";
+import { checkConfig, loadConfig } from "../../src/server/load-table.js";
 import { tree } from "../helpers/tree.js";
 
 const service = (rules: string, extra = "") => `syntax = "proto3";
@@ -114,6 +114,12 @@ describe("load-time errors name the place and the cause", () => {
       /d\.proto.*line 4/,
     ],
     [
+      "a syntax error protobufjs reports without its file",
+      { "d.proto": 'syntax = "proto3";\npackage p;\nmessage M { string a = 1 }\n' },
+      "PROTO_SYNTAX",
+      /PROTO_SYNTAX: .*d\.proto:3: illegal token '\}', ';' expected/,
+    ],
+    [
       "missing import",
       { "d.proto": 'syntax = "proto3";\npackage p;\nimport "nope/other.proto";\n' },
       "PROTO_NOT_FOUND",
@@ -149,6 +155,37 @@ describe("load-time errors name the place and the cause", () => {
 
   it("should reject a proto directory that does not exist", () => {
     expect(() => loadConfig({ protos: ["/no/such/dir"] })).toThrow(/PROTO_NOT_FOUND: \/no\/such\/dir/);
+  });
+});
+
+describe("checkConfig reports every problem with its file (issue #21, point 3)", () => {
+  it("should report the broken files, and the rule errors of the files that do load", () => {
+    const protos = tree({
+      "a_nofile.proto": 'syntax = "proto3";\npackage a;\nmessage M { string a = 1 }\n',
+      "b_syntax.proto": 'syntax = "proto3";\npackage b;\nmessage M {\n  string a = ;\n}\n',
+      "c_import.proto": 'syntax = "proto3";\npackage c;\nimport "missing/dep.proto";\n',
+      "d_imports_broken.proto": 'syntax = "proto3";\npackage d;\nimport "b_syntax.proto";\n',
+      "e_rule.proto": service(rpc("A", 'get: "/v1/{nope}"')),
+      "f_type.proto": 'syntax = "proto3";\npackage f;\nmessage M { Missing m = 1; }\n',
+      "g_good.proto": service(rpc("B", 'get: "/v1/b/{name}"')).replace("demo.v1", "good.v1"),
+    });
+    const { config, errors } = checkConfig({ protos: [protos] });
+    expect(errors.map((e) => `${e.code} ${e.where.replace(`${protos}/`, "")}`).sort()).toEqual([
+      "PROTO_NOT_FOUND c_import.proto",
+      "PROTO_RESOLVE f_type.proto",
+      "PROTO_SYNTAX a_nofile.proto:3",
+      "PROTO_SYNTAX b_syntax.proto:4",
+      "RULE_FIELD demo.v1.Demo.A (e_rule.proto)",
+    ]);
+    // the files that load are compiled: their routes are there
+    expect(config?.table.routes.map((r) => r.template.source)).toEqual(["/v1/b/{name}"]);
+  });
+
+  it("should report files that load alone but not together", () => {
+    const same = 'syntax = "proto3";\npackage p;\nmessage M { string a = 1; }\n';
+    const { errors } = checkConfig({ protos: [tree({ "one.proto": same, "two.proto": same })] });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).toMatch(/duplicate name 'M'/);
   });
 });
 

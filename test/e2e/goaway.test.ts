@@ -21,7 +21,11 @@ beforeAll(async () => {
     // SleepResponse { cancelled: true }: field 1, varint 1
     okAnswer(s, [frameOf(Buffer.from([0x08, 0x01]))]);
   });
-  gw = await startGateway({ backend: `127.0.0.1:${backend.port}` });
+  // retries off: this is about the connection, not about repeating the call elsewhere
+  gw = await startGateway({
+    backend: `127.0.0.1:${backend.port}`,
+    routeDefaults: { retry: { attempts: 1 } },
+  });
 });
 afterAll(async () => {
   await gw?.close();

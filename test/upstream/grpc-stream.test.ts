@@ -1,3 +1,4 @@
+import * as http2 from "node:http2";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code } from "../../src/errors/code.js";
@@ -5,7 +6,7 @@ import { Metadata } from "../../src/upstream/call-metadata.js";
 import { Channel } from "../../src/upstream/grpc/channel.js";
 import { openStream, type StreamCall, type StreamStatus } from "../../src/upstream/grpc/stream.js";
 import { MESSAGE_PREFIX } from "../../src/upstream/grpc/wire.js";
-import { FAST, stop } from "./servers.js";
+import { FAST, frameOf, h2Server, okAnswer, stop } from "./servers.js";
 
 // Streaming calls (issue #14 item 1) over the gateway's own HTTP/2 client, against grpc-js servers.
 
@@ -293,5 +294,91 @@ describe("streaming calls against grpc-js", () => {
     expect(status.code).toBe(Code.OK);
     expect(r.messages).toHaveLength(N);
     expect(r.messages.every((m, i) => m.length === FLOOD_MESSAGE && m[0] === ((i + 1) & 0xff))).toBe(true);
+  });
+});
+
+describe("streaming calls: connection management (node:http2 servers)", () => {
+  /** Opens a stream to `channel`, writes `messages`, ends, and resolves with what came back. */
+  async function roundTrip(channel: Channel, messages: Buffer[], metadata = new Metadata()) {
+    const got: string[] = [];
+    const status = await new Promise<StreamStatus>((resolve) => {
+      const call = openStream(channel, "/test.Raw/Stream", metadata, 10_000, {
+        onHeaders: () => undefined,
+        onMessage: (m) => got.push(m.toString()),
+        onEnd: resolve,
+      });
+      for (const m of messages) call.write(msg(m));
+      call.end();
+    });
+    return { status, got };
+  }
+
+  it("sends a refused stream again with what it wrote, transparently", async () => {
+    const h2 = await h2Server((s, _h, n) => {
+      if (n === 0) s.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+      else okAnswer(s, [frameOf(Buffer.from("second")), frameOf(Buffer.from("try"))]);
+    });
+    const channel = new Channel(`127.0.0.1:${h2.port}`, FAST);
+    try {
+      const { status, got } = await roundTrip(channel, [Buffer.from("a"), Buffer.from("b")]);
+      expect(status.code).toBe(Code.OK);
+      expect(got).toEqual(["second", "try"]);
+      expect(h2.streams()).toBe(2);
+    } finally {
+      channel.close();
+      h2.server.close();
+    }
+  });
+
+  it("does not send again a refused stream that wrote more than it keeps (UNAVAILABLE)", async () => {
+    const h2 = await h2Server((s) => s.close(http2.constants.NGHTTP2_REFUSED_STREAM));
+    const channel = new Channel(`127.0.0.1:${h2.port}`, FAST);
+    try {
+      const { status } = await roundTrip(channel, [Buffer.alloc(40_000), Buffer.alloc(40_000)]);
+      expect(status.code).toBe(Code.UNAVAILABLE);
+      expect(h2.streams()).toBe(1);
+    } finally {
+      channel.close();
+      h2.server.close();
+    }
+  });
+
+  it("fails a stream whose metadata passes the server's header-list limit, before sending it", async () => {
+    const h2 = await h2Server((s) => okAnswer(s, [frameOf(Buffer.from("ok"))]), { maxHeaderListSize: 1024 });
+    const channel = new Channel(`127.0.0.1:${h2.port}`, FAST);
+    try {
+      expect((await roundTrip(channel, [Buffer.from("warm-up")])).status.code).toBe(Code.OK);
+      const md = new Metadata();
+      md.set("x-big", "v".repeat(2000));
+      const { status } = await roundTrip(channel, [Buffer.from("x")], md);
+      expect(status.code).toBe(Code.RESOURCE_EXHAUSTED);
+      expect(status.details).toMatch(/metadata is too large for the backend/); // ours, not the server's reset
+      expect(h2.streams()).toBe(1);
+      expect((await roundTrip(channel, [Buffer.from("y")])).got).toEqual(["ok"]);
+      expect(h2.connections()).toBe(1);
+    } finally {
+      channel.close();
+      h2.server.close();
+    }
+  });
+
+  it("waits for a stream slot, then sends what was written meanwhile", async () => {
+    const h2 = await h2Server(
+      (s) => setTimeout(() => okAnswer(s, [frameOf(Buffer.from(String(s.id)))]), 20),
+      {
+        maxConcurrentStreams: 1,
+      },
+    );
+    const channel = new Channel(`127.0.0.1:${h2.port}`, FAST);
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 4 }, (_, i) => roundTrip(channel, [Buffer.from(`m${i}`), Buffer.from("more")])),
+      );
+      for (const r of results) expect(r.status.code).toBe(Code.OK);
+      expect(results.map((r) => r.got[0]).sort()).toEqual(["1", "3", "5", "7"]);
+    } finally {
+      channel.close();
+      h2.server.close();
+    }
   });
 });

@@ -1,13 +1,14 @@
-import type protobuf from "protobufjs";
-import type { JsonReadOptions } from "../from-json.js";
+import protobuf from "protobufjs";
+import { enumToJson, scalarToJson } from "../json-scalars.js";
 import type { MessageInfo } from "../message-info.js";
 import type { Msg } from "../msg.js";
-import type { JsonWriteOptions } from "../to-json.js";
-import { wktFromJson, wktToJson } from "../wkt.js";
+import { WireFormatError } from "../msg.js";
+import type { JsonReadOptions, JsonWriteOptions } from "../options.js";
+import { setWktRecursion, wktFromJson, wktToJson } from "../wkt.js";
 import { genCreate, genDecode } from "./gen-decode.js";
 import { genEncode } from "./gen-encode.js";
 import { type FromJsonFn, genFromJson } from "./gen-from-json.js";
-import { genToJson, type ToJsonFlags } from "./gen-to-json.js";
+import { flagsKey, genToJson, type ToJsonFlags } from "./gen-to-json.js";
 import * as R from "./runtime.js";
 import { Deps } from "./source.js";
 
@@ -19,7 +20,8 @@ export interface Codec {
   readonly create: () => Msg;
   readonly fromJson: FromJsonFn;
   readonly encode: (msg: Msg, w: protobuf.Writer) => void;
-  readonly decode: (r: protobuf.Reader, end: number, msg: Msg) => Msg;
+  /** `depth`: nesting of the message being read; past MAX_DEPTH (as protobuf C++ and Java) it throws. */
+  readonly decode: (r: protobuf.Reader, end: number, msg: Msg, depth: number) => Msg;
   /** toJson specialised for a combination of output options (see flagsKey). */
   toJsonFor(flags: number): ToJsonFn;
 }
@@ -85,3 +87,29 @@ function compileToJson(info: MessageInfo, key: number): ToJsonFn {
 function link(source: string, D: Codec[], E: unknown[], S: Codec, T: unknown[] = [], FLAGS = 0): any {
   return new Function("R", "D", "E", "S", "T", "FLAGS", source)(R, D, E, S, T, FLAGS);
 }
+
+// The well-known types recurse into messages through these (wkt.ts imports no codec: no cycle).
+setWktRecursion({
+  fromJson: (info, json, path, opts, depth) => codecOf(info).fromJson(json, path, opts, depth),
+  toJson: (info, msg, opts) => codecOf(info).toJsonFor(flagsKey(opts))(msg, opts),
+  elementToJson(e, v, opts) {
+    if (e.kind === "scalar") return scalarToJson(e.scalar, v);
+    if (e.kind === "enum") return enumToJson(e.enum, v as number, opts.enumsAsNumbers);
+    const info = e.message();
+    return codecOf(info).toJsonFor(flagsKey(opts))(v as Msg, opts);
+  },
+  encode(info, msg) {
+    const w = protobuf.Writer.create();
+    codecOf(info).encode(msg, w);
+    return w.finish();
+  },
+  decode(info, bytes) {
+    const r = new protobuf.Reader(bytes);
+    try {
+      const codec = codecOf(info);
+      return codec.decode(r, r.len, codec.create(), 0);
+    } catch (err) {
+      throw new WireFormatError(`cannot decode ${info.fullName}: ${(err as Error).message}`);
+    }
+  },
+});

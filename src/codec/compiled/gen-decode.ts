@@ -11,7 +11,8 @@ import { type Deps, str, tag, WIRE, wireOf } from "./source.js";
 export function genDecode(info: MessageInfo, deps: Deps): string {
   const cases = info.fields.map((f) => fieldCases(info, f, deps)).join("\n");
   return `
-return function decode(r, end, msg) {
+return function decode(r, end, msg, depth) {
+  if (depth > R.MAX_DEPTH) throw new Error("nested more than " + R.MAX_DEPTH + " levels deep");
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
@@ -49,7 +50,7 @@ function elementRead(e: Element, deps: Deps, existing: string | undefined): stri
   if (e.kind === "message") {
     const d = deps.codecRef(e.message());
     const target = existing === undefined ? `D[${d}].create()` : `${existing} ?? D[${d}].create()`;
-    return `D[${d}].decode(r, r.uint32() + r.pos, ${target})`;
+    return `D[${d}].decode(r, r.uint32() + r.pos, ${target}, depth + 1)`;
   }
   return rawRead(e.kind === "enum" ? "enum" : e.scalar);
 }

@@ -1,6 +1,6 @@
-import type { JsonReadOptions } from "../from-json.js";
 import type { Element, FieldInfo, MessageInfo } from "../message-info.js";
 import type { Msg } from "../msg.js";
+import type { JsonReadOptions } from "../options.js";
 import { type Deps, str } from "./source.js";
 
 export type FromJsonFn = (json: unknown, path: string, opts: JsonReadOptions, depth: number) => Msg;
@@ -12,6 +12,7 @@ export type FromJsonFn = (json: unknown, path: string, opts: JsonReadOptions, de
  */
 export function genFromJson(info: MessageInfo, deps: Deps): string {
   const cases: string[] = [];
+  const seenVars: string[] = [];
   const oneofVars = new Map<string, string>();
   for (const f of info.fields) {
     if (f.oneof && !oneofVars.has(f.oneof)) oneofVars.set(f.oneof, `o${oneofVars.size}`);
@@ -20,8 +21,13 @@ export function genFromJson(info: MessageInfo, deps: Deps): string {
     const labels = [...new Set([f.jsonName, f.name])].map((k) => `case ${str(k)}:`).join(" ");
     const target = `msg[${str(f.name)}]`;
     const lines: string[] = [];
+    // Given by proto and JSON name: counted before the null check, as a null names the field too.
+    const seen = f.jsonName !== f.name ? `s${f.number}` : undefined;
+    if (seen) {
+      seenVars.push(seen);
+      lines.push(`if (${seen}) throw R.givenTwice(path, key);`, `${seen} = true;`);
+    }
     if (!acceptsNull(f)) lines.push("if (v === null) break;");
-    if (f.jsonName !== f.name) lines.push(`if (${target} !== undefined) throw R.givenTwice(path, key);`);
     if (f.oneof) {
       const o = oneofVars.get(f.oneof)!;
       lines.push(
@@ -37,7 +43,7 @@ return function fromJson(json, path, opts, depth) {
   if (typeof json !== "object" || json === null || Array.isArray(json)) throw R.notObject(path, ${str(info.fullName)});
   if (depth > R.MAX_DEPTH) throw R.tooDeep(path);
   const msg = S.create();
-  ${[...oneofVars.values()].map((o) => `let ${o};`).join(" ")}
+  ${[...oneofVars.values()].map((o) => `let ${o};`).join(" ")} ${seenVars.map((s) => `let ${s} = false;`).join(" ")}
   for (const key in json) {
     const v = json[key];
     switch (key) {
@@ -66,7 +72,9 @@ function fieldAssign(f: FieldInfo, target: string, deps: Deps): string {
       for (const k in v) {
         const x = v[k];
         ${valueNull ? "" : "if (x === null) throw R.nullValue(path, key, k);"}
-        m.set(${key}, ${elementExpr(f.element, "x", "k", deps)});
+        const mk = ${key};
+        ${f.mapKey === "string" ? "" : 'if (m.has(mk)) throw R.duplicateKey(path, key, k); // "0" and "-0"'}
+        m.set(mk, ${elementExpr(f.element, "x", "k", deps)});
       }
       ${target} = m;`;
   }
@@ -109,7 +117,8 @@ function elementExpr(e: Element, x: string, index: string, deps: Deps): string {
         case "fixed32":
           return `(typeof ${x} === "number" && ${x} >>> 0 === ${x} ? ${x} : ${slow(e.scalar)})`;
         case "double":
-          return `(typeof ${x} === "number" ? ${x} : ${slow("double")})`;
+          // JSON.parse reads an overflowing literal (1e400) as Infinity: the slow path rejects it.
+          return `(typeof ${x} === "number" && Number.isFinite(${x}) ? ${x} : ${slow("double")})`;
         default:
           return slow(e.scalar);
       }

@@ -10,7 +10,7 @@ import { at, JsonMappingError, putEntry } from "../msg.js";
  * integer reads/writes that avoid allocating a Long per value.
  */
 
-import { MAX_DEPTH } from "../from-json.js";
+import { MAX_DEPTH } from "../options.js";
 
 /** A child's path, for nested messages (their errors name the full path). */
 export { at, MAX_DEPTH, putEntry };
@@ -76,6 +76,8 @@ export const unknownField = (path: string, key: string, message: string) =>
   new JsonMappingError(path, `unknown field "${key}" in ${message}`);
 export const givenTwice = (path: string, key: string) =>
   new JsonMappingError(at(path, key), "field given twice (by proto and JSON name)");
+export const duplicateKey = (path: string, key: string, k: string) =>
+  new JsonMappingError(at(path, key, k), "map key given twice");
 export const oneofTaken = (path: string, key: string, oneof: string, other: string) =>
   new JsonMappingError(at(path, key), `oneof "${oneof}" already has "${other}" set`);
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, onRequestHookHandler } from "fastify";
 import { Code } from "../../errors/code.js";
 import { GatewayError } from "../../errors/gateway-error.js";
 import type { Interceptor } from "../interceptor.js";
@@ -7,17 +7,20 @@ import type { PurgeSelector } from "./memory.js";
 
 /**
  * `POST <prefix>/cache/purge` with a JSON body `{"route": "pkg.Service.Method"}`, `{"key": "<key from
- * Cache-Status>"}` or `{"tag": "books"}` (several: all must match). Drops the entries here and in
+ * Cache-Status>"}` or `{"tag": "books"}` (several: all must match). `guard` (localOnly on the public
+ * port) keeps it to clients on this machine, like the other internal admin endpoints. `guard` (localOnly on the public
+ * port) keeps it to clients on this machine, like the other internal admin endpoints. Drops the entries here and in
  * Redis and, through Redis pub/sub, in every other instance's memory. Answers `{"purged": n}`.
  */
 export function registerCacheRoutes(
   app: FastifyInstance,
   prefix: string,
   interceptors: readonly Interceptor[],
+  guard?: onRequestHookHandler,
 ): void {
   const cache = interceptors.find((i): i is ResponseCache => i instanceof ResponseCache);
   if (!cache) return;
-  app.post(`${prefix}/cache/purge`, async (req, reply) => {
+  app.post(`${prefix}/cache/purge`, guard ? { onRequest: guard } : {}, async (req, reply) => {
     const sel = selector(req.body);
     const purged = await cache.purge(sel).catch((err: unknown) => {
       throw new GatewayError(Code.UNAVAILABLE, `purge failed: ${(err as Error).message}`);

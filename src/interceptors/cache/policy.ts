@@ -1,6 +1,16 @@
 import { parseDurationMs, parseSizeBytes } from "../../config/duration.js";
 import { LoadError } from "../../config/load-error.js";
-import { asObject, type Obj, onlyKeys, optBool, optParsed, optString } from "../../config/validate.js";
+import { checkShape } from "../../config/schema-check.js";
+import {
+  bool,
+  duration,
+  ifThenElse,
+  type JsonSchema,
+  object,
+  oneOf,
+  size,
+  text,
+} from "../../config/schema-kit.js";
 
 /**
  * How one method's answers are cached (per method `cache:`, default in `defaults.cache`). A route
@@ -63,99 +73,123 @@ export const DEFAULT_CACHE_CONFIG: CacheConfig = {
   hitsCountForRateLimit: true,
 };
 
-const DURATION = 'a duration such as "30s"';
+/** A list of names (vary headers, tags). */
+const names = (description: string): JsonSchema => ({
+  description,
+  type: "array",
+  items: { type: "string", minLength: 1 },
+  errorMessage: "expected a list of names",
+});
+
+/** Per-method `cache:` (config `defaults.cache`, mapping files `methods.<m>.cache`); `false` turns it off. */
+export const cachePolicySchema: JsonSchema = ifThenElse(
+  { type: "boolean" },
+  { description: "false: this method is not cached.", const: false },
+  object("How the method's answers are cached (README, Caching).", {
+    ttl: duration("Freshness when the backend sends no cache-control max-age.", { default: "60s" }),
+    scope: oneOf(
+      "shared: one entry for all callers; principal: one per caller.",
+      ["shared", "principal"],
+      "shared",
+    ),
+    vary: names("Request headers whose values are part of the key."),
+    staleWhileRevalidate: duration("RFC 5861: served stale at once and refreshed in the background.", {
+      default: "0",
+    }),
+    staleIfError: duration("RFC 5861: served stale when the backend fails or times out.", { default: "0" }),
+    errorTtl: duration("How long NOT_FOUND-like errors are stored (0: never).", { default: "0" }),
+    tags: names("Purge tags of every entry of the method."),
+    lockTimeout: duration("How long concurrent misses wait for the one backend call.", { default: "5s" }),
+    noSideEffects: bool("Also cache non-GET bindings of NO_SIDE_EFFECTS methods.", false),
+  }),
+);
+
+/** Gateway-wide `cache:`. */
+export const cacheConfigSchema: JsonSchema = object("The response cache's store and bounds.", {
+  store: oneOf(
+    "memory: per instance; redis: memory in front of a Redis shared by all.",
+    ["memory", "redis"],
+    "memory",
+  ),
+  redis: object("The shared tier.", {
+    url: text("Redis URL.", { default: "redis://127.0.0.1:6379" }),
+    keyPrefix: text("Prefix of every key and of the purge channel.", { default: "protogate:cache:" }),
+  }),
+  maxBytes: size("Bytes the in-memory tier holds in all.", { default: "64mb" }),
+  maxEntryBytes: size("Largest answer stored.", { default: "1mb" }),
+  hitsCountForRateLimit: {
+    description: "Hits count against rate limits (only true: rate limits run before the cache).",
+    const: true,
+    default: true,
+    errorMessage: "only true is supported: rate limits run before the cache (see README, Caching)",
+  },
+});
 
 /**
- * `cache: { ttl: 30s, scope: shared|principal, vary: [accept-language], staleWhileRevalidate: 10s,
- * staleIfError: 5m, errorTtl: 5s, tags: [books], lockTimeout: 5s, noSideEffects: true }`, or
- * `cache: false` to turn a default off for one method (undefined). Throws LoadError (CONFIG_INVALID)
- * naming `where`.
+ * Reads a `cache:` entry of a method (`cache: { ttl: 30s, scope: principal, vary: [accept-language],
+ * staleWhileRevalidate: 10s, staleIfError: 5m, errorTtl: 5s, tags: [books], lockTimeout: 5s,
+ * noSideEffects: true }`), undefined for `cache: false`. Throws LoadError (CONFIG_INVALID) naming `where`.
  */
 export function readCachePolicy(v: unknown, where: string): Partial<CachePolicy> | undefined {
-  if (v === false) return undefined;
-  const o = asObject(v, where);
-  onlyKeys(
-    o,
-    [
-      "ttl",
-      "scope",
-      "vary",
-      "staleWhileRevalidate",
-      "staleIfError",
-      "errorTtl",
-      "tags",
-      "lockTimeout",
-      "noSideEffects",
-    ],
-    where,
-  );
+  const o = checkShape<
+    | false
+    | {
+        ttl?: string | number;
+        scope?: "shared" | "principal";
+        vary?: string[];
+        staleWhileRevalidate?: string | number;
+        staleIfError?: string | number;
+        errorTtl?: string | number;
+        tags?: string[];
+        lockTimeout?: string | number;
+        noSideEffects?: boolean;
+      }
+  >(cachePolicySchema, v, where);
+  if (o === false) return undefined;
   const out: { -readonly [K in keyof CachePolicy]?: CachePolicy[K] } = {};
-  const ms = (key: string) => optParsed(o, key, where, parseDurationMs, DURATION);
+  const ms = (x: string | number | undefined) => (x === undefined ? undefined : parseDurationMs(x)!);
   const set = <K extends keyof CachePolicy>(k: K, x: CachePolicy[K] | undefined) => {
     if (x !== undefined) out[k] = x;
   };
-  set("ttlMs", ms("ttl"));
-  set("staleWhileRevalidateMs", ms("staleWhileRevalidate"));
-  set("staleIfErrorMs", ms("staleIfError"));
-  set("errorTtlMs", ms("errorTtl"));
-  set("lockTimeoutMs", ms("lockTimeout"));
+  set("ttlMs", ms(o.ttl));
+  set("staleWhileRevalidateMs", ms(o.staleWhileRevalidate));
+  set("staleIfErrorMs", ms(o.staleIfError));
+  set("errorTtlMs", ms(o.errorTtl));
+  set("lockTimeoutMs", ms(o.lockTimeout));
+  set("scope", o.scope);
   set(
-    "scope",
-    optParsed(
-      o,
-      "scope",
-      where,
-      (x) => (x === "shared" || x === "principal" ? x : undefined),
-      '"shared" or "principal"',
-    ),
+    "vary",
+    o.vary?.map((h) => h.toLowerCase()),
   );
-  if (o.vary !== undefined) out.vary = names(o.vary, `${where}.vary`).map((h) => h.toLowerCase());
-  if (o.tags !== undefined) out.tags = names(o.tags, `${where}.tags`);
-  set("noSideEffects", optBool(o, "noSideEffects", where));
+  set("tags", o.tags);
+  set("noSideEffects", o.noSideEffects);
   return out;
 }
 
-/** `cache: { store: redis, redis: { url, keyPrefix }, maxBytes: 64mb, maxEntryBytes: 1mb }` at the top. */
+/** Reads the gateway-wide `cache:`; throws LoadError (CONFIG_INVALID) naming `where`. */
 export function readCacheConfig(v: unknown, where: string): CacheConfig {
-  const o = asObject(v, where);
-  onlyKeys(o, ["store", "redis", "maxBytes", "maxEntryBytes", "hitsCountForRateLimit"], where);
-  const store =
-    optParsed(
-      o,
-      "store",
-      where,
-      (x) => (x === "memory" || x === "redis" ? x : undefined),
-      '"memory" or "redis"',
-    ) ?? DEFAULT_CACHE_CONFIG.store;
-  let redis: CacheConfig["redis"];
-  if (o.redis !== undefined) {
-    const r: Obj = asObject(o.redis, `${where}.redis`);
-    onlyKeys(r, ["url", "keyPrefix"], `${where}.redis`);
-    redis = {
-      url: optString(r, "url", `${where}.redis`) ?? "redis://127.0.0.1:6379",
-      keyPrefix: optString(r, "keyPrefix", `${where}.redis`) ?? "protogate:cache:",
-    };
-  }
-  if (store === "redis" && !redis)
+  const o = checkShape<{
+    store?: "memory" | "redis";
+    redis?: { url?: string; keyPrefix?: string };
+    maxBytes?: string | number;
+    maxEntryBytes?: string | number;
+  }>(cacheConfigSchema, v, where);
+  const store = o.store ?? DEFAULT_CACHE_CONFIG.store;
+  if (store === "redis" && !o.redis)
     throw new LoadError("CONFIG_INVALID", `${where}.redis`, "store: redis needs redis: { url }");
-  if (o.hitsCountForRateLimit !== undefined && o.hitsCountForRateLimit !== true)
-    throw new LoadError(
-      "CONFIG_INVALID",
-      `${where}.hitsCountForRateLimit`,
-      "only true is supported: rate limits run before the cache (see README, Caching)",
-    );
-  const size = (k: string) => optParsed(o, k, where, parseSizeBytes, 'a size such as "64mb"');
   return {
     store,
-    ...(redis ? { redis } : {}),
-    maxBytes: size("maxBytes") ?? DEFAULT_CACHE_CONFIG.maxBytes,
-    maxEntryBytes: size("maxEntryBytes") ?? DEFAULT_CACHE_CONFIG.maxEntryBytes,
+    ...(o.redis
+      ? {
+          redis: {
+            url: o.redis.url ?? "redis://127.0.0.1:6379",
+            keyPrefix: o.redis.keyPrefix ?? "protogate:cache:",
+          },
+        }
+      : {}),
+    maxBytes: o.maxBytes === undefined ? DEFAULT_CACHE_CONFIG.maxBytes : parseSizeBytes(o.maxBytes)!,
+    maxEntryBytes:
+      o.maxEntryBytes === undefined ? DEFAULT_CACHE_CONFIG.maxEntryBytes : parseSizeBytes(o.maxEntryBytes)!,
     hitsCountForRateLimit: true,
   };
-}
-
-function names(v: unknown, where: string): string[] {
-  if (!Array.isArray(v) || v.some((x) => typeof x !== "string" || x === ""))
-    throw new LoadError("CONFIG_INVALID", where, "expected a list of names");
-  return v as string[];
 }

@@ -1,8 +1,9 @@
 import { parseDurationMs } from "../../config/duration.js";
 import { LoadError } from "../../config/load-error.js";
-import { asObject, onlyKeys } from "../../config/validate.js";
+import { checkShape } from "../../config/schema-check.js";
+import { duration, type JsonSchema, object } from "../../config/schema-kit.js";
 import { Code } from "../../errors/code.js";
-import { readCodes } from "../retry/policy.js";
+import { codeNamesSchema, codesOf } from "../retry/policy.js";
 
 /**
  * A backend's circuit breaker (`backends.circuitBreaker`, per address in `backends.circuitBreakers`).
@@ -58,54 +59,77 @@ const FAILURE_KEYS = [
   "openFor",
   "halfOpenProbes",
   "failureCodes",
-];
+] as const;
 
-/**
- * `circuitBreaker: { maxRequests: 1024, consecutiveFailures: 5, failureRatio: 0.5, minRequests: 20,
- * window: 10s, openFor: 5s, halfOpenProbes: 1, failureCodes: [UNAVAILABLE, ...] }` over `base`.
- * Throws LoadError (CONFIG_INVALID) naming `where`.
- */
+const count = (description: string, minimum: number, dflt: number): JsonSchema => ({
+  description,
+  type: "integer",
+  minimum,
+  default: dflt,
+});
+
+/** `backends.circuitBreaker:` and each entry of `backends.circuitBreakers:` (by backend address). */
+export const circuitBreakerSchema: JsonSchema = object(
+  "A backend's circuit breaker: an in-flight limit, and a failure breaker that any of its keys turns on.",
+  {
+    maxRequests: count(
+      "Calls in flight to the backend at most (0: no limit); over it: 503 at once.",
+      0,
+      1024,
+    ),
+    consecutiveFailures: count("Server-side failures in a row that open the circuit.", 1, 5),
+    failureRatio: {
+      description: "Share of failed calls in the window that opens the circuit.",
+      type: "number",
+      exclusiveMinimum: 0,
+      maximum: 1,
+      default: 0.5,
+    },
+    minRequests: count("Calls in the window before the ratio counts.", 1, 20),
+    window: duration("The sliding window of the failure ratio.", { default: "10s", positive: true }),
+    openFor: duration("How long the circuit stays open before a probe.", { default: "5s", positive: true }),
+    halfOpenProbes: count("Calls let through at a time while half-open.", 1, 1),
+    failureCodes: {
+      ...codeNamesSchema,
+      description:
+        "gRPC codes that count as the backend's failure; client errors (INVALID_ARGUMENT, NOT_FOUND, ...) never do.",
+      default: ["UNAVAILABLE", "DEADLINE_EXCEEDED", "INTERNAL", "UNKNOWN"],
+    },
+  },
+);
+
+/** Reads a `circuitBreaker:` entry over `base`; throws LoadError (CONFIG_INVALID) naming `where`. */
 export function readCircuitBreaker(
   v: unknown,
   where: string,
   base = DEFAULT_CIRCUIT_BREAKER,
 ): CircuitBreakerConfig {
-  const o = asObject(v, where);
-  onlyKeys(o, ["maxRequests", ...FAILURE_KEYS], where);
-  const int = (key: string, min: number, fallback: number): number => {
-    const x = o[key];
-    if (x === undefined) return fallback;
-    if (!Number.isInteger(x) || (x as number) < min)
-      throw new LoadError("CONFIG_INVALID", `${where}.${key}`, `expected a whole number >= ${min}`);
-    return x as number;
-  };
-  const ms = (key: string, fallback: number): number => {
-    if (o[key] === undefined) return fallback;
-    const x = parseDurationMs(o[key]);
-    if (!x) throw new LoadError("CONFIG_INVALID", `${where}.${key}`, 'expected a duration such as "10s"');
-    return x;
-  };
-  const ratio = o.failureRatio ?? base.failureRatio;
-  if (typeof ratio !== "number" || !(ratio > 0 && ratio <= 1))
-    throw new LoadError("CONFIG_INVALID", `${where}.failureRatio`, "expected a number in (0, 1]");
-  const failureCodes =
-    o.failureCodes === undefined ? base.failureCodes : readCodes(o.failureCodes, `${where}.failureCodes`);
-  const client = failureCodes.filter((c) => CLIENT_CODES.has(c));
-  if (client.length > 0)
+  const o = checkShape<{
+    maxRequests?: number;
+    consecutiveFailures?: number;
+    failureRatio?: number;
+    minRequests?: number;
+    window?: string | number;
+    openFor?: string | number;
+    halfOpenProbes?: number;
+    failureCodes?: string | string[];
+  }>(circuitBreakerSchema, v, where);
+  const failureCodes = o.failureCodes === undefined ? base.failureCodes : codesOf(o.failureCodes);
+  if (failureCodes.some((c) => CLIENT_CODES.has(c)))
     throw new LoadError(
       "CONFIG_INVALID",
       `${where}.failureCodes`,
       "client errors (INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, UNAUTHENTICATED, ...) never count as a backend's failure",
     );
   return {
-    maxRequests: int("maxRequests", 0, base.maxRequests),
+    maxRequests: o.maxRequests ?? base.maxRequests,
     failureBreaker: base.failureBreaker || FAILURE_KEYS.some((k) => o[k] !== undefined),
-    consecutiveFailures: int("consecutiveFailures", 1, base.consecutiveFailures),
-    failureRatio: ratio,
-    minRequests: int("minRequests", 1, base.minRequests),
-    windowMs: ms("window", base.windowMs),
-    openMs: ms("openFor", base.openMs),
-    halfOpenProbes: int("halfOpenProbes", 1, base.halfOpenProbes),
+    consecutiveFailures: o.consecutiveFailures ?? base.consecutiveFailures,
+    failureRatio: o.failureRatio ?? base.failureRatio,
+    minRequests: o.minRequests ?? base.minRequests,
+    windowMs: o.window === undefined ? base.windowMs : parseDurationMs(o.window)!,
+    openMs: o.openFor === undefined ? base.openMs : parseDurationMs(o.openFor)!,
+    halfOpenProbes: o.halfOpenProbes ?? base.halfOpenProbes,
     failureCodes,
   };
 }

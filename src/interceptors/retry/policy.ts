@@ -1,6 +1,6 @@
 import { parseDurationMs } from "../../config/duration.js";
-import { LoadError } from "../../config/load-error.js";
-import { asObject, onlyKeys } from "../../config/validate.js";
+import { checkShape } from "../../config/schema-check.js";
+import { duration, type JsonSchema, object, oneOf, oneOrMany } from "../../config/schema-kit.js";
 import { Code } from "../../errors/code.js";
 
 /** Attempts a policy may ask for at most, the first included (gRPC's retry policy caps at 5 too). */
@@ -42,72 +42,77 @@ export const DEFAULT_RETRY: RetryPolicy = {
 export const DEFAULT_RETRY_BUDGET: RetryBudget = { percent: 20, minRetries: 3 };
 
 /** Code names as google.rpc.Code spells them ("UNAVAILABLE"), to their numbers. */
-const CODE_BY_NAME = new Map(Object.entries(Code));
+const CODE_BY_NAME = new Map<string, number>(Object.entries(Code));
+/** Every code name but OK (OK is never a failure). */
+export const CODE_NAMES: readonly string[] = Object.keys(Code).filter((n) => n !== "OK");
 
-/**
- * `retry: { attempts: 3, codes: [UNAVAILABLE, RESOURCE_EXHAUSTED], backoff: { initial: 25ms, max: 1s,
- * multiplier: 2 }, perTryTimeout: 2s }`. Throws LoadError (CONFIG_INVALID) naming `where`.
- */
+/** gRPC code names other than OK, as a schema (`[UNAVAILABLE, INTERNAL]`). */
+export const codeNamesSchema: JsonSchema = oneOrMany(
+  "gRPC code names (google.rpc.Code), e.g. UNAVAILABLE.",
+  oneOf("A gRPC code name other than OK.", CODE_NAMES),
+);
+
+/** Per-method `retry:` (config `defaults.retry`, mapping files `methods.<m>.retry`). */
+export const retryPolicySchema: JsonSchema = object(
+  "How the method's calls are retried (only when repeating them cannot duplicate a side effect).",
+  {
+    attempts: {
+      description: `Attempts in all, the first included (1: no retry). At most ${MAX_ATTEMPTS}.`,
+      type: "integer",
+      minimum: 1,
+      maximum: MAX_ATTEMPTS,
+      default: DEFAULT_RETRY.attempts,
+    },
+    codes: { ...codeNamesSchema, description: "gRPC codes that are retried.", default: ["UNAVAILABLE"] },
+    backoff: object("Full-jitter exponential backoff between attempts.", {
+      initial: duration("Cap of the first backoff.", { default: "25ms" }),
+      max: duration("Largest backoff cap.", { default: "1s" }),
+      multiplier: { description: "Growth of the cap per attempt.", type: "number", minimum: 1, default: 2 },
+    }),
+    perTryTimeout: duration("Deadline of each attempt (0: only the call's own deadline).", { default: "0" }),
+  },
+);
+
+/** `backends.retryBudget:`. */
+export const retryBudgetSchema: JsonSchema = object(
+  "Retries in flight per backend stay under this share of requests in flight, or under minRetries.",
+  {
+    percent: {
+      description: "Share of requests in flight, %.",
+      type: "number",
+      minimum: 0,
+      maximum: 100,
+      default: 20,
+    },
+    minRetries: { description: "Retries always allowed in flight.", type: "integer", minimum: 0, default: 3 },
+  },
+);
+
+/** Reads a `retry:` entry; throws LoadError (CONFIG_INVALID) naming `where`. */
 export function readRetryPolicy(v: unknown, where: string): Partial<RetryPolicy> {
-  const o = asObject(v, where);
-  onlyKeys(o, ["attempts", "codes", "backoff", "perTryTimeout"], where);
+  const o = checkShape<{
+    attempts?: number;
+    codes?: string | string[];
+    backoff?: { initial?: string | number; max?: string | number; multiplier?: number };
+    perTryTimeout?: string | number;
+  }>(retryPolicySchema, v, where);
   const out: { -readonly [K in keyof RetryPolicy]?: RetryPolicy[K] } = {};
-  if (o.attempts !== undefined) {
-    if (!Number.isInteger(o.attempts) || (o.attempts as number) < 1 || (o.attempts as number) > MAX_ATTEMPTS)
-      throw new LoadError(
-        "CONFIG_INVALID",
-        `${where}.attempts`,
-        `expected a whole number from 1 to ${MAX_ATTEMPTS}`,
-      );
-    out.attempts = o.attempts as number;
-  }
-  if (o.codes !== undefined) out.codes = readCodes(o.codes, `${where}.codes`);
-  if (o.backoff !== undefined) {
-    const b = asObject(o.backoff, `${where}.backoff`);
-    onlyKeys(b, ["initial", "max", "multiplier"], `${where}.backoff`);
-    if (b.initial !== undefined) out.initialBackoffMs = duration(b.initial, `${where}.backoff.initial`);
-    if (b.max !== undefined) out.maxBackoffMs = duration(b.max, `${where}.backoff.max`);
-    if (b.multiplier !== undefined) {
-      if (typeof b.multiplier !== "number" || !(b.multiplier >= 1))
-        throw new LoadError("CONFIG_INVALID", `${where}.backoff.multiplier`, "expected a number >= 1");
-      out.backoffMultiplier = b.multiplier;
-    }
-  }
-  if (o.perTryTimeout !== undefined)
-    out.perTryTimeoutMs = duration(o.perTryTimeout, `${where}.perTryTimeout`);
+  if (o.attempts !== undefined) out.attempts = o.attempts;
+  if (o.codes !== undefined) out.codes = codesOf(o.codes);
+  if (o.backoff?.initial !== undefined) out.initialBackoffMs = parseDurationMs(o.backoff.initial)!;
+  if (o.backoff?.max !== undefined) out.maxBackoffMs = parseDurationMs(o.backoff.max)!;
+  if (o.backoff?.multiplier !== undefined) out.backoffMultiplier = o.backoff.multiplier;
+  if (o.perTryTimeout !== undefined) out.perTryTimeoutMs = parseDurationMs(o.perTryTimeout)!;
   return out;
 }
 
-/** `retryBudget: { percent: 20, minRetries: 3 }` under `backends:`. */
+/** Reads `backends.retryBudget:`. */
 export function readRetryBudget(v: unknown, where: string): RetryBudget {
-  const o = asObject(v, where);
-  onlyKeys(o, ["percent", "minRetries"], where);
-  const percent = o.percent ?? DEFAULT_RETRY_BUDGET.percent;
-  const minRetries = o.minRetries ?? DEFAULT_RETRY_BUDGET.minRetries;
-  if (typeof percent !== "number" || percent < 0 || percent > 100)
-    throw new LoadError("CONFIG_INVALID", `${where}.percent`, "expected a number from 0 to 100");
-  if (!Number.isInteger(minRetries) || (minRetries as number) < 0)
-    throw new LoadError("CONFIG_INVALID", `${where}.minRetries`, "expected a whole number >= 0");
-  return { percent, minRetries: minRetries as number };
+  const o = checkShape<Partial<RetryBudget>>(retryBudgetSchema, v, where);
+  return { ...DEFAULT_RETRY_BUDGET, ...o };
 }
 
-/** A list of gRPC code names (`[UNAVAILABLE, INTERNAL]`); OK is not a failure and is refused. */
-export function readCodes(v: unknown, where: string): number[] {
-  const list = ([] as unknown[]).concat(v);
-  return list.map((name, i) => {
-    const code = typeof name === "string" ? CODE_BY_NAME.get(name) : undefined;
-    if (code === undefined || code === Code.OK)
-      throw new LoadError(
-        "CONFIG_INVALID",
-        `${where}[${i}]`,
-        "expected a gRPC code name other than OK, such as UNAVAILABLE",
-      );
-    return code;
-  });
-}
-
-function duration(v: unknown, where: string): number {
-  const ms = parseDurationMs(v);
-  if (ms === undefined) throw new LoadError("CONFIG_INVALID", where, 'expected a duration such as "250ms"');
-  return ms;
+/** Code names (checked by codeNamesSchema) to their numbers. */
+export function codesOf(names: string | readonly string[]): number[] {
+  return ([] as string[]).concat(names).map((n) => CODE_BY_NAME.get(n)!);
 }

@@ -96,7 +96,6 @@ class RetryingCall {
 
   private start(): void {
     this.attempt++;
-    this.call.notes.attempts = this.attempt;
     if (this.attempt > 1) this.call.metadata.set(PREVIOUS_ATTEMPTS, String(this.attempt - 1));
     const left = this.deadline === 0 ? 0 : Math.max(1, this.deadline - Date.now());
     const perTry = this.policy.perTryTimeoutMs;

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
+import { parse as parseCookie } from "cookie";
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
@@ -167,13 +168,17 @@ function header(headers: IncomingHttpHeaders, name: string, prefix: string): str
     : undefined;
 }
 
+/** RFC 6265 cookie value by name; one that does not percent-decode (`session=%`) is no token, not a 500. */
 function cookie(header: string | undefined, name: string): string | undefined {
-  for (const part of header?.split(";") ?? []) {
-    const eq = part.indexOf("=");
-    if (eq !== -1 && part.slice(0, eq).trim() === name)
-      return decodeURIComponent(part.slice(eq + 1).trim()) || undefined;
+  return header ? parseCookie(header, { decode: strictDecode })[name] || undefined : undefined;
+}
+
+function strictDecode(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
   }
-  return undefined;
 }
 
 /**

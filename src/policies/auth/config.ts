@@ -1,7 +1,8 @@
 import { parseDurationMs } from "../../config/duration.js";
 import { LoadError } from "../../config/load-error.js";
-import { asObject, type Obj, onlyKeys, optParsed, optString } from "../../config/validate.js";
+import { checkShape } from "../../config/schema-check.js";
 import type { AuthOption } from "../../registry/registry.js";
+import { ASYMMETRIC, authSchema, requirementSchema } from "./schema.js";
 
 /** JWT providers and the default requirement (config file `auth:`). */
 export interface AuthConfig {
@@ -40,27 +41,35 @@ export interface Requirement {
   readonly claims?: Readonly<Record<string, readonly string[]>>;
 }
 
-/** Asymmetric algorithms only: HS* with a public key is the classic confusion attack, `none` is never valid. */
-export const ASYMMETRIC = [
-  "RS256",
-  "RS384",
-  "RS512",
-  "PS256",
-  "PS384",
-  "PS512",
-  "ES256",
-  "ES384",
-  "ES512",
-  "EdDSA",
-  "Ed25519",
-];
+export { ASYMMETRIC } from "./schema.js";
 
+type Strings = string | string[];
+interface ProviderEntry {
+  name?: string;
+  issuer: string;
+  audiences?: Strings;
+  jwksUri?: string;
+  keys?: Array<{ pem?: string; jwk?: Record<string, unknown> }>;
+  algorithms?: Strings;
+  clockSkew?: string | number;
+  jwksCacheMaxAge?: string | number;
+  jwksCooldown?: string | number;
+  from?: Array<{ header?: string; prefix?: string; cookie?: string }>;
+  forwardClaims?: Record<string, string>;
+}
+type RequirementEntry =
+  | "public"
+  | "authenticated"
+  | {
+      require?: Requirement["require"];
+      scopes?: { anyOf?: Strings; allOf?: Strings };
+      claims?: Record<string, Strings>;
+    };
+
+/** Reads the config file's `auth:` (shape: authSchema); throws LoadError CONFIG_INVALID naming `where`. */
 export function readAuthConfig(v: unknown, where: string): AuthConfig {
-  const o = asObject(v, where);
-  onlyKeys(o, ["providers", "default"], where);
-  const providers = (Array.isArray(o.providers) ? o.providers : []).map((p, i) =>
-    readProvider(p, `${where}.providers[${i}]`),
-  );
+  const o = checkShape<{ providers?: ProviderEntry[]; default?: RequirementEntry }>(authSchema, v, where);
+  const providers = (o.providers ?? []).map((p, i) => readProvider(p, `${where}.providers[${i}]`));
   const names = new Set<string>();
   for (const p of providers) {
     if (names.has(p.name)) throw new LoadError("CONFIG_INVALID", where, `two providers named "${p.name}"`);
@@ -72,146 +81,48 @@ export function readAuthConfig(v: unknown, where: string): AuthConfig {
   };
 }
 
-function readProvider(v: unknown, where: string): ProviderConfig {
-  const o = asObject(v, where);
-  onlyKeys(
-    o,
-    [
-      "name",
-      "issuer",
-      "audiences",
-      "jwksUri",
-      "keys",
-      "algorithms",
-      "clockSkew",
-      "jwksCacheMaxAge",
-      "jwksCooldown",
-      "from",
-      "forwardClaims",
-    ],
-    where,
-  );
-  const issuer = optString(o, "issuer", where);
-  if (!issuer) throw new LoadError("CONFIG_INVALID", `${where}.issuer`, "a provider needs an issuer");
-  const jwksUri = optString(o, "jwksUri", where);
-  const keys = o.keys === undefined ? undefined : readKeys(o.keys, `${where}.keys`);
-  if (!jwksUri === !keys)
+function readProvider(o: ProviderEntry, where: string): ProviderConfig {
+  if (!o.jwksUri === !o.keys)
     throw new LoadError("CONFIG_INVALID", where, "a provider needs either jwksUri or keys");
-  const algorithms = strings(o.algorithms, `${where}.algorithms`) ?? ASYMMETRIC.slice(0, 10);
-  for (const a of algorithms) {
-    if (!ASYMMETRIC.includes(a)) {
-      throw new LoadError(
-        "CONFIG_INVALID",
-        `${where}.algorithms`,
-        `"${a}" is not allowed: only asymmetric algorithms (${ASYMMETRIC.join(", ")}); never none, never HS* with public keys`,
-      );
-    }
-  }
-  const ms = (key: string, dflt: number) =>
-    optParsed(o, key, where, parseDurationMs, 'a duration such as "30s"') ?? dflt;
+  const ms = (v: string | number | undefined, dflt: number) => (v === undefined ? dflt : parseDurationMs(v)!);
   return {
-    name: optString(o, "name", where) ?? issuer,
-    issuer,
-    audiences: strings(o.audiences, `${where}.audiences`) ?? [],
-    ...(jwksUri ? { jwksUri } : {}),
-    ...(keys ? { keys } : {}),
-    algorithms,
-    clockSkewSec: ms("clockSkew", 30_000) / 1000,
-    jwksCacheMs: ms("jwksCacheMaxAge", 600_000),
-    jwksCooldownMs: ms("jwksCooldown", 30_000),
-    from:
-      o.from === undefined
-        ? [{ header: "authorization", prefix: "Bearer " }]
-        : readSources(o.from, `${where}.from`),
-    forwardClaims: readClaimMap(o.forwardClaims, `${where}.forwardClaims`),
+    name: o.name ?? o.issuer,
+    issuer: o.issuer,
+    audiences: many(o.audiences),
+    ...(o.jwksUri ? { jwksUri: o.jwksUri } : {}),
+    ...(o.keys ? { keys: o.keys.map((k) => (k.pem !== undefined ? { pem: k.pem } : { jwk: k.jwk! })) } : {}),
+    algorithms: o.algorithms === undefined ? ASYMMETRIC.slice(0, 10) : many(o.algorithms),
+    clockSkewSec: ms(o.clockSkew, 30_000) / 1000,
+    jwksCacheMs: ms(o.jwksCacheMaxAge, 600_000),
+    jwksCooldownMs: ms(o.jwksCooldown, 30_000),
+    from: (o.from ?? [{ header: "authorization", prefix: "Bearer " }]).map((s) =>
+      s.cookie ? { cookie: s.cookie } : { header: s.header!.toLowerCase(), prefix: s.prefix ?? "" },
+    ),
+    forwardClaims: o.forwardClaims ?? {},
   };
 }
 
-function readKeys(v: unknown, where: string): ProviderConfig["keys"] {
-  if (!Array.isArray(v) || v.length === 0)
-    throw new LoadError("CONFIG_INVALID", where, "expected a list of {pem} or {jwk}");
-  return v.map((k, i) => {
-    const o = asObject(k, `${where}[${i}]`);
-    onlyKeys(o, ["pem", "jwk"], `${where}[${i}]`);
-    if (typeof o.pem === "string") return { pem: o.pem };
-    if (o.jwk !== undefined) return { jwk: asObject(o.jwk, `${where}[${i}].jwk`) };
-    throw new LoadError("CONFIG_INVALID", `${where}[${i}]`, "expected pem or jwk");
-  });
-}
-
-function readSources(v: unknown, where: string): ProviderConfig["from"] {
-  if (!Array.isArray(v))
-    throw new LoadError("CONFIG_INVALID", where, "expected a list of {header, prefix} or {cookie}");
-  return v.map((s, i) => {
-    const o = asObject(s, `${where}[${i}]`);
-    onlyKeys(o, ["header", "prefix", "cookie"], `${where}[${i}]`);
-    const cookie = optString(o, "cookie", `${where}[${i}]`);
-    if (cookie) return { cookie };
-    const header = optString(o, "header", `${where}[${i}]`);
-    if (!header) throw new LoadError("CONFIG_INVALID", `${where}[${i}]`, "expected header or cookie");
-    return { header: header.toLowerCase(), prefix: typeof o.prefix === "string" ? o.prefix : "" };
-  });
-}
-
-function readClaimMap(v: unknown, where: string): Record<string, string> {
-  if (v === undefined) return {};
-  const o = asObject(v, where);
-  const out: Record<string, string> = {};
-  for (const [claim, key] of Object.entries(o)) {
-    if (typeof key !== "string" || !/^[0-9a-z_.-]+$/.test(key) || key.startsWith("grpc-")) {
-      throw new LoadError(
-        "CONFIG_INVALID",
-        `${where}.${claim}`,
-        "expected a lower-case gRPC metadata key (not grpc-*)",
-      );
-    }
-    out[claim] = key;
-  }
-  return out;
-}
-
+/** Reads a requirement (shape: requirementSchema); scopes or claims on a public one are a LoadError. */
 export function readRequirement(v: unknown, where: string): Requirement {
-  if (v === "public" || v === "authenticated") return { require: v };
-  const o: Obj = asObject(v, where);
-  onlyKeys(o, ["require", "scopes", "claims"], where);
+  const o = checkShape<RequirementEntry>(requirementSchema, v, where);
+  if (typeof o === "string") return { require: o };
   const require = o.require ?? "authenticated";
-  if (require !== "public" && require !== "authenticated") {
-    throw new LoadError("CONFIG_INVALID", `${where}.require`, 'expected "public" or "authenticated"');
-  }
-  let scopes: Requirement["scopes"];
-  if (o.scopes !== undefined) {
-    const s = asObject(o.scopes, `${where}.scopes`);
-    onlyKeys(s, ["anyOf", "allOf"], `${where}.scopes`);
-    scopes = {
-      anyOf: strings(s.anyOf, `${where}.scopes.anyOf`),
-      allOf: strings(s.allOf, `${where}.scopes.allOf`),
-    };
-  }
-  let claims: Record<string, string[]> | undefined;
-  if (o.claims !== undefined) {
-    claims = {};
-    for (const [k, want] of Object.entries(asObject(o.claims, `${where}.claims`))) {
-      claims[k] = typeof want === "string" ? [want] : (strings(want, `${where}.claims.${k}`) ?? []);
-    }
-  }
+  const scopes = o.scopes && {
+    anyOf: o.scopes.anyOf === undefined ? undefined : many(o.scopes.anyOf),
+    allOf: o.scopes.allOf === undefined ? undefined : many(o.scopes.allOf),
+  };
+  const claims = o.claims && Object.fromEntries(Object.entries(o.claims).map(([k, want]) => [k, many(want)]));
   if (require === "public" && (scopes || claims)) {
     throw new LoadError("CONFIG_INVALID", where, "scopes and claims need require: authenticated");
   }
   return { require, ...(scopes ? { scopes } : {}), ...(claims ? { claims } : {}) };
 }
 
-function strings(v: unknown, where: string): string[] | undefined {
-  if (v === undefined) return undefined;
-  const list = ([] as unknown[]).concat(v);
-  if (!list.every((x) => typeof x === "string" && x !== ""))
-    throw new LoadError("CONFIG_INVALID", where, "expected a list of strings");
-  return list as string[];
-}
+const many = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : ([] as T[]).concat(v));
 
 /** A method's (protogate.v1.auth) option as a Requirement. */
 export function requirementFromOption(opt: AuthOption): Requirement {
   if (opt.public) return { require: "public" };
-  const many = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : ([] as T[]).concat(v));
   const anyOf = many(opt.any_scopes);
   const allOf = many(opt.all_scopes);
   const claims: Record<string, string[]> = {};

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from "fastify";
+import { authDecisions } from "../../observability/metrics.js";
 import { type Authenticator, missingToken } from "./authenticator.js";
 import { claimValues } from "./claims.js";
 import type { Requirement } from "./config.js";
@@ -17,11 +18,18 @@ export function authenticate(authenticator: Authenticator, fallback: Requirement
     if (requirement.require === "public") {
       if (token) state.identity = await authenticator.verify(token).catch(() => undefined);
       if (state.identity) state.claims = claimValues(state.identity);
+      authDecisions.inc({ outcome: state.identity ? "authenticated" : "anonymous" });
       return;
     }
-    if (!token) throw missingToken();
-    state.identity = await authenticator.verify(token);
-    authorize(requirement, state.identity.claims);
+    try {
+      if (!token) throw missingToken();
+      state.identity = await authenticator.verify(token);
+      authorize(requirement, state.identity.claims);
+    } catch (err) {
+      authDecisions.inc({ outcome: "rejected" });
+      throw err;
+    }
+    authDecisions.inc({ outcome: "authenticated" });
     state.claims = claimValues(state.identity);
   };
 }

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Code } from "../../errors/code.js";
 import { GatewayError } from "../../errors/gateway-error.js";
+import { rateLimitDecisions } from "../../observability/metrics.js";
 import type { KeyPart, RateLimitConfig, RouteLimit } from "./config.js";
 import type { Decision } from "./gcra.js";
 import type { RateLimitStore } from "./stores.js";
@@ -32,6 +33,7 @@ export class RateLimiter {
         decision = await this.store.take(this.key(limit, req), limit);
       } catch (err) {
         this.failed(err);
+        rateLimitDecisions.inc({ decision: "store_failure" });
         if (this.config.onStoreFailure === "closed") {
           throw new GatewayError(Code.UNAVAILABLE, "rate limit store unavailable", {
             headers: { "retry-after": "1" },
@@ -40,6 +42,7 @@ export class RateLimiter {
         return;
       }
       if (!decision.allowed) {
+        rateLimitDecisions.inc({ decision: "limited" });
         throw new GatewayError(Code.RESOURCE_EXHAUSTED, `rate limit "${limit.name}" exceeded`, {
           headers: {
             "retry-after": String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))),
@@ -49,6 +52,7 @@ export class RateLimiter {
       }
       if (!tightest || decision.remaining < tightest.decision.remaining) tightest = { limit, decision };
     }
+    rateLimitDecisions.inc({ decision: "allowed" });
     if (tightest) reply.headers(headers(tightest.limit, tightest.decision));
   };
 

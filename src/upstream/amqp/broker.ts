@@ -1,6 +1,7 @@
 import * as amqp from "amqplib";
 import { Code } from "../../errors/code.js";
 import { GatewayError } from "../../errors/gateway-error.js";
+import { amqpPending, amqpPublishes } from "../../observability/metrics.js";
 
 /**
  * One connection to one broker, shared by every route bound to it (RabbitMQ's guidance: few
@@ -49,6 +50,8 @@ export class Broker {
 
   async start(): Promise<void> {
     this.model = await amqp.connect(this.url, {
+      // Shown by the management UI and `rabbitmqctl list_connections`: operators (and tests) can find ours.
+      clientProperties: { connection_name: `protogate ${this.name} (pid ${process.pid})` },
       recovery: {
         initialDelay: 100,
         maxDelay: 5000,
@@ -147,8 +150,29 @@ export class Broker {
     deadline: number,
   ): Promise<void> {
     const id = String(props.correlationId);
+    const pending = amqpPending.labels(this.name);
+    pending.inc();
+    try {
+      await this.publishConfirmed(exchange, key, content, props, deadline, id);
+    } finally {
+      pending.dec();
+    }
+  }
+
+  private async publishConfirmed(
+    exchange: string,
+    key: string,
+    content: Buffer,
+    props: amqp.Options.Publish,
+    deadline: number,
+    id: string,
+  ): Promise<void> {
+    const outcome = (o: string): void => amqpPublishes.inc({ broker: this.name, outcome: o });
     for (;;) {
-      if (this.blocked) throw unavailable(`broker "${this.name}" has blocked publishing (a resource alarm)`);
+      if (this.blocked) {
+        outcome("blocked");
+        throw unavailable(`broker "${this.name}" has blocked publishing (a resource alarm)`);
+      }
       const ch = await this.ready(deadline);
       try {
         await withDeadline(
@@ -160,11 +184,16 @@ export class Broker {
           deadline,
         );
       } catch (err) {
-        if (err instanceof GatewayError) throw err; // the deadline passed
+        if (err instanceof GatewayError) {
+          outcome("timed_out");
+          throw err; // the deadline passed
+        }
         if (this.channel !== ch && Date.now() < deadline) continue; // the connection dropped: publish again
+        outcome("nacked");
         throw unavailable(`broker "${this.name}" did not accept the message (nack)`);
       }
       if (this.returned.delete(id)) {
+        outcome("returned");
         throw new GatewayError(
           Code.UNAVAILABLE,
           `no queue is bound to exchange "${exchange}" for routing key "${key}": the message was returned`,
@@ -173,6 +202,7 @@ export class Broker {
           },
         );
       }
+      outcome("confirmed");
       return;
     }
   }

@@ -3,6 +3,7 @@ import { type Msg, messageToJson, typeUrlOf } from "../../codec/index.js";
 import { Code } from "../../errors/code.js";
 import { GatewayError } from "../../errors/gateway-error.js";
 import type { Route } from "../../routing/route.js";
+import { renderJson } from "../../transcode/response.js";
 import { ENCODED_OFFSET, type UpstreamCall, type UpstreamResult } from "../call.js";
 import type { UnaryTarget } from "../target.js";
 import type { AmqpBrokers } from "./brokers.js";

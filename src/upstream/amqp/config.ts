@@ -1,6 +1,6 @@
 import { parseDurationMs } from "../../config/duration.js";
-import { LoadError } from "../../config/load-error.js";
-import { asObject, onlyKeys, optString, stringMap } from "../../config/validate.js";
+import { checkShape } from "../../config/schema-check.js";
+import { amqpBindingsSchema, amqpSchema, type ENCODINGS, type EXCHANGE_TYPES, type MODES } from "./schema.js";
 
 /** Config file `amqp:`: brokers and where operations are kept. */
 export interface AmqpConfig {
@@ -24,91 +24,58 @@ export interface AmqpBinding {
   readonly selector: string;
   readonly broker: string;
   readonly exchange: string;
-  readonly exchangeType: "topic" | "direct" | "fanout" | "headers";
+  readonly exchangeType: (typeof EXCHANGE_TYPES)[number];
   /** `orders.{region}.create`: fields of the request (dotted proto names) fill the braces. */
   readonly routingKey: string;
-  readonly mode: "command" | "rpc";
-  readonly encoding: "proto" | "json";
+  readonly mode: (typeof MODES)[number];
+  readonly encoding: (typeof ENCODINGS)[number];
   readonly headers: Readonly<Record<string, string>>;
   /** RPC: how long to wait for the reply. */
   readonly timeoutMs: number;
 }
 
+/** Reads the config file's `amqp:` (shape: amqpSchema); throws LoadError CONFIG_INVALID naming `where`. */
 export function readAmqpConfig(v: unknown, where: string): AmqpConfig {
-  const o = asObject(v, where);
-  onlyKeys(o, ["brokers", "operations", "confirmTimeout"], where);
-  const ops = asObject(o.operations ?? {}, `${where}.operations`);
-  onlyKeys(ops, ["store", "redis", "ttl", "resultsExchange", "resultsQueue"], `${where}.operations`);
-  const store = ops.store ?? "memory";
-  if (store !== "memory" && store !== "redis")
-    throw new LoadError("CONFIG_INVALID", `${where}.operations.store`, 'expected "memory" or "redis"');
-  const redis = asObject(ops.redis ?? {}, `${where}.operations.redis`);
-  const ttl = parseDurationMs(ops.ttl ?? "24h");
-  if (!ttl)
-    throw new LoadError("CONFIG_INVALID", `${where}.operations.ttl`, 'expected a duration such as "24h"');
-  const confirm = parseDurationMs(o.confirmTimeout ?? "5s");
-  if (!confirm)
-    throw new LoadError("CONFIG_INVALID", `${where}.confirmTimeout`, 'expected a duration such as "5s"');
+  const o = checkShape<{
+    brokers?: Record<string, string>;
+    operations?: {
+      store?: AmqpConfig["operations"]["store"];
+      redis?: { url?: string };
+      ttl?: string | number;
+      resultsExchange?: string;
+      resultsQueue?: string;
+    };
+    confirmTimeout?: string | number;
+  }>(amqpSchema, v, where);
+  const ops = o.operations ?? {};
   return {
-    brokers:
-      o.brokers === undefined
-        ? { default: "amqp://guest:guest@127.0.0.1:5672" }
-        : stringMap(o.brokers, `${where}.brokers`),
+    brokers: o.brokers ?? { default: "amqp://guest:guest@127.0.0.1:5672" },
     operations: {
-      store,
-      redisUrl: optString(redis, "url", `${where}.operations.redis`) ?? "redis://127.0.0.1:6379",
-      ttlMs: ttl,
-      resultsExchange: optString(ops, "resultsExchange", `${where}.operations`) ?? "protogate.results",
-      resultsQueue: optString(ops, "resultsQueue", `${where}.operations`) ?? "protogate.results",
+      store: ops.store ?? "memory",
+      redisUrl: ops.redis?.url ?? "redis://127.0.0.1:6379",
+      ttlMs: parseDurationMs(ops.ttl ?? "24h")!,
+      resultsExchange: ops.resultsExchange ?? "protogate.results",
+      resultsQueue: ops.resultsQueue ?? "protogate.results",
     },
-    confirmTimeoutMs: confirm,
+    confirmTimeoutMs: parseDurationMs(o.confirmTimeout ?? "5s")!,
   };
 }
 
+type BindingEntry = Partial<Omit<AmqpBinding, "timeoutMs">> & { timeout?: string | number };
+
+/** Reads a list of bindings (items: amqpBindingSchema); throws LoadError CONFIG_INVALID naming `where`. */
 export function readAmqpBindings(v: unknown, where: string): AmqpBinding[] {
-  if (!Array.isArray(v)) throw new LoadError("CONFIG_INVALID", where, "expected a list of bindings");
-  return v.map((b, i) => {
-    const at = `${where}[${i}]`;
-    const o = asObject(b, at);
-    onlyKeys(
-      o,
-      [
-        "selector",
-        "broker",
-        "exchange",
-        "exchangeType",
-        "routingKey",
-        "mode",
-        "encoding",
-        "headers",
-        "timeout",
-      ],
-      at,
-    );
-    const selector = optString(o, "selector", at);
-    const exchange = optString(o, "exchange", at);
-    if (!selector || !exchange)
-      throw new LoadError("CONFIG_INVALID", at, "a binding needs a selector and an exchange");
-    const oneOf = <T extends string>(key: string, values: readonly T[], dflt: T): T => {
-      const x = o[key] ?? dflt;
-      if (!values.includes(x as T))
-        throw new LoadError("CONFIG_INVALID", `${at}.${key}`, `expected one of ${values.join(", ")}`);
-      return x as T;
-    };
-    const timeout = parseDurationMs(o.timeout ?? "10s");
-    if (!timeout) throw new LoadError("CONFIG_INVALID", `${at}.timeout`, 'expected a duration such as "10s"');
-    return {
-      selector,
-      broker: optString(o, "broker", at) ?? "default",
-      exchange,
-      exchangeType: oneOf("exchangeType", ["topic", "direct", "fanout", "headers"] as const, "topic"),
-      routingKey: typeof o.routingKey === "string" ? o.routingKey : "",
-      mode: oneOf("mode", ["command", "rpc"] as const, "command"),
-      encoding: oneOf("encoding", ["proto", "json"] as const, "proto"),
-      headers: o.headers === undefined ? {} : stringMap(o.headers, `${at}.headers`),
-      timeoutMs: timeout,
-    };
-  });
+  return checkShape<BindingEntry[]>(amqpBindingsSchema, v, where).map((o) => ({
+    selector: o.selector!,
+    broker: o.broker ?? "default",
+    exchange: o.exchange!,
+    exchangeType: o.exchangeType ?? "topic",
+    routingKey: o.routingKey ?? "",
+    mode: o.mode ?? "command",
+    encoding: o.encoding ?? "proto",
+    headers: o.headers ?? {},
+    timeoutMs: parseDurationMs(o.timeout ?? "10s")!,
+  }));
 }
 
 /** A method's (protogate.v1.amqp) option as a binding (same checks as a mapping-file entry). */

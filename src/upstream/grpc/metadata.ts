@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
+import { parseTraceparent, validTracestate } from "../../observability/trace-context.js";
 import { Metadata } from "../call-metadata.js";
 
 /**
@@ -6,6 +7,7 @@ import { Metadata } from "../call-metadata.js";
  * - `Grpc-Metadata-Foo: v` -> `foo: v` (all values kept), `-bin` keys base64-decoded;
  * - `Authorization` -> `authorization`;
  * - `X-Forwarded-For` gets the client address appended, `X-Forwarded-Host` comes from `Host`;
+ * - W3C `traceparent` (and `tracestate` with it) when valid; tracing puts its own span's there;
  * - header metadata `k` -> `Grpc-Metadata-K`, trailers -> `Grpc-Trailer-K`.
  * Keys that are invalid, reserved for gRPC itself, or hop-by-hop are dropped, never forwarded.
  */
@@ -66,6 +68,12 @@ export function requestMetadata(
   if (chain && PRINTABLE.test(chain)) md.set("x-forwarded-for", chain);
   const host = headers["x-forwarded-host"] ?? headers.host;
   if (typeof host === "string" && PRINTABLE.test(host)) md.set("x-forwarded-host", host);
+  const traceparent = headers.traceparent;
+  if (typeof traceparent === "string" && parseTraceparent(traceparent)) {
+    md.set("traceparent", traceparent);
+    const tracestate = headers.tracestate;
+    if (typeof tracestate === "string" && validTracestate(tracestate)) md.set("tracestate", tracestate);
+  }
   return md;
 }
 

@@ -288,9 +288,8 @@ class GrpcStream implements StreamHandler, Expiring, StreamCall, ChannelCall {
   }
 
   /** MessageReader's sink while messages flow straight through. */
-  push(message: Buffer): number {
-    this.handler.onMessage(message);
-    return 0;
+  push(message: Buffer): void {
+    if (!this.done) this.handler.onMessage(message); // the handler may have cancelled within this chunk
   }
 
   onWritable(): void {

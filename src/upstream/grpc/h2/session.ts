@@ -79,7 +79,11 @@ export interface SessionEvents {
   onClose(session: H2Session, reason: string): void;
 }
 
-/** Our receive windows: generous, since unary answers are read whole anyway. */
+/**
+ * Our receive windows: generous, since unary answers are read whole anyway. A paused streaming reader
+ * (setPaused) lets the server fill its stream window: up to STREAM_WINDOW bytes wait in memory per
+ * paused stream, then the server stalls.
+ */
 const STREAM_WINDOW = 4 * 1024 * 1024;
 const CONNECTION_WINDOW = 16 * 1024 * 1024;
 

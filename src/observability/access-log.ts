@@ -1,0 +1,104 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { Code } from "../errors/code.js";
+import { codeName } from "./code-name.js";
+import { requestBytes, responseBytes } from "./http-metrics.js";
+import { routeLabel } from "./route-label.js";
+import { parseTraceparent } from "./trace-context.js";
+import "./request-facts.js";
+
+/** One access log line's fields (besides pino's `level`, `time` and `msg: "request"`). */
+export interface AccessLogLine {
+  reqId: string;
+  /** The W3C trace id the request runs under (the client's or the gateway's), when there is one. */
+  traceId?: string;
+  client: string;
+  method: string;
+  /** The rule's template, a static endpoint's path, or `_unmatched`. */
+  route: string;
+  /** The path as requested, query values replaced by `***`. */
+  path: string;
+  status: number;
+  /** The gRPC code name of the answer: "OK", or the error's ("NOT_FOUND", "UNAVAILABLE"...). */
+  grpcCode: string;
+  /** The upstream's outcome: gRPC code name or AMQP outcome ("confirmed", "replied"). */
+  outcome?: string;
+  backend?: string;
+  attempts?: number;
+  durationMs: number;
+  upstreamMs?: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** client_disconnected, upstream_timeout, rate_limited, retried. */
+  flags?: string[];
+}
+
+/**
+ * The access log: one JSON line per request through the gateway's pino logger at `info`, built from
+ * the request state and the call's notes. Headers are never logged (Authorization, cookies, API keys
+ * stay out), nor query values. `sampleRatio` keeps that share of lines; 5xx answers are always kept.
+ */
+export class AccessLog {
+  constructor(private readonly sampleRatio: number) {}
+
+  /** onResponse part. */
+  write(req: FastifyRequest, reply: FastifyReply, disconnected: boolean): void {
+    const status = reply.statusCode;
+    if (this.sampleRatio < 1 && status < 500 && Math.random() >= this.sampleRatio) return;
+    req.log.info(accessLogLine(req, reply, disconnected), "request");
+  }
+}
+
+/** The fields of one request's line (see AccessLogLine). */
+export function accessLogLine(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  disconnected: boolean,
+): AccessLogLine {
+  const status = reply.statusCode;
+  const notes = req.gateway?.notes;
+  const errorCode = req.errorCode;
+  const line: AccessLogLine = {
+    reqId: req.id,
+    client: req.ip,
+    method: req.method,
+    route: routeLabel(req),
+    path: redactQuery(req.raw.url ?? "/"),
+    status,
+    grpcCode: errorCode === null ? (status < 400 ? "OK" : codeName(Code.UNKNOWN)) : codeName(errorCode),
+    durationMs: round(reply.elapsedTime),
+    bytesIn: requestBytes(req),
+    bytesOut: responseBytes(reply),
+  };
+  const tp = req.headers.traceparent;
+  const trace = typeof tp === "string" ? parseTraceparent(tp) : undefined;
+  if (trace) line.traceId = trace.traceId;
+  const flags: string[] = [];
+  if (disconnected) flags.push("client_disconnected");
+  if (notes) {
+    if (notes.outcome !== undefined) line.outcome = notes.outcome;
+    if (notes.backend !== undefined) line.backend = notes.backend;
+    if (notes.attempts !== undefined) line.attempts = notes.attempts;
+    if (notes.upstreamMs !== undefined) line.upstreamMs = round(notes.upstreamMs);
+    if (notes.outcome === "DEADLINE_EXCEEDED") flags.push("upstream_timeout");
+    if ((notes.attempts ?? 0) > 1) flags.push("retried");
+  } else if (status === 429) {
+    flags.push("rate_limited");
+  }
+  if (flags.length > 0) line.flags = flags;
+  return line;
+}
+
+/** `/a/b?token=x&y=1` -> `/a/b?token=***&y=***`: names stay (useful), values go (secrets). */
+export function redactQuery(url: string): string {
+  const q = url.indexOf("?");
+  if (q === -1) return url;
+  const parts = url.slice(q + 1).split("&");
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    const eq = p.indexOf("=");
+    parts[i] = eq === -1 ? p : `${p.slice(0, eq)}=***`;
+  }
+  return `${url.slice(0, q)}?${parts.join("&")}`;
+}
+
+const round = (ms: number): number => Math.round(ms * 1000) / 1000;

@@ -1,0 +1,80 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from "fastify";
+import { OBSERVABILITY_DEFAULTS } from "../config/observability.js";
+import type { GatewayOptions } from "../config/options.js";
+import { GatewayError } from "../errors/gateway-error.js";
+import { httpStatusFromCode } from "../errors/http-status.js";
+import { AccessLog } from "./access-log.js";
+import { countRequestIn, recordRequest } from "./http-metrics.js";
+import { type ConfigFacts, collectProcessMetrics, reportConfig } from "./metrics.js";
+import { registerMetricsRoute } from "./metrics-route.js";
+import { ServerSpans } from "./server-spans.js";
+import { tracingFor } from "./tracing.js";
+import "./request-facts.js";
+
+/**
+ * Wires metrics, traces and the access log into a gateway: `GET /metrics` on the admin app (or the
+ * public one), and one onRequest, onError and onResponse hook on the public app that do what the
+ * options turn on (metrics and the access log by default, tracing when `tracing.enabled`). Call it
+ * before any other hook, so that every request that is counted in is counted out. The hooks are
+ * callback-style: no promise per request. Returns what the gateway's close must run.
+ */
+export function registerObservability(
+  app: FastifyInstance,
+  admin: FastifyInstance | undefined,
+  options: GatewayOptions,
+  config: () => ConfigFacts,
+  /** Guards `/metrics` when it shares the public port (admin.ts localOnly). */
+  guard?: onRequestHookHandler,
+): { close(): Promise<void> } {
+  const metricsOn = options.metrics?.enabled !== false;
+  const tracing = tracingFor(options);
+  const spans = tracing ? new ServerSpans(tracing.tracer) : undefined;
+  const log =
+    options.accessLog?.enabled !== false && options.logLevel !== false
+      ? new AccessLog(options.accessLog?.sampleRatio ?? 1)
+      : undefined;
+  if (metricsOn) {
+    collectProcessMetrics();
+    reportConfig(config);
+    registerMetricsRoute(
+      admin ?? app,
+      options.metrics?.path ?? OBSERVABILITY_DEFAULTS.metricsPath,
+      admin ? undefined : guard,
+    );
+  }
+  const close = async () => tracing?.shutdown();
+  if (!metricsOn && !spans && !log) return { close };
+
+  // Everything a finished request records, once: from onResponse, or from onError for a client that went
+  // away (no response is written then, so Fastify runs no onResponse).
+  const end = (req: FastifyRequest, reply: FastifyReply, disconnected: boolean): void => {
+    if (req.observed) return;
+    req.observed = true;
+    if (metricsOn) recordRequest(req, reply);
+    spans?.end(req, reply, disconnected);
+    log?.write(req, reply, disconnected);
+  };
+  app.decorateRequest("otelSpan", null);
+  app.decorateRequest("errorCode", null);
+  app.decorateRequest("observed", false);
+  app.addHook("onRequest", (req: FastifyRequest, _reply: FastifyReply, done: () => void) => {
+    if (metricsOn) countRequestIn();
+    spans?.start(req);
+    done();
+  });
+  app.addHook("onError", (req: FastifyRequest, reply: FastifyReply, err: Error, done: () => void) => {
+    if (err instanceof GatewayError) {
+      req.errorCode = err.code;
+      if (reply.raw.destroyed && !reply.raw.writableFinished) {
+        reply.code(err.httpStatus ?? httpStatusFromCode(err.code)); // what the error handler would answer
+        end(req, reply, true);
+      }
+    }
+    done();
+  });
+  app.addHook("onResponse", (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    end(req, reply, !reply.raw.writableFinished);
+    done();
+  });
+  return { close };
+}

@@ -1,0 +1,110 @@
+import {
+  type Attributes,
+  type Context,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  trace,
+} from "@opentelemetry/api";
+import type { GatewayOptions } from "../config/options.js";
+import type { Interceptor } from "../interceptors/interceptor.js";
+import type { Route } from "../routing/route.js";
+import type { Invoke } from "../upstream/call.js";
+import type { Metadata } from "../upstream/call-metadata.js";
+import type { UnaryTarget } from "../upstream/target.js";
+import { codeName } from "./code-name.js";
+import { formatTraceparent, parseTraceparent } from "./trace-context.js";
+import { tracingFor } from "./tracing.js";
+
+/**
+ * A CLIENT span per upstream attempt, child of the request's SERVER span (whose `traceparent` the
+ * server hook put in the call's metadata), with OpenTelemetry's RPC conventions (`rpc.system`,
+ * `rpc.service`, `rpc.method`, `rpc.grpc.status_code`, `server.address`/`server.port`) or messaging
+ * ones for AMQP (`messaging.system: rabbitmq`, `messaging.destination.name`, `messaging.operation.*`).
+ * The backend gets this span's `traceparent`. On only when tracing is.
+ */
+export function tracingInterceptor(options: GatewayOptions): Interceptor | undefined {
+  const tracing = tracingFor(options);
+  if (!tracing) return undefined;
+  const { tracer } = tracing;
+  return {
+    name: "tracing",
+    wrap(next, route, target): Invoke {
+      const name = spanName(route, target);
+      const attributes = targetAttributes(route, target);
+      const isGrpc = target.protocol === "grpc";
+      return (call, done) => {
+        const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parentOf(call.metadata));
+        const sc = span.spanContext();
+        call.metadata.set("traceparent", formatTraceparent(sc.traceId, sc.spanId, sc.traceFlags));
+        return next(call, (err, result) => {
+          if (span.isRecording()) {
+            if (isGrpc) span.setAttribute("rpc.grpc.status_code", err ? err.code : 0);
+            if (err) {
+              span.setAttribute("error.type", codeName(err.code));
+              span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
+            }
+            span.end();
+          }
+          done(err, result);
+        });
+      };
+    },
+  };
+}
+
+/** The parent span context from the call's `traceparent` (the server span's, or the client's). */
+function parentOf(md: Metadata): Context {
+  const v = md.get("traceparent")[0];
+  const tp = typeof v === "string" ? parseTraceparent(v) : undefined;
+  if (!tp) return ROOT_CONTEXT;
+  return trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: tp.traceId,
+    spanId: tp.spanId,
+    traceFlags: tp.flags & TraceFlags.SAMPLED,
+    isRemote: true,
+  });
+}
+
+/** gRPC: `package.Service/Method` (the RPC conventions); AMQP: `publish <exchange>` (messaging's). */
+function spanName(route: Route, target: UnaryTarget): string {
+  if (target.protocol === "grpc") return `${route.method.service}/${route.method.name}`;
+  return `publish ${exchangeOf(target)}`;
+}
+
+/** Attributes known when the route is bound: the same for every attempt. */
+function targetAttributes(route: Route, target: UnaryTarget): Attributes {
+  if (target.protocol === "grpc") {
+    const { host, port } = hostPort(target.upstream);
+    return {
+      "rpc.system": "grpc",
+      "rpc.service": route.method.service,
+      "rpc.method": route.method.name,
+      "server.address": host,
+      ...(port === undefined ? {} : { "server.port": port }),
+    };
+  }
+  return {
+    "messaging.system": "rabbitmq",
+    "messaging.operation.type": "send",
+    "messaging.operation.name": "publish",
+    "messaging.destination.name": exchangeOf(target),
+    "rpc.service": route.method.service,
+    "rpc.method": route.method.name,
+    "protogate.amqp.mode": target.kind === "amqp-rpc" ? "rpc" : "command",
+  };
+}
+
+/** An AMQP target's upstream is "broker/exchange". */
+function exchangeOf(target: UnaryTarget): string {
+  const slash = target.upstream.indexOf("/");
+  return slash === -1 ? target.upstream : target.upstream.slice(slash + 1);
+}
+
+/** "dns:host:port", "tls://host:port", "unix:/path", "host:port" -> host and port. */
+function hostPort(address: string): { host: string; port: number | undefined } {
+  const bare = address.replace(/^(dns:|tls:\/\/|unix:|ipv4:|ipv6:)/, "");
+  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(bare);
+  return m ? { host: m[1]!, port: Number(m[2]) } : { host: bare, port: undefined };
+}
