@@ -1,6 +1,8 @@
 import type { GatewayOptions } from "../config/options.js";
 import { metricsInterceptor } from "../observability/metrics-interceptor.js";
 import { tracingInterceptor } from "../observability/tracing-interceptor.js";
+import { cacheInterceptor } from "./cache/interceptor.js";
+import type { CacheConfig } from "./cache/policy.js";
 import type { CircuitBreakerConfig } from "./circuit-breaker/config.js";
 import { circuitBreakerInterceptor } from "./circuit-breaker/interceptor.js";
 import { faultInjectionInterceptor } from "./fault-injection.js";
@@ -16,6 +18,8 @@ declare module "../config/options.js" {
     readonly circuitBreaker?: CircuitBreakerConfig;
     /** Circuit breakers of single backends by address (`backends.circuitBreakers`). */
     readonly circuitBreakers?: Readonly<Record<string, CircuitBreakerConfig>>;
+    /** The response cache's store and bounds (`cache:`); per-route policies are in RouteSettings.cache. */
+    readonly cache?: CacheConfig;
   }
 }
 
@@ -33,12 +37,16 @@ export type InterceptorFactory = (
 /**
  * Every call interceptor, outermost first: the first sees the call before the others and its answer
  * after them. The one place their order is declared (docs/request-flow.md explains it):
- *   retry -> circuit breaker -> metrics -> tracing -> fault injection -> target
+ *   cache -> retry -> circuit breaker -> metrics -> tracing -> fault injection -> target
+ * The cache is outermost so that a hit calls nothing (no retry, no breaker admission, no upstream
+ * metrics or CLIENT span, no fault), and a miss is filled once through the whole chain however many
+ * requests wait for it.
  * Retry is outside the breaker so that each attempt is admitted and counted by it; metrics and the
  * CLIENT span measure attempts that go upstream (not the breaker's refusals); faults are innermost so
  * that everything outside sees an injected failure as the backend's.
  */
 export const INTERCEPTORS: readonly InterceptorFactory[] = [
+  (options, ctx) => cacheInterceptor(options.cache, ctx.log),
   (options) => retryInterceptor(options.retryBudget),
   (options) => circuitBreakerInterceptor(options.circuitBreaker, options.circuitBreakers),
   // per attempt the backend really gets: the upstream duration and the call's notes, then the CLIENT

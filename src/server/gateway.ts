@@ -5,6 +5,7 @@ import { DEFAULTS, type GatewayOptions } from "../config/options.js";
 import { Code } from "../errors/code.js";
 import { UpstreamFailure } from "../errors/conceal.js";
 import { GatewayError } from "../errors/gateway-error.js";
+import { registerCacheRoutes } from "../interceptors/cache/admin.js";
 import { buildInterceptors } from "../interceptors/index.js";
 import { compose } from "../interceptors/interceptor.js";
 import { registerObservability } from "../observability/register.js";
@@ -17,7 +18,7 @@ import { AmqpBrokers } from "../upstream/amqp/brokers.js";
 import { BackendChannels, channelOptions } from "../upstream/grpc/backends.js";
 import { ReflectionClients } from "../upstream/grpc/reflection-clients.js";
 import { resolveTarget, type Upstreams } from "../upstream/resolve.js";
-import { localOnly, registerAdminRoutes, separateAdminApp } from "./admin.js";
+import { ADMIN_PREFIX, localOnly, registerAdminRoutes, separateAdminApp } from "./admin.js";
 import { answerClientError } from "./client-error.js";
 import { registerCompression } from "./compression.js";
 import { sendError, toGatewayError } from "./error-reply.js";
@@ -209,6 +210,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     () => amqp?.health() ?? {},
     admin ? undefined : localOnly,
   );
+  registerCacheRoutes(admin ?? app, ADMIN_PREFIX, interceptors, admin ? undefined : localOnly);
   registerOpenApiRoutes(app, reloader.config, {
     title: options.apiTitle ?? "protogate",
     version: options.apiVersion ?? "1.0.0",

@@ -4,6 +4,7 @@ import { encodeMessage } from "../codec/index.js";
 import type { CompositeRoute } from "../compose/route.js";
 import { Code } from "../errors/code.js";
 import { GatewayError } from "../errors/gateway-error.js";
+import { conditionalReply, markCacheStatus } from "../interceptors/cache/conditional.js";
 import { ownerOf } from "../policies/auth/authenticator.js";
 import type { Route } from "../routing/route.js";
 import type { Router } from "../routing/router.js";
@@ -98,6 +99,7 @@ export function makeHandler(reservedKeys: readonly string[]) {
     const call: UpstreamCall = {
       route,
       message,
+      headers: req.headers,
       encoded: encodeMessage(route.method.input, message, ENCODED_OFFSET),
       metadata,
       timeoutMs: timeoutMs(
@@ -116,11 +118,12 @@ export function makeHandler(reservedKeys: readonly string[]) {
     const cancel = route.invoke(call, (err, result) => {
       untrackCall(socket, cancel);
       if (err) {
+        markCacheStatus(reply, call.notes);
         reply.send(err);
         return;
       }
       try {
-        send(reply, route, result!);
+        send(reply, route, result!, call);
       } catch (e) {
         reply.send(e); // an answer that cannot be rendered is an error reply, never a hang
       }
@@ -184,13 +187,16 @@ function serveComposite(
 }
 
 /** The answer: the target's own body, or the output message rendered with the route's JSON options. */
-function send(reply: FastifyReply, route: Route, result: UpstreamResult): void {
+function send(reply: FastifyReply, route: Route, result: UpstreamResult, call: UpstreamCall): void {
   reply.code(result.httpStatus).headers(result.headers);
+  markCacheStatus(reply, call.notes);
   if (result.body) {
     reply.type(result.body.contentType).send(result.body.bytes);
     return;
   }
   const { contentType, body } = renderResponse(route, result.message!);
+  if (call.notes.cacheStatus !== undefined && conditionalReply(reply, call.headers, result.httpStatus, body))
+    return;
   reply.type(contentType).send(typeof body === "string" ? body : Buffer.from(body));
 }
 

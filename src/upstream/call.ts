@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from "node:http";
 import type { Msg } from "../codec/index.js";
 import type { GatewayError } from "../errors/gateway-error.js";
 import type { Route } from "../routing/route.js";
@@ -17,6 +18,11 @@ export interface UpstreamCall {
    * length prefix there without a copy; `encoded.subarray(ENCODED_OFFSET)` is the plain encoding.
    */
   readonly encoded: Buffer;
+  /**
+   * The client's HTTP request headers as Node parsed them (lower-case names), for interceptors that
+   * decide by them (the cache: Authorization, Cookie, Vary, Cache-Control). Not forwarded as such.
+   */
+  readonly headers: IncomingHttpHeaders;
   /** What travels to the backend as gRPC metadata or AMQP headers: forwarded HTTP headers, x-request-id, trace context, claims. */
   readonly metadata: Metadata;
   /** Time this call may take, ms; 0 for no deadline. Interceptors that spend time (retry) lower it. */
@@ -46,8 +52,10 @@ export interface CallNotes {
   upstreamMs?: number;
   /** Outcome label of the upstream: a gRPC code name ("OK", "UNAVAILABLE") or an AMQP outcome ("confirmed"). */
   outcome?: string;
-  /** RFC 9211 Cache-Status value, set by the cache. */
+  /** RFC 9211 Cache-Status value, set by the cache on every answer of a caching route. */
   cacheStatus?: string;
+  /** Seconds since a cached answer was stored (the Age header), set by the cache when it serves one. */
+  cacheAge?: number;
   [extra: string]: unknown;
 }
 

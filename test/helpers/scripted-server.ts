@@ -4,8 +4,8 @@ import { BUILTIN_PROTOS, TEST_PROTOS } from "./echo-server.js";
 
 /** What a scripted method does with one call: answer (echo), fail with a status, or never answer. */
 export type Behaviour =
-  | { reply: "echo"; delayMs?: number }
-  | { code: grpc.status; message?: string; trailers?: Record<string, string> }
+  | { reply: "echo"; delayMs?: number; metadata?: Record<string, string> }
+  | { code: grpc.status; message?: string; trailers?: Record<string, string>; delayMs?: number }
   | { hang: true };
 
 export interface ScriptedCall {
@@ -67,8 +67,15 @@ export async function startScriptedServer(port = 0): Promise<ScriptedServer> {
       if ("code" in b) {
         const trailers = new grpc.Metadata();
         for (const [k, v] of Object.entries(b.trailers ?? {})) trailers.set(k, v);
-        cb({ code: b.code, details: b.message ?? "scripted failure", metadata: trailers });
+        const fail = () => cb({ code: b.code, details: b.message ?? "scripted failure", metadata: trailers });
+        if (b.delayMs) setTimeout(fail, b.delayMs);
+        else fail();
         return;
+      }
+      if (b.metadata) {
+        const md = new grpc.Metadata();
+        for (const [k, v] of Object.entries(b.metadata)) md.set(k, v);
+        call.sendMetadata(md);
       }
       setTimeout(() => cb(null, call.request), b.delayMs ?? 0);
     };
