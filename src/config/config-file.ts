@@ -6,7 +6,7 @@ import { readIpFilterConfig } from "../policies/ip-filter.js";
 import { readRateLimitConfig } from "../policies/rate-limit/config.js";
 import { readAmqpConfig } from "../upstream/amqp/config.js";
 import type { BackendTls } from "../upstream/grpc/channel.js";
-import { parseSizeBytes } from "./duration.js";
+import { parseDurationMs, parseSizeBytes } from "./duration.js";
 import { LoadError } from "./load-error.js";
 import { readMethodSettings } from "./method-settings.js";
 import type { GatewayOptions } from "./options.js";
@@ -54,7 +54,7 @@ function readConfig(doc: unknown, file: string): GatewayOptions {
   );
   const base = dirname(resolve(file));
   const server = asObject(o.server ?? {}, `${file}: server`);
-  onlyKeys(server, ["host", "port", "bodyLimit", "maxHeaderSize", "admin"], `${file}: server`);
+  onlyKeys(server, ["host", "port", "bodyLimit", "maxHeaderSize", "admin", "shutdown"], `${file}: server`);
   const backends = asObject(o.backends ?? {}, `${file}: backends`);
   onlyKeys(backends, ["default", "services", "tls"], `${file}: backends`);
   const protos = o.protos === undefined ? [] : ([] as unknown[]).concat(o.protos);
@@ -87,6 +87,7 @@ function readConfig(doc: unknown, file: string): GatewayOptions {
     host: optString(server, "host", `${file}: server`),
     port: optParsed(server, "port", `${file}: server`, portNumber, "a port number"),
     ...(server.admin === undefined ? {} : { admin: readAdmin(server.admin, `${file}: server.admin`) }),
+    ...(server.shutdown === undefined ? {} : readShutdown(server.shutdown, `${file}: server.shutdown`)),
     bodyLimit: optParsed(server, "bodyLimit", `${file}: server`, parseSizeBytes, 'a size such as "1mb"'),
     autoMapping: optBool(o, "autoMapping", file),
     maxHeaderSize: optParsed(
@@ -109,6 +110,18 @@ function readAdmin(v: unknown, where: string): { host?: string; port: number } {
   if (port === undefined) throw new LoadError("CONFIG_INVALID", where, "the admin listener needs a port");
   const host = optString(o, "host", where);
   return host === undefined ? { port } : { host, port };
+}
+
+/** `server.shutdown: { delay: 5s, drainTimeout: 30s }`: the SIGTERM sequence (README "Running in production"). */
+function readShutdown(v: unknown, where: string): { shutdownDelayMs?: number; shutdownGraceMs?: number } {
+  const o = asObject(v, where);
+  onlyKeys(o, ["delay", "drainTimeout"], where);
+  const delay = optParsed(o, "delay", where, parseDurationMs, 'a duration such as "5s"');
+  const drain = optParsed(o, "drainTimeout", where, parseDurationMs, 'a duration such as "30s"');
+  return {
+    ...(delay === undefined ? {} : { shutdownDelayMs: delay }),
+    ...(drain === undefined ? {} : { shutdownGraceMs: drain }),
+  };
 }
 
 /** `backends.tls: { ca, cert, key }`: PEM files, relative to the config file, read now. */

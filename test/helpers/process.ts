@@ -10,7 +10,8 @@ export interface Spawned {
   output: () => string;
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
-  stop(): Promise<number | null>;
+  /** SIGINT by default: it drains at once, where SIGTERM first waits the readiness delay (5 s). */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 /** Runs a command (from the repo root unless `cwd`), collecting its output, watching for the "listening on" URL. */
@@ -38,8 +39,8 @@ export function run(command: string, args: string[], env: Record<string, string>
     url,
     output: () => out,
     exited,
-    stop() {
-      if (child.exitCode === null) child.kill("SIGTERM");
+    stop(signal = "SIGINT") {
+      if (child.exitCode === null) child.kill(signal);
       return exited;
     },
   };
