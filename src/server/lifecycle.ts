@@ -48,11 +48,13 @@ export function trampoline(phase: PolicyPhase, current: () => PolicySet): onRequ
     const next = (err?: unknown): void => {
       if (err !== undefined && err !== null) {
         set.leave();
-        return done(err as Error);
+        done(err as Error);
+        return;
       }
       if (i === hooks.length || reply.sent) {
         set.leave();
-        return done();
+        done();
+        return;
       }
       const hook = hooks[i++]!;
       try {
