@@ -170,8 +170,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // with any method (`custom: {kind: "PURGE"}`) without a restart. CONNECT never reaches a route.
   const methods = METHODS.filter((m) => m !== "CONNECT");
   for (const m of methods) if (!app.supportedMethods.includes(m)) app.addHttpMethod(m, { hasBody: true });
+  let draining = false;
   app.addHook("onRequest", (req, reply, done) => {
     reply.header("x-request-id", req.id);
+    // Shutting down: HTTP/1.1 clients are asked to leave their keep-alive connections before the
+    // listener closes, so that none sends a request on a connection the drain is closing.
+    if (draining && req.raw.httpVersionMajor === 1) reply.header("connection", "close");
     done();
   });
   // The edge policies, in their registered order (src/server/pipeline.ts). Their hooks run through one
@@ -203,7 +207,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     };
   };
   const admin = options.admin ? separateAdminApp() : undefined;
-  let draining = false;
   registerAdminRoutes(
     admin ?? app,
     reloader,

@@ -105,7 +105,9 @@ describe("three instances behind HAProxy", () => {
       // Redis holds the bucket: a new instance does not hand the key 5 more
       expect(probe.accepted).toBe(5);
       expect(probe.limited).toBeGreaterThan(0);
-      const status = await fetch(`${lb.url}/_protogate/status`).then((r) => r.json());
+      const status = (await fetch(`${lb.url}/_protogate/status`).then((r) => r.json())) as {
+        stores: unknown;
+      };
       expect(status.stores).toEqual({ rateLimit: { shared: true } });
     },
   );

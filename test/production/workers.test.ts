@@ -1,0 +1,106 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { type EchoServer, startEchoServer, TEST_PROTOS } from "../helpers/echo-server.js";
+import { run } from "../helpers/process.js";
+import { freePort } from "./cluster.js";
+
+/** Issue #19 point 4 with `--workers`: SIGHUP reaches every worker, SIGUSR2 replaces them one at a time. */
+let backend: EchoServer;
+beforeAll(async () => {
+  backend = await startEchoServer();
+});
+afterAll(async () => {
+  await backend?.close();
+});
+
+const workerPids = (pid: number): number[] => {
+  try {
+    return execFileSync("pgrep", ["-P", String(pid)], { encoding: "utf8" })
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+};
+
+/** Clients calling `url` until stopped; every answer that is not a 200 is a failure. */
+function load(url: string, path: string) {
+  let stop = false;
+  const failures: string[] = [];
+  let ok = 0;
+  const clients = Array.from({ length: 4 }, async () => {
+    while (!stop) {
+      try {
+        const res = await fetch(`${url}${path}`);
+        await res.arrayBuffer();
+        if (res.status === 200) ok++;
+        else failures.push(String(res.status));
+      } catch (err) {
+        failures.push((err as Error).message);
+      }
+    }
+  });
+  return {
+    async stop() {
+      stop = true;
+      await Promise.all(clients);
+      return { ok, failures };
+    },
+  };
+}
+
+describe("protogate serve --workers: signals", () => {
+  it("should pass SIGHUP to every worker and roll them on SIGUSR2 with no failed request", {
+    timeout: 120_000,
+  }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "protogate-workers-"));
+    const file = join(dir, "p.yaml");
+    const port = await freePort();
+    const lines = [
+      `server: { port: ${port}, shutdown: { delay: 300ms, drainTimeout: 10s } }`,
+      `protos: [${JSON.stringify(TEST_PROTOS)}]`,
+      `backends: { default: ${JSON.stringify(backend.address)} }`,
+      "logLevel: warn",
+    ];
+    writeFileSync(file, lines.join("\n"));
+    const p = run("node", ["bin/protogate.js", "serve", "--config", file, "--no-watch", "--workers", "2"]);
+    onTestFinished(() => void p.stop());
+    const url = await p.url;
+    await expect.poll(() => workerPids(p.child.pid!).length, { timeout: 10_000 }).toBe(2);
+
+    // SIGUSR2 under load: every worker replaced, never zero serving
+    const before = workerPids(p.child.pid!);
+    const traffic = load(url, "/v1/sleep/50");
+    await expect.poll(() => backend.calls.length).toBeGreaterThan(10);
+    p.child.kill("SIGUSR2");
+    await expect.poll(() => p.output(), { timeout: 60_000 }).toMatch(/rolling restart done/);
+    const { ok, failures } = await traffic.stop();
+    expect(failures).toEqual([]);
+    expect(ok).toBeGreaterThan(20);
+    const after = workerPids(p.child.pid!);
+    expect(after).toHaveLength(2);
+    expect(after.filter((pid) => before.includes(pid))).toEqual([]);
+
+    // SIGHUP: the config file now requires a token, in every worker (the primary round-robins them)
+    writeFileSync(
+      file,
+      [
+        ...lines,
+        "auth:",
+        "  default: authenticated",
+        '  providers: [{ issuer: "https://x.test", audiences: [api], algorithms: [RS256], jwksUri: "http://127.0.0.1:9/jwks" }]',
+      ].join("\n"),
+    );
+    p.child.kill("SIGHUP");
+    const statuses = () =>
+      Promise.all(Array.from({ length: 8 }, () => fetch(`${url}/v1/echo/x`).then((r) => r.status)));
+    await expect.poll(statuses, { timeout: 20_000 }).toEqual(Array(8).fill(401));
+    expect(workerPids(p.child.pid!)).toEqual(after); // reloaded, not restarted
+    expect(await p.stop()).toBe(0);
+  });
+});
