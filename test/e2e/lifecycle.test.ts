@@ -132,28 +132,30 @@ async function issuer(name: string) {
   };
 }
 
-function writeConfig(dir: string, name: string, lines: readonly string[]): string {
-  const file = join(dir, name);
-  writeFileSync(
-    file,
-    [
-      `protos: [${JSON.stringify(TEST_PROTOS)}]`,
-      `backends: { default: ${JSON.stringify(backend.address)} }`,
-      ...lines,
-    ].join("\n"),
-  );
-  return file;
+/** A config file for the echo backend with `lines` added. */
+function configText(lines: readonly string[]): string {
+  return [
+    `protos: [${JSON.stringify(TEST_PROTOS)}]`,
+    `backends: { default: ${JSON.stringify(backend.address)} }`,
+    ...lines,
+  ].join("\n");
+}
+
+/** `protogate serve --config` on a fresh config file (stopped when the test ends). */
+function serveConfig(lines: readonly string[]) {
+  const file = join(mkdtempSync(join(tmpdir(), "protogate-life-")), "p.yaml");
+  writeFileSync(file, configText(lines));
+  const p = run("node", ["bin/protogate.js", "serve", "--config", file, "--no-watch"]);
+  onTestFinished(() => void p.stop());
+  return { p, file };
 }
 
 describe("protogate serve: signals", () => {
   it("should let long requests finish within the drain time on SIGTERM, ready 503 meanwhile", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "protogate-life-"));
-    const file = writeConfig(dir, "p.yaml", [
+    const { p } = serveConfig([
       "server: { port: 0, shutdown: { delay: 300ms, drainTimeout: 20s } }",
       "logLevel: info",
     ]);
-    const p = run("node", ["bin/protogate.js", "serve", "--config", file, "--no-watch"]);
-    onTestFinished(() => void p.stop());
     const url = await p.url;
     const long = Promise.all([1500, 2000].map((ms) => fetch(`${url}/v1/sleep/${ms}`).then((r) => r.status)));
     await expect.poll(() => backend.calls.filter((c) => c.request.ms === 2000).length).toBeGreaterThan(0);
@@ -165,13 +167,10 @@ describe("protogate serve: signals", () => {
   });
 
   it("should cut what outlives the drain time on SIGTERM and log how many", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "protogate-life-"));
-    const file = writeConfig(dir, "p.yaml", [
+    const { p } = serveConfig([
       "server: { port: 0, shutdown: { delay: 0s, drainTimeout: 300ms } }",
       "logLevel: info",
     ]);
-    const p = run("node", ["bin/protogate.js", "serve", "--config", file, "--no-watch"]);
-    onTestFinished(() => void p.stop());
     const url = await p.url;
     const cut = [4001, 4002].map((ms) =>
       fetch(`${url}/v1/sleep/${ms}`).then(
@@ -188,7 +187,6 @@ describe("protogate serve: signals", () => {
 
   it("should reload the config file on SIGHUP under load: auth provider and rate limit changed, no failed request", async () => {
     const [a, b] = [await issuer("a"), await issuer("b")];
-    const dir = mkdtempSync(join(tmpdir(), "protogate-life-"));
     const config = (iss: typeof a, header: string, limit: string) => [
       "server: { port: 0 }",
       "logLevel: warn",
@@ -200,9 +198,7 @@ describe("protogate serve: signals", () => {
       "  store: memory",
       `  default: [{ name: per-key, key: [apiKey], ${limit} }]`,
     ];
-    const file = writeConfig(dir, "p.yaml", config(a, "authorization", "rate: 1000, per: 1s"));
-    const p = run("node", ["bin/protogate.js", "serve", "--config", file, "--no-watch"]);
-    onTestFinished(() => void p.stop());
+    const { p, file } = serveConfig(config(a, "authorization", "rate: 1000, per: 1s"));
     const url = await p.url;
     const [tokenA, tokenB] = [await a.token(), await b.token()];
     // Clients that carry both issuers' tokens and a fresh API key: accepted before and after the reload.
@@ -224,7 +220,7 @@ describe("protogate serve: signals", () => {
     for (let i = 0; i < 5; i++)
       expect(await probe({ authorization: tokenA, "x-api-key": "probe" })).toBe(200);
 
-    writeFileSync(file, writeConfigText(config(b, "x-b-token", "rate: 2, per: 1h")));
+    writeFileSync(file, configText(config(b, "x-b-token", "rate: 2, per: 1h")));
     p.child.kill("SIGHUP");
     await expect.poll(() => probe({ authorization: tokenA, "x-api-key": "p2" })).toBe(401);
     expect(await probe({ "x-b-token": tokenB, "x-api-key": "p3" })).toBe(200);
@@ -243,12 +239,3 @@ describe("protogate serve: signals", () => {
     expect(statuses.get("200")).toBeGreaterThan(20);
   });
 });
-
-/** The text writeConfig writes for these lines (to rewrite the same file). */
-function writeConfigText(lines: readonly string[]): string {
-  return [
-    `protos: [${JSON.stringify(TEST_PROTOS)}]`,
-    `backends: { default: ${JSON.stringify(backend.address)} }`,
-    ...lines,
-  ].join("\n");
-}

@@ -1,17 +1,8 @@
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { join } from "node:path";
-import { run, type Spawned } from "../helpers/process.js";
-
-/** A loopback port free right now (the gateways of a rolling restart reuse theirs, so not 0). */
-export const freePort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
+import { freePort, run, type Spawned } from "../helpers/process.js";
 
 /** `protogate serve --config file` as a child process (stop it with its `stop`). */
 export const startProtogate = (config: string): Spawned =>

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { type EchoServer, startEchoServer, TEST_PROTOS } from "../helpers/echo-server.js";
-import type { Spawned } from "../helpers/process.js";
+import { freePort, type Spawned } from "../helpers/process.js";
 import { skipUnless } from "../helpers/services.js";
-import { freePort, startHaproxy, startProtogate } from "./cluster.js";
+import { startHaproxy, startProtogate } from "./cluster.js";
 
 /**
  * Issue #19 point 5: three gateway processes behind a real HAProxy, sharing a Redis rate limit, restarted

@@ -1,11 +1,9 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { type EchoServer, startEchoServer, TEST_PROTOS } from "../helpers/echo-server.js";
-import { run } from "../helpers/process.js";
-import { freePort } from "./cluster.js";
+import { childPids, freePort, run } from "../helpers/process.js";
 
 /** Issue #19 point 4 with `--workers`: SIGHUP reaches every worker, SIGUSR2 replaces them one at a time. */
 let backend: EchoServer;
@@ -15,18 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await backend?.close();
 });
-
-const workerPids = (pid: number): number[] => {
-  try {
-    return execFileSync("pgrep", ["-P", String(pid)], { encoding: "utf8" })
-      .trim()
-      .split("\n")
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
-};
 
 /** Clients calling `url` until stopped; every answer that is not a 200 is a failure. */
 function load(url: string, path: string) {
@@ -71,10 +57,10 @@ describe("protogate serve --workers: signals", () => {
     const p = run("node", ["bin/protogate.js", "serve", "--config", file, "--no-watch", "--workers", "2"]);
     onTestFinished(() => void p.stop());
     const url = await p.url;
-    await expect.poll(() => workerPids(p.child.pid!).length, { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => childPids(p.child.pid!).length, { timeout: 10_000 }).toBe(2);
 
     // SIGUSR2 under load: every worker replaced, never zero serving
-    const before = workerPids(p.child.pid!);
+    const before = childPids(p.child.pid!);
     const traffic = load(url, "/v1/sleep/50");
     await expect.poll(() => backend.calls.length).toBeGreaterThan(10);
     p.child.kill("SIGUSR2");
@@ -82,7 +68,7 @@ describe("protogate serve --workers: signals", () => {
     const { ok, failures } = await traffic.stop();
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThan(20);
-    const after = workerPids(p.child.pid!);
+    const after = childPids(p.child.pid!);
     expect(after).toHaveLength(2);
     expect(after.filter((pid) => before.includes(pid))).toEqual([]);
 
@@ -100,7 +86,7 @@ describe("protogate serve --workers: signals", () => {
     const statuses = () =>
       Promise.all(Array.from({ length: 8 }, () => fetch(`${url}/v1/echo/x`).then((r) => r.status)));
     await expect.poll(statuses, { timeout: 20_000 }).toEqual(Array(8).fill(401));
-    expect(workerPids(p.child.pid!)).toEqual(after); // reloaded, not restarted
+    expect(childPids(p.child.pid!)).toEqual(after); // reloaded, not restarted
     expect(await p.stop()).toBe(0);
   });
 });
