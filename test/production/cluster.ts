@@ -46,7 +46,9 @@ export async function startHaproxy(dir: string, servers: readonly number[]): Pro
       "  balance roundrobin",
       "  option httpchk GET /_protogate/ready",
       "  http-check expect status 200",
-      "  default-server inter 100ms fall 1 rise 1",
+      "  timeout check 2s",
+      // fall 3: on a busy machine one slow check must not take a healthy server out
+      "  default-server inter 100ms fall 3 rise 1",
       ...servers.map((p, i) => `  server g${i} 127.0.0.1:${p} check`),
       "",
     ].join("\n"),
