@@ -1,6 +1,6 @@
 import { LoadError } from "../config/load-error.js";
 import type { GatewayOptions } from "../config/options.js";
-import { createGateway } from "../server/gateway.js";
+import { createGateway, type Gateway } from "../server/gateway.js";
 import { parseServeArgs, USAGE } from "./args.js";
 import { runCheck, runRoutes } from "./inspect.js";
 import { listenFailure } from "./listen-error.js";
@@ -40,10 +40,11 @@ export async function main(argv: string[]): Promise<number | undefined> {
     if (check !== 0) return 1;
     return supervise(options.workers);
   }
-  return serve(options);
+  return serve(options, () => parseServeArgs(rest));
 }
 
-async function serve(options: GatewayOptions): Promise<number | undefined> {
+/** Serves until a signal: SIGTERM shuts down (readiness first), SIGINT drains at once, SIGHUP reloads. */
+async function serve(options: GatewayOptions, reread: () => GatewayOptions): Promise<number | undefined> {
   const empty = nothingToServe(options);
   if (empty) return failed(empty.message);
   try {
@@ -65,21 +66,46 @@ async function serve(options: GatewayOptions): Promise<number | undefined> {
       const admin = gateway.admin ? `, admin on ${gateway.admin.listeningOrigin}` : "";
       process.stdout.write(`protogate listening on ${url} (${routes} routes)${admin}\n`);
     }
-    const stop = (signal: string): void => {
-      gateway.app.log.info(`${signal}: draining requests in flight, then stopping`);
-      gateway.close().then(
+    const exit = (done: Promise<void>): void => {
+      done.then(
         () => process.exit(0),
         () => process.exit(1),
       );
     };
-    process.once("SIGTERM", stop);
-    process.once("SIGINT", stop);
-    process.on("SIGHUP", () => gateway.reload());
+    process.once("SIGTERM", () => {
+      gateway.app.log.info("SIGTERM: shutting down (not ready, then draining requests in flight)");
+      exit(gateway.shutdown());
+    });
+    process.once("SIGINT", () => {
+      gateway.app.log.info("SIGINT: draining requests in flight, then stopping");
+      exit(gateway.close());
+    });
+    process.on("SIGHUP", () => void reconfigure(gateway, options, reread));
     return undefined;
   } catch (err) {
     if (err instanceof LoadError) return failed(err.message);
     throw err;
   }
+}
+
+/**
+ * SIGHUP: reads the config file (and flags) again and reconfigures the gateway; a file that does not
+ * read keeps the running configuration. Listen addresses and AMQP brokers need a restart: said if changed.
+ */
+async function reconfigure(gateway: Gateway, started: GatewayOptions, reread: () => GatewayOptions) {
+  let next: GatewayOptions;
+  try {
+    next = reread();
+  } catch (err) {
+    gateway.app.log.error(`SIGHUP: the running configuration stays: ${(err as Error).message}`);
+    return;
+  }
+  const fixed = (o: GatewayOptions) => JSON.stringify([o.host, o.port, o.admin, o.amqp]);
+  if (fixed(next) !== fixed(started))
+    gateway.app.log.warn(
+      "SIGHUP: listen addresses and AMQP brokers are not reloaded: restart to change them",
+    );
+  await gateway.reconfigure(next);
 }
 
 /** Serving cannot start: say why, and tell the supervising primary (if any) not to start another worker. */

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from "node:http";
 import { encodeMessage, type FieldValue, type JsonReadOptions, type Msg } from "../codec/index.js";
 import { Code } from "../errors/code.js";
 import { GatewayError, invalidArgument } from "../errors/gateway-error.js";
@@ -15,6 +16,8 @@ export interface RunContext {
   readonly requestId: string;
   readonly principal: string | undefined;
   readonly claims: Readonly<Record<string, string>>;
+  /** The client's HTTP headers: every part call carries them (the cache's privacy rules read them). */
+  readonly headers: IncomingHttpHeaders;
   readonly read: JsonReadOptions;
 }
 
@@ -166,6 +169,7 @@ export function runComposition(
       requestId: ctx.requestId,
       principal: ctx.principal,
       claims: ctx.claims,
+      headers: ctx.headers,
       idempotencyKey: undefined,
       notes: {},
     };

@@ -8,7 +8,7 @@ import { readIpFilterConfig } from "../policies/ip-filter.js";
 import { readRateLimitConfig } from "../policies/rate-limit/config.js";
 import { readAmqpConfig } from "../upstream/amqp/config.js";
 import type { BackendTls } from "../upstream/grpc/channel.js";
-import { parseSizeBytes } from "./duration.js";
+import { parseDurationMs, parseSizeBytes } from "./duration.js";
 import { type ListenerEntry, readListenerKeys } from "./listener-config.js";
 import { LoadError } from "./load-error.js";
 import { readMethodSettings } from "./method-settings.js";
@@ -47,6 +47,7 @@ interface ConfigEntry {
     bodyLimit?: string | number;
     maxHeaderSize?: string | number;
     admin?: { host?: string; port: number };
+    shutdown?: { delay?: string | number; drainTimeout?: string | number };
   } & ListenerEntry;
   protos?: string | string[];
   descriptorSets?: string | string[];
@@ -106,6 +107,12 @@ function readConfig(doc: unknown, file: string): GatewayOptions {
     autoMapping: o.autoMapping,
     maxHeaderSize: server.maxHeaderSize === undefined ? undefined : parseSizeBytes(server.maxHeaderSize),
     ...readListenerKeys(server, base, `${file}: server`),
+    ...(server.shutdown?.delay === undefined
+      ? {}
+      : { shutdownDelayMs: parseDurationMs(server.shutdown.delay) }),
+    ...(server.shutdown?.drainTimeout === undefined
+      ? {}
+      : { shutdownGraceMs: parseDurationMs(server.shutdown.drainTimeout) }),
     routeDefaults: o.defaults === undefined ? undefined : readMethodSettings(o.defaults, `${file}: defaults`),
     ...(o.logLevel === undefined ? {} : { logLevel: o.logLevel }),
     ...(o.metrics === undefined ? {} : { metrics: readMetricsConfig(o.metrics, `${file}: metrics`) }),

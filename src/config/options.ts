@@ -53,8 +53,16 @@ export interface GatewayOptions {
   readonly apiVersion?: string;
   /** Watch the proto and mapping directories and reload on change (the CLI's default; off here). */
   readonly watch?: boolean;
-  /** How long close() lets requests in flight finish before cutting connections, ms (default 10 s). */
+  /**
+   * How long close() lets requests in flight finish before cutting connections, ms (default 30 s;
+   * config `server.shutdown.drainTimeout`).
+   */
   readonly shutdownGraceMs?: number;
+  /**
+   * On SIGTERM (shutdown()), how long readiness answers 503 before the listener closes, ms (default 5 s;
+   * config `server.shutdown.delay`): the load balancer's health check sees it and stops sending.
+   */
+  readonly shutdownDelayMs?: number;
   /** JWT providers and the default requirement; per-method requirements go in methodSettings/mappings. */
   readonly auth?: AuthConfig;
   /** CORS: origins (per method: `corsOrigins`), headers, credentials, preflight max age. */
@@ -99,7 +107,8 @@ export const DEFAULTS = {
   host: "127.0.0.1",
   port: 8080,
   bodyLimit: 1024 * 1024,
-  shutdownGraceMs: 10_000,
+  shutdownGraceMs: 30_000,
+  shutdownDelayMs: 5_000,
   maxHeaderSize: 16 * 1024,
   route: {
     timeoutMs: 30_000,

@@ -28,6 +28,12 @@ export const serverSchema: JsonSchema = object("The public HTTP listener.", {
     },
     { required: ["port"], errorMessage: { required: "the admin listener needs a port" } },
   ),
+  shutdown: object("The SIGTERM sequence (README: Running in production).", {
+    delay: duration("Readiness answers 503 this long before the listener closes.", { default: "5s" }),
+    drainTimeout: duration("Requests in flight may finish this long; then they are cut, the count logged.", {
+      default: "30s",
+    }),
+  }),
   requestTimeout: duration("The whole request (head and body) must arrive within this; 0 for none.", {
     default: "30s",
   }),

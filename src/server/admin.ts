@@ -54,23 +54,33 @@ export function registerAdminRoutes(
   status: () => object,
   brokers: () => Record<string, string>,
   guard?: typeof localOnly,
+  draining: () => boolean = () => false,
 ): void {
   const internal = guard ? { onRequest: guard } : {};
   app.get(`${ADMIN_PREFIX}/status`, internal, async (_req, reply) => {
     reply.type("application/json").send(JSON.stringify(status()));
   });
-  // Liveness: the process answers. Readiness: routes are loaded and every broker is connected. A down
-  // gRPC backend does not count, on purpose: it would take every gateway out at once (README, Readiness).
+  // Liveness: the process answers. Readiness: routes are loaded, every broker is connected, and no
+  // shutdown has begun (SIGTERM: load balancers stop sending before the listener closes). A down gRPC
+  // backend does not count, on purpose: it would take every gateway out at once (README, Readiness).
   app.get(`${ADMIN_PREFIX}/live`, async (_req, reply) =>
     reply.type("application/json").send('{"live":true}'),
   );
   app.get(`${ADMIN_PREFIX}/ready`, async (_req, reply) => {
     const b = brokers();
-    const ready = Object.values(b).every((s) => s === "connected");
+    const stopping = draining();
+    const ready = !stopping && Object.values(b).every((s) => s === "connected");
     reply
       .code(ready ? 200 : 503)
       .type("application/json")
-      .send(JSON.stringify({ ready, routes: reloader.config().table.routes.length, brokers: b }));
+      .send(
+        JSON.stringify({
+          ready,
+          routes: reloader.config().table.routes.length,
+          brokers: b,
+          ...(stopping ? { shuttingDown: true } : {}),
+        }),
+      );
   });
   app.get(`${ADMIN_PREFIX}/routes`, internal, async (_req, reply) => {
     const { table, backends } = reloader.config();

@@ -1,13 +1,18 @@
 import { METHODS } from "node:http";
 import { dirname } from "node:path";
-import Fastify, { type FastifyInstance, LogController } from "fastify";
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from "fastify";
 import { DEFAULTS, type GatewayOptions } from "../config/options.js";
 import { Code } from "../errors/code.js";
 import { UpstreamFailure } from "../errors/conceal.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { registerCacheRoutes } from "../interceptors/cache/admin.js";
 import { buildInterceptors } from "../interceptors/index.js";
-import { compose } from "../interceptors/interceptor.js";
+import { compose, type Interceptor } from "../interceptors/interceptor.js";
 import { registerObservability } from "../observability/register.js";
 import { registerOpenApiRoutes } from "../openapi/serve.js";
 import { Authenticator } from "../policies/auth/authenticator.js";
@@ -23,6 +28,7 @@ import { answerClientError } from "./client-error.js";
 import { registerCompression } from "./compression.js";
 import { sendError, toGatewayError } from "./error-reply.js";
 import { makeHandler, matchRoute, type ServedRoute } from "./handler.js";
+import { countInFlight, PolicySet, pause, trampoline } from "./lifecycle.js";
 import { listenerFactory } from "./listener.js";
 import type { LoadedConfig, RouteBinder } from "./load-table.js";
 import { registerOperationRoutes } from "./operations-routes.js";
@@ -40,6 +46,8 @@ export type GatewayStatus = ConfigStatus & {
   readonly rateLimitStoreFailures: number;
   /** Each edge policy's own status (counters, stores), by module name. */
   readonly policies: Readonly<Record<string, Record<string, unknown>>>;
+  /** Each state store (rate limit, AMQP operations) and whether instances share it (in Redis). */
+  readonly stores: Readonly<Record<string, { readonly shared: boolean }>>;
   /** Each interceptor's own status (circuit breakers by backend...), by name. */
   readonly interceptors: Readonly<Record<string, Record<string, unknown>>>;
   /** Each gRPC backend address's endpoints: connection, ejection, health (BackendChannels.status). */
@@ -57,8 +65,29 @@ export interface Gateway {
   readonly admin: FastifyInstance | undefined;
   /** Starts listening (the admin listener first, if any); resolves to the public "http(s)://host:port". */
   listen(): Promise<string>;
-  /** Stops accepting, lets requests in flight finish, closes upstream channels. */
+  /**
+   * Stops accepting, lets requests in flight finish (at most `shutdownGraceMs`, then cuts them and logs
+   * how many), closes upstream channels. No readiness delay: that is shutdown()'s.
+   */
   close(): Promise<void>;
+  /**
+   * The SIGTERM sequence (issue #19): `/_protogate/ready` answers 503 at once; after `shutdownDelayMs`
+   * (default 5 s) the listener closes and close() drains as above (`shutdownGraceMs`, default 30 s).
+   */
+  shutdown(): Promise<void>;
+  /**
+   * Builds everything reloadable from new options beside the running one (edge policies, interceptors,
+   * the route table with its backends and per-method settings, protos and mappings) and swaps it in with
+   * one assignment; on any error (LoadError, a bad auth provider) closes what it built, logs why, keeps
+   * the old and resolves to false. Not reloaded: listen addresses, the admin listener, AMQP brokers,
+   * backend TLS, reflection sources, the watched directories.
+   */
+  reconfigure(options: GatewayOptions): Promise<boolean>;
+  /**
+   * Registers a function told when the listener closes (shutdown() or close()), with the time (ms since
+   * the epoch) by which requests in flight are cut: long streams end themselves (UNAVAILABLE) before it.
+   */
+  onShutdown(listener: (deadline: number) => void): void;
 }
 
 /** Builds a gateway from options. Throws LoadError if protos, rules or mappings are wrong. */
@@ -114,16 +143,19 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
   const amqp = options.amqp ? new AmqpBrokers(options.amqp, () => current().registry, log) : undefined;
   const upstreams: Upstreams = { channels, amqp };
-  const interceptors = buildInterceptors(options, { log });
-  const bind: RouteBinder = (route, where, registry): ServedRoute => {
-    const target = resolveTarget(route.method, where, upstreams, registry);
-    // Interceptors wrap unary calls; streams are served by src/server/streaming/.
-    if (target.shape === "stream") return { ...route, target, invoke: notUnary };
-    return { ...route, target, invoke: compose(interceptors, route, target) };
-  };
+  // The interceptors, bound into each route at every load; a reconfigure builds new ones and a new binder.
+  const binder =
+    (interceptors: readonly Interceptor[]): RouteBinder =>
+    (route, where, registry): ServedRoute => {
+      const target = resolveTarget(route.method, where, upstreams, registry);
+      // Interceptors wrap unary calls; streams are served by src/server/streaming/.
+      if (target.shape === "stream") return { ...route, target, invoke: notUnary };
+      return { ...route, target, invoke: compose(interceptors, route, target) };
+    };
+  let interceptors = buildInterceptors(options, { log });
   let reloader: Reloader;
   try {
-    reloader = new Reloader(options, reflection.sources, bind);
+    reloader = new Reloader(options, reflection.sources, binder(interceptors));
   } catch (err) {
     reflection.close();
     reflectionClients.close();
@@ -173,30 +205,37 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     localOnly,
   );
+  let draining = false;
   app.addHook("onRequest", (req, reply, done) => {
     reply.header("x-request-id", req.id);
+    // Shutting down: HTTP/1.1 clients are asked to leave their keep-alive connections before the
+    // listener closes, so that none sends a request on a connection the drain is closing.
+    if (draining && req.raw.httpVersionMajor === 1) reply.header("connection", "close");
     done();
   });
-  // The edge policies, built once, in their registered order (src/server/pipeline.ts).
+  // The edge policies, in their registered order (src/server/pipeline.ts). Their hooks run through one
+  // trampoline per phase, so that a reconfigure swaps the whole set with one assignment.
   const policyContext: PolicyContext = { log, router };
-  const policies: Array<{ name: string; policy: EdgePolicy }> = [];
-  for (const module of POLICIES) {
-    const config = (options as unknown as Record<string, unknown>)[module.configKey];
-    const policy = await module.create(config, policyContext);
-    if (policy) policies.push({ name: module.name, policy });
-  }
-  for (const { policy } of policies) if (policy.global) app.addHook("onRequest", policy.global);
+  let policies = await buildPolicies(options, policyContext);
+  app.addHook(
+    "onRequest",
+    trampoline("global", () => policies),
+  );
   await amqp?.start();
-  const handler = makeHandler(claimKeys(options.auth));
+  let handle = makeHandler(claimKeys(options.auth));
+  const handler = (req: FastifyRequest, reply: FastifyReply) => handle(req, reply);
 
   // The gateway's own endpoints (admin, docs, operations): outside the scope below, so its hooks do not
   // apply to them.
   const status = (): GatewayStatus => {
-    const byName = Object.fromEntries(policies.map(({ name, policy }) => [name, policy.status?.() ?? {}]));
+    const byName = Object.fromEntries(
+      policies.policies.map(({ name, policy }) => [name, policy.status?.() ?? {}]),
+    );
     return {
       ...reloader.status(),
       rateLimitStoreFailures: Number(byName.rateLimit?.storeFailures ?? 0),
       policies: byName,
+      stores: sharedStores(byName, options),
       interceptors: Object.fromEntries(
         interceptors.filter((i) => i.status).map((i) => [i.name, i.status!()]),
       ),
@@ -209,8 +248,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     status,
     () => amqp?.health() ?? {},
     admin ? undefined : localOnly,
+    () => draining,
   );
-  registerCacheRoutes(admin ?? app, ADMIN_PREFIX, interceptors, admin ? undefined : localOnly);
+  registerCacheRoutes(admin ?? app, ADMIN_PREFIX, () => interceptors, admin ? undefined : localOnly);
   registerOpenApiRoutes(app, reloader.config, {
     title: options.apiTitle ?? "protogate",
     version: options.apiVersion ?? "1.0.0",
@@ -224,13 +264,19 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // before the body is read; then the handler and the route's call chain.
   app.decorateRequest("gateway", null);
   await app.register(async (scope) => {
-    for (const { policy } of policies) if (policy.beforeMatch) scope.addHook("onRequest", policy.beforeMatch);
+    scope.addHook(
+      "onRequest",
+      trampoline("beforeMatch", () => policies),
+    );
     scope.addHook("onRequest", matchRoute(router));
-    for (const { policy } of policies) if (policy.afterMatch) scope.addHook("onRequest", policy.afterMatch);
+    scope.addHook(
+      "onRequest",
+      trampoline("afterMatch", () => policies),
+    );
     scope.route({ method: methods, url: "/", handler });
     scope.route({ method: methods, url: "/*", handler });
   });
-  const guards = policies
+  const guards = policies.policies
     .filter((p) => ["auth", "ipFilter", "rateLimit"].includes(p.name))
     .map((p) => p.name);
   const closeWebSockets = serveWebSockets(
@@ -265,12 +311,80 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       )
     : undefined;
 
+  const inFlight = countInFlight(app.server);
+  const shutdownListeners: Array<(deadline: number) => void> = [];
+  const grace = options.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs;
+  let closing: Promise<void> | undefined;
+  const close = async (): Promise<void> => {
+    watcher?.close();
+    reflection.close();
+    for (const tell of shutdownListeners) tell(Date.now() + grace);
+    // Drain requests in flight, but never longer than the grace period: then cut what is left, and say
+    // how many. Keep-alive connections are closed as soon as their last response is out.
+    const cut = setTimeout(() => {
+      const n = inFlight();
+      if (n > 0) app.log.warn(`shutdown: drain time of ${grace} ms is over, cutting ${n} requests in flight`);
+      app.server.closeAllConnections();
+    }, grace);
+    const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+    try {
+      await Promise.all([app.close(), admin?.close()]);
+    } finally {
+      clearTimeout(cut);
+      clearInterval(sweep);
+      channels.close();
+      reflectionClients.close();
+      closeWebSockets();
+      await policies.close();
+      for (const i of interceptors) await i.close?.();
+      await observability.close();
+      await amqp?.close();
+    }
+  };
+
   return {
     app,
     config: reloader.config,
     reload,
     status,
     admin,
+    onShutdown: (listener) => void shutdownListeners.push(listener),
+    close() {
+      closing ??= close();
+      return closing;
+    },
+    async shutdown() {
+      draining = true;
+      const delay = options.shutdownDelayMs ?? DEFAULTS.shutdownDelayMs;
+      app.log.info(`shutdown: not ready; the listener closes in ${delay} ms, then drains for ${grace} ms`);
+      await pause(delay);
+      closing ??= close();
+      await closing;
+    },
+    async reconfigure(next) {
+      let built: { policies: PolicySet; interceptors: Interceptor[] } | undefined;
+      try {
+        const nextPolicies = await buildPolicies(next, policyContext);
+        built = { policies: nextPolicies, interceptors: buildInterceptors(next, { log }) };
+        const nextHandle = makeHandler(claimKeys(next.auth));
+        const result = reloader.reconfigure(next, binder(built.interceptors));
+        if (!result.ok) throw new Error(result.errors.map((e) => e.message).join("; "));
+        // The swap: the route table above, then policies, interceptors and handler, in the same tick.
+        const old = { policies, interceptors };
+        policies = built.policies;
+        interceptors = built.interceptors;
+        handle = nextHandle;
+        app.log.info(
+          `configuration file reloaded: generation ${reloader.status().generation}, ${result.config.table.routes.length} routes`,
+        );
+        await retire(old.policies, old.interceptors);
+        return true;
+      } catch (err) {
+        app.log.error(`reconfigure failed, the running configuration stays: ${(err as Error).message}`);
+        if (built) await retire(built.policies, built.interceptors).catch(() => undefined);
+        return false;
+      }
+    },
     async listen() {
       if (admin && options.admin)
         await admin.listen({ host: options.admin.host ?? DEFAULTS.host, port: options.admin.port });
@@ -280,29 +394,43 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       });
       return options.tls ? url.replace(/^http:/, "https:") : url; // Fastify names it from its own `https`
     },
-    async close() {
-      watcher?.close();
-      reflection.close();
-      closeWebSockets();
-      // Drain requests in flight, but never longer than the grace period: then cut what is left.
-      // Keep-alive connections are closed as soon as their last response is out.
-      const grace = setTimeout(
-        () => app.server.closeAllConnections(),
-        options.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs,
-      );
-      const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
-      try {
-        await Promise.all([app.close(), admin?.close()]);
-      } finally {
-        clearTimeout(grace);
-        clearInterval(sweep);
-        channels.close();
-        reflectionClients.close();
-        for (const { policy } of policies) await policy.close?.();
-        for (const i of interceptors) await i.close?.();
-        await observability.close();
-        await amqp?.close();
-      }
-    },
   };
+}
+
+/** Builds the edge policies the options configure; if one fails, closes those built and throws. */
+async function buildPolicies(options: GatewayOptions, ctx: PolicyContext): Promise<PolicySet> {
+  const built: Array<{ name: string; policy: EdgePolicy }> = [];
+  try {
+    for (const module of POLICIES) {
+      const config = (options as unknown as Record<string, unknown>)[module.configKey];
+      const policy = await module.create(config, ctx);
+      if (policy) built.push({ name: module.name, policy });
+    }
+  } catch (err) {
+    await new PolicySet(built).close().catch(() => undefined);
+    throw err;
+  }
+  return new PolicySet(built);
+}
+
+/** Closes a policy set and interceptors replaced by a reconfigure (or built by a failed one). */
+async function retire(policies: PolicySet, interceptors: readonly Interceptor[]): Promise<void> {
+  await policies.close();
+  for (const i of interceptors) await i.close?.();
+}
+
+/**
+ * Which state stores are shared between instances (in Redis) and which live in this process: each
+ * policy that reports `shared` in its status (the rate limit), and the AMQP operations and idempotency
+ * keys. What `stores` in `/_protogate/status` shows; the key is the store's name.
+ */
+function sharedStores(
+  policies: Readonly<Record<string, Record<string, unknown>>>,
+  options: GatewayOptions,
+): Record<string, { shared: boolean }> {
+  const out: Record<string, { shared: boolean }> = {};
+  for (const [name, s] of Object.entries(policies))
+    if (typeof s.shared === "boolean") out[name] = { shared: s.shared };
+  if (options.amqp) out.operations = { shared: options.amqp.operations.store === "redis" };
+  return out;
 }

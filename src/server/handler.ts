@@ -170,6 +170,7 @@ function serveComposite(
       requestId: req.id,
       principal: state.identity ? ownerOf(state.identity) : undefined,
       claims,
+      headers: req.headers,
     },
     (err, result) => {
       untrackCall(socket, cancel);

@@ -36,17 +36,34 @@ export class Reloader {
   private lastFailure: ConfigStatus["lastFailure"];
 
   constructor(
-    private readonly options: GatewayOptions,
+    private options: GatewayOptions,
     private readonly reflected: () => readonly DescriptorSource[] = () => [],
-    private readonly bind?: RouteBinder,
+    private bind?: RouteBinder,
   ) {
     this.current = loadConfig(options, reflected(), bind);
   }
 
   readonly config = (): LoadedConfig => this.current;
 
-  reload(): { ok: true; config: LoadedConfig } | { ok: false; errors: readonly LoadError[] } {
-    const { config, errors } = checkConfig(this.options, this.reflected(), this.bind);
+  reload(): ReloadResult {
+    return this.load(this.options, this.bind);
+  }
+
+  /**
+   * A reload from new options (the config file read again) and a new route binder (new interceptors):
+   * if it has no error, both stay in force for the reloads that follow; else nothing changes.
+   */
+  reconfigure(options: GatewayOptions, bind?: RouteBinder): ReloadResult {
+    const result = this.load(options, bind);
+    if (result.ok) {
+      this.options = options;
+      this.bind = bind;
+    }
+    return result;
+  }
+
+  private load(options: GatewayOptions, bind: RouteBinder | undefined): ReloadResult {
+    const { config, errors } = checkConfig(options, this.reflected(), bind);
     if (errors.length > 0 || !config) {
       this.lastFailure = { at: new Date().toISOString(), errors: errors.map(problem) };
       return { ok: false, errors };
@@ -67,5 +84,8 @@ export class Reloader {
     };
   }
 }
+
+/** A reload's outcome: the configuration now in force, or why the running one stays. */
+export type ReloadResult = { ok: true; config: LoadedConfig } | { ok: false; errors: readonly LoadError[] };
 
 const problem = (e: LoadError): ReloadProblem => ({ code: e.code, where: e.where, message: e.message });

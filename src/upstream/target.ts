@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from "node:http";
 import type { GatewayError } from "../errors/gateway-error.js";
 import type { CallNotes, Cancel, Done, Invoke } from "./call.js";
 import type { Metadata } from "./call-metadata.js";
@@ -46,6 +47,8 @@ export interface CompositeRequest {
   readonly requestId: string;
   readonly principal: string | undefined;
   readonly claims: Readonly<Record<string, string>>;
+  /** The client's HTTP headers (lower-case names), handed to every part call. */
+  readonly headers: IncomingHttpHeaders;
 }
 
 /**

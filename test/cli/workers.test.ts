@@ -1,8 +1,6 @@
-import { execFileSync } from "node:child_process";
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EchoServer, startEchoServer, TEST_PROTOS } from "../helpers/echo-server.js";
-import { run } from "../helpers/process.js";
+import { childPids, freePort, run } from "../helpers/process.js";
 
 let backend: EchoServer;
 beforeAll(async () => {
@@ -11,30 +9,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await backend?.close();
 });
-
-const children = (pid: number): number[] => {
-  try {
-    return execFileSync("pgrep", ["-P", String(pid)], { encoding: "utf8" })
-      .trim()
-      .split("\n")
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
-};
-
-/**
- * A port free right now. Not 0: with port 0 a cluster whose every listening worker died binds a new
- * random port for the next one, and the test may kill a worker before the other one listens.
- */
-const freePort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 describe("protogate serve --workers", () => {
   it("should serve from N processes on one port, replace a dead worker, and stop them all", async () => {
@@ -55,19 +29,19 @@ describe("protogate serve --workers", () => {
     ]);
     const url = await p.url;
     expect(p.output()).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+ \(21 routes, 2 workers\)/);
-    await expect.poll(() => children(p.child.pid!).length, { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => childPids(p.child.pid!).length, { timeout: 10_000 }).toBe(2);
     const results = await Promise.all(
       Array.from({ length: 20 }, () => fetch(`${url}/v1/echo/w`).then((r) => r.status)),
     );
     expect(results.every((s) => s === 200)).toBe(true);
 
-    const [first] = children(p.child.pid!);
+    const [first] = childPids(p.child.pid!);
     process.kill(first!, "SIGKILL");
     await expect
       .poll(() => p.output(), { timeout: 5000 })
       .toMatch(/worker \d+ exited \(SIGKILL\); starting another/);
     await expect
-      .poll(() => children(p.child.pid!).filter((c) => c !== first).length, { timeout: 10_000 })
+      .poll(() => childPids(p.child.pid!).filter((c) => c !== first).length, { timeout: 10_000 })
       .toBe(2);
     // served again once a worker listens (the replacement, or the other one if it was still starting)
     await expect
@@ -76,7 +50,7 @@ describe("protogate serve --workers", () => {
       })
       .toBe(200);
 
-    const workers = children(p.child.pid!);
+    const workers = childPids(p.child.pid!);
     expect(await p.stop()).toBe(0);
     for (const w of workers) expect(() => process.kill(w, 0)).toThrow(); // gone
   });

@@ -1,4 +1,5 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
 export const REPO = fileURLToPath(new URL("../..", import.meta.url));
@@ -10,7 +11,8 @@ export interface Spawned {
   output: () => string;
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
-  stop(): Promise<number | null>;
+  /** SIGINT by default: it drains at once, where SIGTERM first waits the readiness delay (5 s). */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 /** Runs a command (from the repo root unless `cwd`), collecting its output, watching for the "listening on" URL. */
@@ -38,9 +40,34 @@ export function run(command: string, args: string[], env: Record<string, string>
     url,
     output: () => out,
     exited,
-    stop() {
-      if (child.exitCode === null) child.kill("SIGTERM");
+    stop(signal = "SIGINT") {
+      if (child.exitCode === null) child.kill(signal);
       return exited;
     },
   };
 }
+
+/** The PIDs of a process's children (the workers of `--workers`). */
+export function childPids(pid: number): number[] {
+  try {
+    return execFileSync("pgrep", ["-P", String(pid)], { encoding: "utf8" })
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * A loopback port free right now. Not 0 where a port must stay the same: a cluster whose every listening
+ * worker died binds a new random port for the next one, and a restarted gateway must come back on its own.
+ */
+export const freePort = (): Promise<number> =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });

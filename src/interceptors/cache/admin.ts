@@ -15,16 +15,18 @@ import type { PurgeSelector } from "./memory.js";
 export function registerCacheRoutes(
   app: FastifyInstance,
   prefix: string,
-  interceptors: readonly Interceptor[],
+  interceptors: () => readonly Interceptor[],
   guard?: onRequestHookHandler,
 ): void {
-  const cache = interceptors.find((i): i is ResponseCache => i instanceof ResponseCache);
-  if (!cache) return;
+  const cache = () => interceptors().find((i): i is ResponseCache => i instanceof ResponseCache);
+  if (!cache()) return; // the cache is on when the gateway starts with it (a reconfigure keeps that)
   app.post(`${prefix}/cache/purge`, guard ? { onRequest: guard } : {}, async (req, reply) => {
     const sel = selector(req.body);
-    const purged = await cache.purge(sel).catch((err: unknown) => {
-      throw new GatewayError(Code.UNAVAILABLE, `purge failed: ${(err as Error).message}`);
-    });
+    const purged = await cache()!
+      .purge(sel)
+      .catch((err: unknown) => {
+        throw new GatewayError(Code.UNAVAILABLE, `purge failed: ${(err as Error).message}`);
+      });
     reply.type("application/json").send(JSON.stringify({ purged }));
   });
 }

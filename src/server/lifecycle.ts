@@ -1,0 +1,97 @@
+import type { Server } from "node:http";
+import type { FastifyReply, FastifyRequest, onRequestHookHandler } from "fastify";
+import type { EdgePolicy } from "../policies/policy.js";
+
+/** The three places of the request's way where edge policies hook in (src/policies/policy.ts). */
+export type PolicyPhase = "global" | "beforeMatch" | "afterMatch";
+
+/** One built set of edge policies, by module name, with what its trampolines need to run and retire it. */
+export class PolicySet {
+  readonly hooks: Readonly<Record<PolicyPhase, readonly onRequestHookHandler[]>>;
+  /** Hook runs of this set not finished yet: a retired set is closed only when none is left. */
+  private active = 0;
+  private idle: (() => void) | undefined;
+
+  constructor(readonly policies: ReadonlyArray<{ readonly name: string; readonly policy: EdgePolicy }>) {
+    const of = (p: PolicyPhase) => policies.flatMap(({ policy }) => (policy[p] ? [policy[p]] : []));
+    this.hooks = { global: of("global"), beforeMatch: of("beforeMatch"), afterMatch: of("afterMatch") };
+  }
+
+  enter(): void {
+    this.active++;
+  }
+
+  leave(): void {
+    if (--this.active === 0) this.idle?.();
+  }
+
+  /** Closes every policy once no request is inside one of its hooks (a reconfigure retired this set). */
+  async close(): Promise<void> {
+    if (this.active > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    for (const { policy } of this.policies) await policy.close?.();
+  }
+}
+
+/**
+ * The one Fastify `onRequest` hook of a phase, registered once: it runs the hooks of the policy set in
+ * force when the request reaches it, in order, so that a reconfigure swaps every policy with one
+ * assignment. Hooks keep Fastify's contract: a callback hook has 3 parameters and calls `done`, an async
+ * one returns a promise; an error answers the request; once a hook has answered, the rest are skipped.
+ */
+export function trampoline(phase: PolicyPhase, current: () => PolicySet): onRequestHookHandler {
+  return function policyPhase(req, reply, done) {
+    const set = current();
+    const hooks = set.hooks[phase];
+    if (hooks.length === 0) return done();
+    set.enter();
+    let i = 0;
+    const next = (err?: unknown): void => {
+      if (err !== undefined && err !== null) {
+        set.leave();
+        done(err as Error);
+        return;
+      }
+      if (i === hooks.length || reply.sent) {
+        set.leave();
+        done();
+        return;
+      }
+      const hook = hooks[i++]!;
+      try {
+        const result = (hook as unknown as Hook).call(this, req, reply, next);
+        if (hook.length < 3) {
+          const p = result as Promise<unknown> | undefined;
+          if (p && typeof p.then === "function") p.then(() => next(), next);
+          else next();
+        }
+      } catch (e) {
+        next(e ?? new Error("a policy hook threw"));
+      }
+    };
+    next();
+  };
+}
+
+type Hook = (req: FastifyRequest, reply: FastifyReply, done: (err?: unknown) => void) => unknown;
+
+/** Counts the requests of a Node HTTP server that have not finished answering. */
+export function countInFlight(server: Server): () => number {
+  let inFlight = 0;
+  server.on("request", (_req, res) => {
+    inFlight++;
+    res.once("close", () => inFlight--);
+  });
+  return () => inFlight;
+}
+
+/** The SIGTERM sequence's timings (config `server.shutdown`), ms. */
+export interface ShutdownTimings {
+  /** Readiness answers 503 this long before the listener closes, so load balancers stop sending. */
+  readonly delayMs: number;
+  /** Requests in flight may finish this long once the listener is closed; then they are cut. */
+  readonly drainMs: number;
+}
+
+/** Waits `ms` (0 answers at once). */
+export const pause = (ms: number): Promise<void> =>
+  ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));
