@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { readCacheConfig } from "../interceptors/cache/policy.js";
 import { readCircuitBreaker } from "../interceptors/circuit-breaker/config.js";
 import { readRetryBudget } from "../interceptors/retry/policy.js";
 import { readAuthConfig } from "../policies/auth/config.js";
@@ -7,6 +8,7 @@ import { readCorsConfig } from "../policies/cors.js";
 import { readIpFilterConfig } from "../policies/ip-filter.js";
 import { readRateLimitConfig } from "../policies/rate-limit/config.js";
 import { readAmqpConfig } from "../upstream/amqp/config.js";
+import { readBalancing, readBalancingByAddress } from "../upstream/grpc/balancing.js";
 import type { BackendTls } from "../upstream/grpc/channel.js";
 import { parseDurationMs, parseSizeBytes } from "./duration.js";
 import { type ListenerEntry, readListenerKeys } from "./listener-config.js";
@@ -58,6 +60,8 @@ interface ConfigEntry {
     services?: Record<string, string>;
     tls?: Record<string, string>;
     retryBudget?: unknown;
+    balancing?: unknown;
+    balancingByAddress?: unknown;
     circuitBreaker?: unknown;
     circuitBreakers?: Record<string, unknown>;
   };
@@ -70,6 +74,7 @@ interface ConfigEntry {
   ipFilter?: unknown;
   amqp?: unknown;
   logLevel?: string | false;
+  cache?: unknown;
   metrics?: unknown;
   tracing?: unknown;
   accessLog?: unknown;
@@ -115,6 +120,18 @@ function readConfig(doc: unknown, file: string): GatewayOptions {
       : { shutdownGraceMs: parseDurationMs(server.shutdown.drainTimeout) }),
     routeDefaults: o.defaults === undefined ? undefined : readMethodSettings(o.defaults, `${file}: defaults`),
     ...(o.logLevel === undefined ? {} : { logLevel: o.logLevel }),
+    ...(o.cache === undefined ? {} : { cache: readCacheConfig(o.cache, `${file}: cache`) }),
+    ...(backends.balancing === undefined
+      ? {}
+      : { balancing: readBalancing(backends.balancing, `${file}: backends.balancing`) }),
+    ...(backends.balancingByAddress === undefined
+      ? {}
+      : {
+          balancingByAddress: readBalancingByAddress(
+            backends.balancingByAddress,
+            `${file}: backends.balancingByAddress`,
+          ),
+        }),
     ...(o.metrics === undefined ? {} : { metrics: readMetricsConfig(o.metrics, `${file}: metrics`) }),
     ...(o.tracing === undefined ? {} : { tracing: readTracingConfig(o.tracing, `${file}: tracing`) }),
     ...(o.accessLog === undefined

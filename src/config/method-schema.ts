@@ -1,9 +1,10 @@
+import { cachePolicySchema } from "../interceptors/cache/policy.js";
 import { faultPolicySchema } from "../interceptors/fault-injection.js";
 import { retryPolicySchema } from "../interceptors/retry/policy.js";
 import { requirementSchema } from "../policies/auth/schema.js";
 import { corsOriginsSchema } from "../policies/cors-schema.js";
 import { limitsSchema } from "../policies/rate-limit/schema.js";
-import { bool, duration, type JsonSchema, object, oneOf } from "./schema-kit.js";
+import { bool, duration, type JsonSchema, object, oneOf, size } from "./schema-kit.js";
 
 /**
  * Route settings: the config file's `defaults:` and a mapping file's `methods.<pkg.Service.Method>:`.
@@ -21,6 +22,30 @@ export const methodSettingsSchema: JsonSchema = object(
       "The method may be repeated without a second side effect (retried even when its proto does not say idempotency_level).",
     ),
     fault: faultPolicySchema,
+    cache: {
+      ...cachePolicySchema,
+      description: "Response caching of the route (README: Caching); false turns it off.",
+    },
+    stream: object("Streaming routes: framing, limits and timers.", {
+      heartbeatInterval: duration("SSE: a comment line after this much silence; 0 for none.", {
+        default: "15s",
+      }),
+      maxStreamDuration: duration("The longest a stream may last (then DEADLINE_EXCEEDED); 0: no limit.", {
+        default: "0",
+      }),
+      idleTimeout: duration("The longest wait for the next backend message; 0: no limit.", { default: "0" }),
+      wrapMessages: bool('Messages as {"result": message} instead of bare.', false),
+      maxMessageBytes: size("Client streaming: the largest request message.", { default: "4mb" }),
+      maxMessages: {
+        description: "Client streaming: the most request messages in one call; 0 for no limit.",
+        type: "integer",
+        minimum: 0,
+        default: 0,
+      },
+      retry: duration("SSE retry: sent first (how long a client waits to reconnect); 0: not sent.", {
+        default: "0",
+      }),
+    }),
     unknownQueryParameters: oneOf(
       "Query parameters that name no field: ignore them, or reject the request (400).",
       ["ignore", "reject"],

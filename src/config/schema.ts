@@ -1,3 +1,4 @@
+import { cacheConfigSchema } from "../interceptors/cache/policy.js";
 import { circuitBreakerSchema } from "../interceptors/circuit-breaker/config.js";
 import { retryBudgetSchema } from "../interceptors/retry/policy.js";
 import { authSchema } from "../policies/auth/schema.js";
@@ -33,6 +34,15 @@ export const configSchema: JsonSchema = {
       ...(backendsSchema.properties as Record<string, JsonSchema>),
       retryBudget: retryBudgetSchema,
       circuitBreaker: circuitBreakerSchema,
+      balancing: {
+        description:
+          "Load balancing of every backend: { policy: round_robin|least_request, outlierDetection, healthCheck } (README: Resilience).",
+        type: "object",
+      },
+      balancingByAddress: mapOf("Load balancing of single backends by address, over balancing.", {
+        description: "As balancing.",
+        type: "object",
+      }),
       circuitBreakers: mapOf(
         "Circuit breakers of single backends by address, over circuitBreaker.",
         circuitBreakerSchema,
@@ -54,6 +64,7 @@ export const configSchema: JsonSchema = {
     cors: corsSchema,
     ipFilter: ipFilterSchema,
     amqp: amqpSchema,
+    cache: cacheConfigSchema,
     metrics: metricsSchema,
     tracing: tracingSchema,
     accessLog: accessLogSchema,

@@ -168,7 +168,7 @@ describe("config file errors: file:line, key path, every problem", () => {
       `${file}:5: amqp.confirmTimeout`,
     ]);
     expect(err.message.split("\n")).toEqual([
-      `CONFIG_INVALID: ${file}:2: server.prot: unknown key; expected one of: host, port, bodyLimit, maxHeaderSize, admin, requestTimeout, headersTimeout, keepAliveTimeout, maxConnections, tls, http2, compression`,
+      `CONFIG_INVALID: ${file}:2: server.prot: unknown key; expected one of: host, port, bodyLimit, maxHeaderSize, admin, shutdown, requestTimeout, headersTimeout, keepAliveTimeout, maxConnections, tls, http2, compression`,
       expect.stringMatching(/^ {2}.*protogate\.yaml:3: logLevel: expected one of/),
       expect.stringMatching(/^ {2}.*protogate\.yaml:5: amqp\.confirmTimeout: expected a duration/),
     ]);
