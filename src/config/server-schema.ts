@@ -1,4 +1,4 @@
-import { duration, type JsonSchema, object, size, text } from "./schema-kit.js";
+import { duration, ifThenElse, type JsonSchema, object, size, text } from "./schema-kit.js";
 
 /** A TCP port; 0 picks a free one. */
 export const portSchema = (description: string): JsonSchema => ({
@@ -63,18 +63,20 @@ export const serverSchema: JsonSchema = object("The public HTTP listener.", {
   },
   compression: {
     description: "Compress answers by Accept-Encoding: true, or { threshold, encodings }.",
-    if: { type: "boolean" },
-    then: { type: "boolean" },
-    else: object("Compression settings.", {
-      threshold: size("Smallest body compressed.", { default: "1kb" }),
-      encodings: {
-        description: "Encodings offered, in order of preference.",
-        type: "array",
-        minItems: 1,
-        items: { enum: ["br", "gzip", "deflate"] },
-        default: ["br", "gzip"],
-        errorMessage: "expected a list of: br, gzip, deflate",
-      },
-    }),
+    ...ifThenElse(
+      { type: "boolean" },
+      { type: "boolean" },
+      object("Compression settings.", {
+        threshold: size("Smallest body compressed.", { default: "1kb" }),
+        encodings: {
+          description: "Encodings offered, in order of preference.",
+          type: "array",
+          minItems: 1,
+          items: { enum: ["br", "gzip", "deflate"] },
+          default: ["br", "gzip"],
+          errorMessage: "expected a list of: br, gzip, deflate",
+        },
+      }),
+    ),
   },
 });

@@ -209,14 +209,20 @@ describe("protogate serve: signals", () => {
         const status = await fetch(`${url}/v1/echo/x`, {
           headers: { authorization: tokenA, "x-b-token": tokenB, "x-api-key": randomUUID() },
         }).then(
-          async (r) => (await r.arrayBuffer(), String(r.status)),
+          async (r) => {
+            await r.arrayBuffer();
+            return String(r.status);
+          },
           (e: Error) => e.message,
         );
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
       }
     });
     const probe = (headers: Record<string, string>) =>
-      fetch(`${url}/v1/echo/x`, { headers }).then(async (r) => (await r.arrayBuffer(), r.status));
+      fetch(`${url}/v1/echo/x`, { headers }).then(async (r) => {
+        await r.arrayBuffer();
+        return r.status;
+      });
     for (let i = 0; i < 5; i++)
       expect(await probe({ authorization: tokenA, "x-api-key": "probe" })).toBe(200);
 

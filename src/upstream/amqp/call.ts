@@ -4,7 +4,6 @@ import { Code } from "../../errors/code.js";
 import { concealed } from "../../errors/conceal.js";
 import { GatewayError } from "../../errors/gateway-error.js";
 import type { Route } from "../../routing/route.js";
-import { renderJson } from "../../transcode/response.js";
 import { ENCODED_OFFSET, type UpstreamCall, type UpstreamResult } from "../call.js";
 import type { UnaryTarget } from "../target.js";
 import type { AmqpBrokers } from "./brokers.js";
