@@ -4,6 +4,7 @@ import { Code } from "../../errors/code.js";
 import { concealed } from "../../errors/conceal.js";
 import { GatewayError } from "../../errors/gateway-error.js";
 import type { Route } from "../../routing/route.js";
+import { renderJson } from "../../transcode/response.js";
 import { ENCODED_OFFSET, type UpstreamCall, type UpstreamResult } from "../call.js";
 import type { UnaryTarget } from "../target.js";
 import type { AmqpBrokers } from "./brokers.js";
@@ -121,7 +122,7 @@ async function rpc(brokers: AmqpBrokers, binding: AmqpBinding, call: UpstreamCal
     headers: NO_HEADERS,
     body: {
       contentType: JSON_TYPE,
-      bytes: JSON.stringify(messageToJson(route.method.output, result.msg, route.write)),
+      bytes: renderJson(route, result.msg), // an answer that cannot be rendered is a 500, not a 400
     },
   };
 }
