@@ -70,12 +70,17 @@ function readMappings(doc: unknown, file: string, out: Mappings): void {
   if (doc === null || doc === undefined) return;
   const o = checkShape<MappingEntry>(mappingSchema, doc, file);
   if (o.compositions !== undefined) out.compositions.push(...readCompositions(o.compositions, file));
-  if (o.amqp?.bindings) out.amqpBindings.push(...readAmqpBindings(o.amqp.bindings, `${file}: amqp.bindings`));
+  if (o.amqp?.bindings) {
+    const bindings = readAmqpBindings(o.amqp.bindings, `${file}: amqp.bindings`);
+    bindings.forEach((b, i) => out.origins.set(`binding ${b.selector}`, `${file}: amqp.bindings[${i}]`));
+    out.amqpBindings.push(...bindings);
+  }
   (o.http?.rules ?? []).forEach((rule, i) => {
     const selector = rule.selector!;
     if (out.rules.has(selector))
       throw new LoadError("CONFIG_INVALID", `${file}: http.rules[${i}]`, `a second rule for ${selector}`);
     out.rules.set(selector, rule);
+    out.origins.set(`rule ${selector}`, `${file}: http.rules[${i}]`);
   });
   if (o.backends !== undefined) Object.assign(out.backends, o.backends);
   for (const service of Object.keys(o.backends ?? {}))

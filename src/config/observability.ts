@@ -85,3 +85,17 @@ export function readAccessLogConfig(v: unknown, where: string): AccessLogConfig 
   const o = checkShape<AccessLogConfig>(accessLogSchema, v, where);
   return { ...o, enabled: o.enabled ?? true };
 }
+
+const LOGGED_AT_INFO = new Set(["info", "debug", "trace"]);
+
+/**
+ * Whether the access log writes anything: on unless `accessLog.enabled: false`, and only when the
+ * logger's level lets `info` lines through (default level info). At `warn` and above it would build a
+ * line per request that pino then drops.
+ */
+export function accessLogOn(options: { accessLog?: AccessLogConfig; logLevel?: string | false }): boolean {
+  return (
+    options.accessLog?.enabled !== false &&
+    LOGGED_AT_INFO.has(options.logLevel === undefined ? "info" : String(options.logLevel))
+  );
+}

@@ -1,3 +1,4 @@
+import { accessLogOn } from "../config/observability.js";
 import type { GatewayOptions } from "../config/options.js";
 import type { Interceptor } from "../interceptors/interceptor.js";
 import type { Invoke } from "../upstream/call.js";
@@ -14,7 +15,8 @@ type Observer = { observe(v: number): void };
  * metrics or the access log are (both read what it notes).
  */
 export function metricsInterceptor(options: GatewayOptions): Interceptor | undefined {
-  if (options.metrics?.enabled === false && options.accessLog?.enabled === false) return undefined;
+  // the notes it fills are for the metrics and the access log: with neither, it costs nothing
+  if (options.metrics?.enabled === false && !accessLogOn(options)) return undefined;
   return {
     name: "metrics",
     wrap(next, route, target): Invoke {

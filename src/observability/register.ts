@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from "fastify";
-import { OBSERVABILITY_DEFAULTS } from "../config/observability.js";
+import { accessLogOn, OBSERVABILITY_DEFAULTS } from "../config/observability.js";
 import type { GatewayOptions } from "../config/options.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { httpStatusFromCode } from "../errors/http-status.js";
@@ -29,10 +29,7 @@ export function registerObservability(
   const metricsOn = options.metrics?.enabled !== false;
   const tracing = tracingFor(options);
   const spans = tracing ? new ServerSpans(tracing.tracer) : undefined;
-  const log =
-    options.accessLog?.enabled !== false && options.logLevel !== false
-      ? new AccessLog(options.accessLog?.sampleRatio ?? 1)
-      : undefined;
+  const log = accessLogOn(options) ? new AccessLog(options.accessLog?.sampleRatio ?? 1) : undefined;
   if (metricsOn) {
     collectProcessMetrics();
     reportConfig(config);

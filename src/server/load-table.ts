@@ -196,27 +196,32 @@ function loadRoot(
  * leave its settings (an auth requirement, a rate limit) silently unapplied. Names listed under
  * `pending:` are allowed to be missing; so is everything while reflection may still bring services.
  */
-function unknownNames(
-  registry: ProtoRegistry,
-  mappings: Mappings | undefined,
-  reflecting: boolean,
-): LoadError[] {
+function unknownNames(registry: ProtoRegistry, mappings: Mappings | undefined, unsure: boolean): LoadError[] {
   if (!mappings) return [];
   const methods = new Set(registry.methods.map((m) => m.fullName));
   const services = new Set(registry.methods.map((m) => m.service));
   const out: LoadError[] = [];
   for (const [key, where] of mappings.origins) {
-    const [kind, name] = key.split(" ") as ["method" | "service", string];
-    const known = kind === "method" ? methods.has(name) : services.has(name);
-    const allowed =
+    const [kind, name] = key.split(" ") as ["method" | "rule" | "binding" | "service", string];
+    const isService = kind === "service";
+    const known = isService ? services.has(name) : methods.has(name);
+    const pending =
       mappings.pending.has(name) ||
-      (kind === "method" && mappings.pending.has(name.slice(0, name.lastIndexOf("."))));
-    if (known || allowed || reflecting) continue;
+      (!isService && mappings.pending.has(name.slice(0, name.lastIndexOf("."))));
+    if (known || (unsure && !pending)) continue;
+    // reported here with its file:line (or allowed as pending): the rule and binding checks further on
+    // do not see it again
+    if (kind === "rule") mappings.rules.delete(name);
+    if (kind === "binding") {
+      const i = mappings.amqpBindings.findIndex((b) => b.selector === name);
+      if (i >= 0) mappings.amqpBindings.splice(i, 1);
+    }
+    if (pending) continue;
     out.push(
       new LoadError(
         "SELECTOR_UNKNOWN",
         locate(where),
-        `no loaded proto declares the ${kind} ${name}: a typo? (list it under pending: if it is loaded later, e.g. by reflection)`,
+        `no loaded proto declares the ${isService ? "service" : "method"} ${name}: a typo? (list it under pending: if it is loaded later, e.g. by reflection)`,
       ),
     );
   }

@@ -35,6 +35,16 @@ describe("names that match nothing are load errors (#21.1)", () => {
       "backends:\n  test.v1.NoSuchService: 127.0.0.1:9\n",
       /SELECTOR_UNKNOWN: .*m\.yaml:2: backends\.test\.v1\.NoSuchService: no loaded proto declares the service/,
     ],
+    [
+      "an http.rules selector with a typo",
+      "http:\n  rules:\n    - selector: test.v1.EchoService.EchoGett\n      get: /v1/typo\n",
+      /SELECTOR_UNKNOWN: .*m\.yaml:3: http\.rules\[0\]: no loaded proto declares the method/,
+    ],
+    [
+      "an AMQP binding for a method that is not loaded",
+      "amqp:\n  bindings:\n    - { selector: test.v1.EchoService.Nope, exchange: x, routingKey: k }\n",
+      /SELECTOR_UNKNOWN: .*m\.yaml:3: amqp\.bindings\[0\]: no loaded proto declares the method/,
+    ],
   ])("%s", (_name, text, message) => {
     const err = loadError(() => loadConfig({ protos: [TEST_PROTOS], mappings: mappings(text) }));
     expect(err.message).toMatch(message);
