@@ -72,7 +72,9 @@ function readMappings(doc: unknown, file: string, out: Mappings): void {
   if (o.compositions !== undefined) out.compositions.push(...readCompositions(o.compositions, file));
   if (o.amqp?.bindings) {
     const bindings = readAmqpBindings(o.amqp.bindings, `${file}: amqp.bindings`);
-    bindings.forEach((b, i) => out.origins.set(`binding ${b.selector}`, `${file}: amqp.bindings[${i}]`));
+    bindings.forEach((b, i) => {
+      out.origins.set(`binding ${b.selector}`, `${file}: amqp.bindings[${i}]`);
+    });
     out.amqpBindings.push(...bindings);
   }
   (o.http?.rules ?? []).forEach((rule, i) => {
