@@ -68,7 +68,7 @@ function handlers() {
     const id = db.nextBook++;
     const book = { ...b, id: String(id), name: `shelves/${shelfId}/books/${id}`, checked_out: false };
     db.books.get(Number(shelfId)).set(id, book);
-    notify(shelfId, "ADDED", book);
+    notify(shelfId, "KIND_ADDED", book);
     return book;
   };
   const shelfOr404 = (id, cb) => {
@@ -189,7 +189,7 @@ function handlers() {
       if (!bookOr404(request.shelf_id, request.book_id, cb)) return;
       const removed = db.books.get(Number(request.shelf_id)).get(Number(request.book_id));
       db.books.get(Number(request.shelf_id)).delete(Number(request.book_id));
-      notify(request.shelf_id, "REMOVED", removed);
+      notify(request.shelf_id, "KIND_REMOVED", removed);
       cb(null, {});
     },
     CheckoutBook({ request }, cb) {
@@ -223,7 +223,7 @@ function handlers() {
       if (!db.shelves.has(shelfId)) {
         return call.emit("error", { code: Status.NOT_FOUND, details: `shelf ${shelfId} not found` });
       }
-      for (const book of db.books.get(shelfId).values()) call.write({ kind: "PRESENT", book });
+      for (const book of db.books.get(shelfId).values()) call.write({ kind: "KIND_PRESENT", book });
       if (!call.request.follow) return call.end();
       if (!watchers.has(shelfId)) watchers.set(shelfId, new Set());
       watchers.get(shelfId).add(call);
