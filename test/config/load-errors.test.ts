@@ -243,7 +243,8 @@ describe("mapping files", () => {
     [
       "unknown method",
       "http:\n  rules:\n    - selector: demo.v1.Demo.Nope\n      get: /x",
-      /demo\.v1\.Demo\.Nope: a mapping rule names a method that no loaded proto declares/,
+      // #21.1: named at its line, with the SELECTOR_UNKNOWN code
+      /SELECTOR_UNKNOWN: .*demo\.yaml:3: http\.rules\[0\]: no loaded proto declares the method demo\.v1\.Demo\.Nope/,
     ],
     [
       "bad timeout",
