@@ -8,7 +8,8 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { createGateway } from "../dist/index.js";
 
-const PROTOS = fileURLToPath(new URL("./protos", import.meta.url));
+// the streaming tests' proto: one definition for the tests and the bench
+const PROTOS = fileURLToPath(new URL("../test/streaming/protos", import.meta.url));
 const BUILTIN = fileURLToPath(new URL("../protos-builtin", import.meta.url));
 const def = protoLoader.loadSync("streamtest/v1/streams.proto", {
   includeDirs: [PROTOS, BUILTIN],
