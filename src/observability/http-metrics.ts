@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Route } from "../routing/route.js";
-import { httpActive, httpDuration, httpRequestSize, httpResponseSize } from "./metrics.js";
+import { httpDuration, httpRequestSize, httpResponseSize, requestEnded, requestStarted } from "./metrics.js";
 import { routeLabel } from "./route-label.js";
 
 type Observer = { observe(v: number): void };
@@ -65,7 +65,7 @@ export function responseBytes(reply: FastifyReply): number {
 
 /** onRequest part: one more request in flight. */
 export function countRequestIn(): void {
-  httpActive.inc();
+  requestStarted();
 }
 
 /**
@@ -73,7 +73,7 @@ export function countRequestIn(): void {
  * outcome (`none` when no upstream was called), and both body sizes.
  */
 export function recordRequest(req: FastifyRequest, reply: FastifyReply): void {
-  httpActive.dec();
+  requestEnded();
   const series = seriesOf(req);
   const outcome = req.gateway?.notes?.outcome ?? "none";
   series.duration(reply.statusCode, outcome).observe(reply.elapsedTime / 1000);

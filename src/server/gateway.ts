@@ -13,6 +13,7 @@ import { GatewayError } from "../errors/gateway-error.js";
 import { registerCacheRoutes } from "../interceptors/cache/admin.js";
 import { buildInterceptors } from "../interceptors/index.js";
 import { compose, type Interceptor } from "../interceptors/interceptor.js";
+import { logDestination } from "../observability/log-destination.js";
 import { registerObservability } from "../observability/register.js";
 import { registerOpenApiRoutes } from "../openapi/serve.js";
 import { Authenticator } from "../policies/auth/authenticator.js";
@@ -103,7 +104,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     { info: (m) => app.log.info(m), error: (m) => app.log.error(m) },
   );
   const app = Fastify({
-    logger: options.logLevel === false ? false : { level: options.logLevel ?? "info" },
+    // stdout, one write per event-loop turn rather than per line (log-destination.ts)
+    logger:
+      options.logLevel === false ? false : { level: options.logLevel ?? "info", stream: logDestination() },
     // Per-request lines are the access log's job, not Fastify's: they cost throughput on every request.
     logController: new LogController({ disableRequestLogging: true }),
     // No child logger per request (it costs on every request): lines that need the id carry reqId.
