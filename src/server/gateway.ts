@@ -260,8 +260,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     auth: options.auth?.default,
     operations: amqp !== undefined,
   });
-  if (amqp)
-    registerOperationRoutes(app, amqp, options.auth ? await Authenticator.create(options.auth) : undefined);
+  // The operations route checks owners with the auth config in force: a reconfigure replaces it.
+  let operationsAuth = amqp && options.auth ? await Authenticator.create(options.auth) : undefined;
+  if (amqp) registerOperationRoutes(app, amqp, () => operationsAuth);
 
   // The routes from the protos, in their own scope: the policies' hooks around the route match, all
   // before the body is read; then the handler and the route's call chain.
@@ -370,6 +371,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         const nextPolicies = await buildPolicies(next, policyContext);
         built = { policies: nextPolicies, interceptors: buildInterceptors(next, { log }) };
         const nextHandle = makeHandler(claimKeys(next.auth));
+        const nextOperationsAuth = amqp && next.auth ? await Authenticator.create(next.auth) : undefined;
         const result = reloader.reconfigure(next, binder(built.interceptors));
         if (!result.ok) throw new Error(result.errors.map((e) => e.message).join("; "));
         // The swap: the route table above, then policies, interceptors and handler, in the same tick.
@@ -377,6 +379,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         policies = built.policies;
         interceptors = built.interceptors;
         handle = nextHandle;
+        operationsAuth = nextOperationsAuth;
         app.log.info(
           `configuration file reloaded: generation ${reloader.status().generation}, ${result.config.table.routes.length} routes`,
         );

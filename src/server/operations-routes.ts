@@ -15,7 +15,8 @@ import { streamOperation, wantsOperationStream } from "./streaming/operation-str
 export function registerOperationRoutes(
   app: FastifyInstance,
   amqp: AmqpBrokers,
-  authenticator: Authenticator | undefined,
+  /** The authenticator of the configuration in force (a reconfigure replaces it), if auth is on. */
+  authenticator: () => Authenticator | undefined,
 ): void {
   app.get<{ Params: { id: string } }>("/v1/operations/:id", async (req, reply) => {
     const id = req.params.id;
@@ -28,7 +29,7 @@ export function registerOperationRoutes(
         new GatewayError(Code.UNAVAILABLE, `the operation store is unavailable: ${(err as Error).message}`),
       );
     }
-    if (op?.owner !== undefined && (await callerOf(req, authenticator)) !== op.owner) op = undefined;
+    if (op?.owner !== undefined && (await callerOf(req, authenticator())) !== op.owner) op = undefined;
     if (!op)
       return sendError(reply, new GatewayError(Code.NOT_FOUND, `operation ${id} not found (or expired)`));
     if (wantsOperationStream(req.headers.accept)) {

@@ -485,6 +485,40 @@ describe.skipIf(skip)("operations of authenticated callers are theirs alone", as
     );
 });
 
+describe.skipIf(skip)("operations after a reconfigure", () => {
+  it("are checked with the auth config in force: a rotated issuer key takes effect", async () => {
+    const before = await testIssuer();
+    const after = await testIssuer();
+    const results = `${RESULTS}-o-reconf`;
+    const options = {
+      protos: [PROTOS],
+      mappings: ordersMappings(),
+      amqp: readAmqpConfig(
+        { operations: { resultsExchange: results, resultsQueue: `${results}.q` } },
+        "amqp",
+      ),
+    };
+    const authed = await startGateway({ ...options, auth: before.auth });
+    try {
+      const placed = await authed.call("POST", "/v1/orders/eu", {
+        body: '{"item":"x"}',
+        headers: { "content-type": "application/json", ...(await before.bearer("u-1")) },
+      });
+      expect(placed.status).toBe(202);
+      await next(ORDERS_Q);
+      const path = `/v1/${(placed.body as { name: string }).name}`;
+      expect((await authed.call("GET", path, { headers: await before.bearer("u-1") })).status).toBe(200);
+      const running = { ...options, port: 0, logLevel: false as const };
+      expect(await authed.gateway.reconfigure({ ...running, auth: after.auth })).toBe(true);
+      // the old key no longer proves who the caller is; the new one does
+      expect((await authed.call("GET", path, { headers: await before.bearer("u-1") })).status).toBe(401);
+      expect((await authed.call("GET", path, { headers: await after.bearer("u-1") })).status).toBe(200);
+    } finally {
+      await authed.close();
+    }
+  });
+});
+
 describe.skipIf(skip)("operations in Redis, shared by gateway instances", async () => {
   const noRedis = await skipUnless("redis", 6379);
 
