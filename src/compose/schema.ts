@@ -70,6 +70,7 @@ export const compositionsSchema: JsonSchema = {
             name: text("The call's name, by which later calls and the output refer to it.", {
               pattern: "^[A-Za-z_][A-Za-z0-9_]*$",
               not: { enum: ["path", "query", "body", "item"] },
+              errorMessage: "a call needs a name (letters, digits, _), not path, query, body or item",
             }),
             method: text("The method called: pkg.Service.Method."),
             request: {

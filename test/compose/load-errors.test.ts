@@ -141,6 +141,12 @@ describe("composition load errors have a stable code and say file:line", () => {
       /:7: .*calls\[0\]\.retries: unknown key/,
     ],
     [
+      "a reserved call name",
+      composition(call("item")),
+      "CONFIG_INVALID",
+      /:4: compositions\[0\]\.calls\[0\]\.name: a call needs a name \(letters, digits, _\), not path, query, body or item/,
+    ],
+    [
       "a per-call setting on the composite (retry belongs to the call's method)",
       composition(call("a"), undefined, "/v1/c/{s}\n    retry: { attempts: 2 }"),
       "CONFIG_INVALID",
