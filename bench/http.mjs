@@ -1,12 +1,15 @@
 // `npm run bench`: protogate in front of the bundled bookstore gRPC service, scenario by scenario, each
 // beside a static Fastify route measured in the same run (the upper bound of any Node gateway here).
-// Reports req/s, p50/p99 latency and the gateway's RSS, as ratios to the baseline; writes a JSON result.
+// Reports req/s, p50/p99 latency and the gateway's RSS, as ratios to the baseline; then the composition
+// scenario (lib/composition.mjs: a 3-call composite against the three calls made one after another).
+// Writes a JSON result.
 // env: DUR (seconds per scenario, default 5), CONN (connections, default 50)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { exportSPKI, generateKeyPair, SignJWT } from "jose";
+import { printComposition, runComposition, writeCompositionMapping } from "./lib/composition.mjs";
 import { machine } from "./lib/measure.mjs";
 import { gatewayNodeFlags, pinned, rssMiB, start } from "./lib/servers.mjs";
 
@@ -58,6 +61,7 @@ writeFileSync(
     '    - { selector: bookstore.v1.BookstoreService.ImportBooks, exchange: protogate.bench, routingKey: "import" }',
   ].join("\n"),
 );
+writeCompositionMapping(`${work}/mappings`); // the composition scenario's route (lib/composition.mjs)
 const gateway = await start(
   [
     ...gatewayNodeFlags(root),
@@ -131,6 +135,7 @@ async function load(url, s) {
 }
 
 const results = [];
+let composition;
 try {
   // warm-up, then each scenario beside the baseline
   await load(gateway.match[1], SCENARIOS[0]);
@@ -145,6 +150,7 @@ try {
       rssMiB: rssMiB(gateway.pid),
     });
   }
+  composition = await runComposition(gateway.match[1], { duration: DUR, connections: CONN });
 } finally {
   await benchQueue?.conn.close();
   await Promise.all([gateway.stop(), staticServer.stop(), backend.stop()]);
@@ -163,7 +169,11 @@ for (const r of results) {
     `| ${r.scenario} | ${Math.round(r.gateway.rps)} | ${r.gateway.p50} | ${r.gateway.p99} | ${Math.round(r.baseline.rps)} | ${r.ratio.toFixed(3)} | ${r.rssMiB ?? "?"} |`,
   );
 }
+printComposition(composition);
 const file = `${root}bench/results/http-${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
-writeFileSync(file, JSON.stringify({ machine: m, duration: DUR, connections: CONN, results }, null, 2));
+writeFileSync(
+  file,
+  JSON.stringify({ machine: m, duration: DUR, connections: CONN, results, composition }, null, 2),
+);
 console.log(`\nresults: ${file}`);
 process.exit(0);

@@ -1,5 +1,7 @@
 import { parseDurationMs } from "../config/duration.js";
 import { LoadError } from "../config/load-error.js";
+import { readMethodSettings } from "../config/method-settings.js";
+import type { MethodSettings } from "../config/options.js";
 import { asObject, type Obj, onlyKeys, optBool, optParsed, optString } from "../config/validate.js";
 
 /**
@@ -15,8 +17,11 @@ export interface CompositionDecl {
   readonly httpMethod: string;
   /** The path template (google.api.http grammar). */
   readonly path: string;
-  /** Overall deadline, ms; undefined for the route default. */
-  readonly timeoutMs: number | undefined;
+  /**
+   * The route's own settings (COMPOSITE_SETTINGS: timeout, auth, rate limit, ...), read by the reader of
+   * per-method settings; what is not set comes from the route defaults. `timeoutMs` is the overall deadline.
+   */
+  readonly settings: MethodSettings;
   readonly calls: readonly CallDecl[];
   readonly output: readonly OutputDecl[];
 }
@@ -52,7 +57,22 @@ export interface OutputDecl {
   readonly merge: MergeRule | undefined;
 }
 
-const COMPOSITION_KEYS = ["get", "post", "put", "delete", "patch", "timeout", "calls", "output"];
+/**
+ * The per-method settings (src/config/method-schema.ts) a composite route takes, under the same keys:
+ * those of the route as a whole. Per-call behaviour (retry, circuit breaker, fault, cache, idempotent)
+ * stays with each call's method (`methods:`), since every call runs through its method's own chain;
+ * `stream` and `unknownQueryParameters` do not apply (a composite is unary and reads the query by name).
+ */
+export const COMPOSITE_SETTINGS = [
+  "timeout",
+  "maxTimeout",
+  "json",
+  "auth",
+  "rateLimit",
+  "corsOrigins",
+] as const;
+
+const COMPOSITION_KEYS = ["get", "post", "put", "delete", "patch", "calls", "output", ...COMPOSITE_SETTINGS];
 const CALL_KEYS = ["name", "method", "request", "required", "timeout", "forEach", "maxItems", "concurrency"];
 const OUTPUT_KEYS = ["key", "from", "merge"];
 const HTTP_METHODS = ["get", "post", "put", "delete", "patch"];
@@ -103,7 +123,10 @@ function readComposition(v: unknown, file: string, where: string): CompositionDe
     where,
     httpMethod: verb.toUpperCase(),
     path,
-    timeoutMs: optParsed(o, "timeout", where, parseDurationMs, 'a duration ("2s", "500ms")'),
+    settings: readMethodSettings(
+      Object.fromEntries(COMPOSITE_SETTINGS.filter((k) => o[k] !== undefined).map((k) => [k, o[k]])),
+      where,
+    ),
     calls,
     output: o.output.map((e, i) => readOutput(e, `${where}.output[${i}]`)),
   };

@@ -3,6 +3,7 @@ import {
   decodeMessage,
   type FieldInfo,
   type FieldValue,
+  JsonMappingError,
   type Msg,
   messageFromJsonText,
 } from "../codec/index.js";
@@ -118,12 +119,25 @@ export function buildPartRequest(
         `${call.name}: ${describe(source)} has ${values.length} values for a single field`,
       );
     for (const raw of values) {
-      const value = paramValue(last, raw, describe(source), read);
+      const value = textValue(call, last, raw, source, read);
       if (last.repeated) appendField(msg, chain, value);
       else setField(call.method.input, msg, chain, value);
     }
   }
   return msg;
+}
+
+/**
+ * A text source's value converted to the field's type, as a path or query parameter is.
+ * @throws GatewayError INVALID_ARGUMENT (400) naming the call and the source: the client sent it.
+ */
+function textValue(call: PlannedCall, f: FieldInfo, raw: string, source: Source, read: JsonReadOptions) {
+  try {
+    return paramValue(f, raw, describe(source), read);
+  } catch (err) {
+    if (err instanceof JsonMappingError) throw invalidArgument(`${call.name}: ${err.message}`, err);
+    throw err;
+  }
 }
 
 function describe(s: Source): string {

@@ -1,17 +1,22 @@
 import { chooseNames, openApiPath, shapeOf } from "../openapi/paths.js";
 import type { Schema, SchemaSet } from "../openapi/schemas.js";
+import { claimsNote, securityOf } from "../openapi/security.js";
+import type { Requirement } from "../policies/auth/config.js";
 import type { CompositeRoute } from "./route.js";
 
 /**
  * Adds composite routes to an OpenAPI document's `paths`: path parameters, a 200 response whose
  * schema has one property per output key (derived from the calls' output messages and fields), the
- * `errors` array and `Protogate-Partial` header of a partial answer, and the error response.
+ * `errors` array and `Protogate-Partial` header of a partial answer, and the error response; bearer
+ * security per the composite's own requirement (`auth:` on it), else `defaultAuth` (the gateway's
+ * `auth.default`, set when JWT auth is configured), as for proto routes.
  */
 export function addCompositePaths(
   paths: Record<string, Record<string, unknown>>,
   composites: readonly CompositeRoute[],
   schemas: SchemaSet,
   errorResponse: Schema,
+  defaultAuth?: Requirement,
 ): void {
   for (const route of composites) {
     const method = route.httpMethod.toLowerCase();
@@ -20,7 +25,7 @@ export function addCompositePaths(
     const key = openApiPath(route.template, names);
     const item = (paths[key] ??= {});
     if (item[method]) continue; // a proto route of the same shape took it (the router would refuse an equal template)
-    item[method] = operation(route, names, schemas, errorResponse);
+    item[method] = operation(route, names, schemas, errorResponse, defaultAuth);
   }
 }
 
@@ -29,8 +34,12 @@ function operation(
   names: readonly string[],
   schemas: SchemaSet,
   errorResponse: Schema,
+  defaultAuth: Requirement | undefined,
 ): Schema {
   const { calls, output } = route.composition;
+  const requirement = defaultAuth ? (route.settings.auth ?? defaultAuth) : undefined;
+  const security = requirement && securityOf(requirement);
+  const note = requirement && claimsNote(requirement);
   const properties: Record<string, Schema> = {};
   for (const { key, merge, parts } of output) {
     const each = parts.map(({ call, chain }) => {
@@ -64,6 +73,7 @@ function operation(
     operationId: `Composite_${route.httpMethod}_${route.template.source.replace(/[^A-Za-z0-9]+/g, "_")}`,
     tags: ["compositions"],
     summary: `Composes ${calls.map((c) => `${c.name} (${c.method.fullName})`).join(", ")}`,
+    ...(note ? { description: note } : {}),
     parameters: route.template.variables.map((v, i) => ({
       name: names[i] ?? v.fieldPath.join("."),
       in: "path",
@@ -84,5 +94,6 @@ function operation(
       },
       default: errorResponse,
     },
+    ...(security ? { security } : {}),
   };
 }

@@ -1,4 +1,6 @@
 import {
+  defaultScalar,
+  type FieldInfo,
   type FieldValue,
   fieldToJson,
   type JsonWriteOptions,
@@ -10,6 +12,15 @@ import { GatewayError } from "../errors/gateway-error.js";
 import type { UpstreamResult } from "../upstream/call.js";
 import type { Composition } from "./plan.js";
 import type { RunOutcome } from "./run.js";
+
+/**
+ * A singular field without presence at its default, as `json.emitUnpopulated` prints it (message fields
+ * have presence: an unset one is left out).
+ */
+function unpopulated(f: FieldInfo, write: JsonWriteOptions): unknown {
+  const e = f.element;
+  return fieldToJson(f, e.kind === "scalar" ? defaultScalar(e.scalar) : 0, write);
+}
 
 /** The response header that marks an answer missing the parts of failed optional calls. */
 export const PARTIAL_HEADER = "protogate-partial";
@@ -50,12 +61,16 @@ export function renderComposite(
         if (Array.isArray(value)) json = value.map((m) => messageToJson(call.method.output, m, write));
         else if (part.chain.length === 0) json = messageToJson(call.method.output, value ?? {}, write);
         else {
-          let v: FieldValue | undefined = value;
-          for (const f of part.chain) v = v === undefined ? undefined : (v as Msg)[f.name];
+          let parent: FieldValue | undefined = value;
+          for (const f of part.chain.slice(0, -1))
+            parent = parent === undefined ? undefined : (parent as Msg)[f.name];
           const last = part.chain[part.chain.length - 1]!;
+          const v = parent === undefined ? undefined : (parent as Msg)[last.name];
           if (v !== undefined) json = fieldToJson(last, v, write);
           else if (last.mapKey) json = {};
           else if (last.repeated) json = [];
+          else if (parent !== undefined && write.emitUnpopulated && !last.explicitPresence)
+            json = unpopulated(last, write);
           else continue;
         }
         if (merge === "concat")

@@ -1,4 +1,5 @@
 import { LoadError } from "../config/load-error.js";
+import { mergeSettings } from "../config/options.js";
 import { withLine } from "../config/yaml-file.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import type { ProtoRegistry } from "../registry/registry.js";
@@ -26,8 +27,9 @@ export interface CompositeRoute
 
 /**
  * Compiles a declared composition: its template, the descriptor checks (check.ts), each call's own
- * route from `part`, and the target that runs it. `settings` are the route defaults (auth, rate limit,
- * JSON options); the composition's `timeout` replaces their timeout.
+ * route from `part`, and the target that runs it. `defaults` are the route defaults (auth, rate limit,
+ * JSON options, timeout); the composition's own settings (COMPOSITE_SETTINGS, e.g. `auth`, `rateLimit`,
+ * `timeout`) override them as a method's settings do, so the edge policies read them like any route's.
  * @throws LoadError RULE_TEMPLATE, COMPOSE_FIELD, COMPOSE_CYCLE, COMPOSE_OUTPUT.
  */
 export function compileComposition(
@@ -49,7 +51,7 @@ export function compileComposition(
     throw err;
   }
   const composition = checkComposition(decl, template, registry, part);
-  const settings: RouteSettings = { ...defaults, timeoutMs: decl.timeoutMs ?? defaults.timeoutMs };
+  const settings = mergeSettings(defaults, decl.settings);
   const resolve = registry.findMessage;
   const read = { ignoreUnknownFields: settings.json.ignoreUnknownFields, resolve };
   const write = { ...settings.json, resolve };

@@ -1,4 +1,6 @@
+import { methodSettingsSchema } from "../config/method-schema.js";
 import type { JsonSchema } from "../config/schema-kit.js";
+import { COMPOSITE_SETTINGS } from "./config.js";
 
 /**
  * JSON Schema of the `compositions:` key of a mapping file: the same shape config.ts reads. Descriptor
@@ -21,6 +23,18 @@ const text = (description: string, extra: JsonSchema = {}): JsonSchema => ({
   ...extra,
 });
 
+/**
+ * The route settings a composite route may carry, taken from the per-method settings' own schema
+ * (src/config/method-schema.ts, which assembles each policy's fragment): one definition, not a copy.
+ */
+const settings: Record<string, JsonSchema> = Object.fromEntries(
+  COMPOSITE_SETTINGS.map((k) => {
+    const own = (methodSettingsSchema.properties as Record<string, JsonSchema>)[k];
+    if (!own) throw new Error(`compose/schema: no per-method setting "${k}"`);
+    return [k, own];
+  }),
+);
+
 export const compositionsSchema: JsonSchema = {
   description: "Composite routes: one REST call answered from several backend calls.",
   type: "array",
@@ -31,12 +45,18 @@ export const compositionsSchema: JsonSchema = {
     minProperties: 1,
     oneOf: ["get", "post", "put", "delete", "patch"].map((m) => ({ required: [m] })),
     properties: {
+      ...settings,
       get: template("GET"),
       post: template("POST"),
       put: template("PUT"),
       delete: template("DELETE"),
       patch: template("PATCH"),
-      timeout: duration("Deadline of the whole composite (default: the route default)."),
+      timeout: {
+        ...settings.timeout,
+        default: undefined, // the route default, whatever the config file makes it
+        description:
+          "Deadline of the whole composite when the client sends no Grpc-Timeout; 0 for none (default: the route default).",
+      },
       calls: {
         description: "The backend calls; independent ones run in parallel.",
         type: "array",
@@ -50,6 +70,7 @@ export const compositionsSchema: JsonSchema = {
             name: text("The call's name, by which later calls and the output refer to it.", {
               pattern: "^[A-Za-z_][A-Za-z0-9_]*$",
               not: { enum: ["path", "query", "body", "item"] },
+              errorMessage: "a call needs a name (letters, digits, _), not path, query, body or item",
             }),
             method: text("The method called: pkg.Service.Method."),
             request: {

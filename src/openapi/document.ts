@@ -64,7 +64,7 @@ export function buildOpenApi(config: LoadedConfig, options: DocumentOptions): Re
     }
     paths[openApiPath(group[0]!.route.template, names)] = item;
   }
-  addCompositePaths(paths, config.table.composites, schemas, errorResponse);
+  addCompositePaths(paths, config.table.composites, schemas, errorResponse, options.auth);
   if (options.operations)
     paths[OPERATIONS_PATH] = operationsPathItem(schemas, statusSchema, errorResponse, !!options.auth);
   return {

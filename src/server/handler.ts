@@ -166,7 +166,11 @@ function serveComposite(
       query: state.query,
       body: req.body as Buffer | undefined,
       metadata: callMetadata(req, claims, reservedKeys),
-      timeoutMs: timeoutMs(req.headers["grpc-timeout"], route.settings.timeoutMs),
+      timeoutMs: timeoutMs(
+        req.headers["grpc-timeout"],
+        route.settings.timeoutMs,
+        route.settings.maxTimeoutMs ?? route.settings.timeoutMs,
+      ),
       requestId: req.id,
       principal: state.identity ? ownerOf(state.identity) : undefined,
       claims,

@@ -140,6 +140,30 @@ describe("composition load errors have a stable code and say file:line", () => {
       "CONFIG_INVALID",
       /:7: .*calls\[0\]\.retries: unknown key/,
     ],
+    [
+      "a reserved call name",
+      composition(call("item")),
+      "CONFIG_INVALID",
+      /:4: compositions\[0\]\.calls\[0\]\.name: a call needs a name \(letters, digits, _\), not path, query, body or item/,
+    ],
+    [
+      "a per-call setting on the composite (retry belongs to the call's method)",
+      composition(call("a"), undefined, "/v1/c/{s}\n    retry: { attempts: 2 }"),
+      "CONFIG_INVALID",
+      /:3: compositions\[0\]\.retry: unknown key; expected one of: timeout, maxTimeout, json, auth, rateLimit, corsOrigins/,
+    ],
+    [
+      "a malformed auth requirement on the composite",
+      composition(call("a"), undefined, "/v1/c/{s}\n    auth: sometimes"),
+      "CONFIG_INVALID",
+      /:3: compositions\[0\]\.auth: expected "public" or "authenticated", got "sometimes"/,
+    ],
+    [
+      "a malformed rate limit on the composite",
+      composition(call("a"), undefined, "/v1/c/{s}\n    rateLimit: [{ rate: 0 }]"),
+      "CONFIG_INVALID",
+      /:3: compositions\[0\]\.rateLimit\[0\]\.rate: expected a whole number/,
+    ],
   ];
   it.each(cases)("%s", (_name, yaml, code, message) => {
     const err = loadError(yaml);
@@ -151,6 +175,24 @@ describe("composition load errors have a stable code and say file:line", () => {
     const yaml = `${composition(call("a", "s: b.s") + call("b", "s: a.s"))}  - get: /v1/d\n    calls:\n${call("x", "nope: path.s")}    output:\n      - { key: x, from: x }\n`;
     const { errors } = checkConfig({ protos: [TEST_PROTOS], mappings: mappingsDir(yaml) });
     expect(errors.map((e) => e.code)).toEqual(["COMPOSE_CYCLE", "COMPOSE_FIELD"]);
+  });
+
+  it("should give a composite its own settings over the route defaults", () => {
+    const yaml = composition(
+      call("a", "s: path.s"),
+      undefined,
+      "/v1/c/{s}\n    auth: { require: authenticated, scopes: { allOf: [x] } }\n    rateLimit: none\n    timeout: 3s\n    json: { useProtoNames: true }",
+    );
+    const { table } = loadConfig({
+      protos: [TEST_PROTOS],
+      mappings: mappingsDir(yaml),
+      routeDefaults: { timeoutMs: 9000 },
+    });
+    const { settings } = table.composites[0]!;
+    expect(settings.auth).toEqual({ require: "authenticated", scopes: { allOf: ["x"] } });
+    expect(settings.rateLimit).toEqual([]);
+    expect(settings.timeoutMs).toBe(3000);
+    expect(settings.json).toMatchObject({ useProtoNames: true, emitUnpopulated: false });
   });
 
   it("should load a composition whose paths and types agree", () => {
