@@ -5,6 +5,7 @@ import { GatewayError } from "../errors/gateway-error.js";
 import { httpStatusFromCode } from "../errors/http-status.js";
 import { AccessLog } from "./access-log.js";
 import { countRequestIn, recordRequest } from "./http-metrics.js";
+import { logDestination } from "./log-destination.js";
 import { type ConfigFacts, collectProcessMetrics, reportConfig } from "./metrics.js";
 import { registerMetricsRoute } from "./metrics-route.js";
 import { ServerSpans } from "./server-spans.js";
@@ -29,7 +30,9 @@ export function registerObservability(
   const metricsOn = options.metrics?.enabled !== false;
   const tracing = tracingFor(options);
   const spans = tracing ? new ServerSpans(tracing.tracer) : undefined;
-  const log = accessLogOn(options) ? new AccessLog(options.accessLog?.sampleRatio ?? 1) : undefined;
+  const log = accessLogOn(options)
+    ? new AccessLog(options.accessLog?.sampleRatio ?? 1, logDestination())
+    : undefined;
   if (metricsOn) {
     collectProcessMetrics();
     reportConfig(config);
