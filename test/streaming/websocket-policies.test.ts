@@ -254,3 +254,44 @@ describe("Upgrades to another protocol", () => {
     expect(JSON.parse(res.text)).toMatchObject({ code: 16 });
   });
 });
+
+describe("WebSocket on the TLS listener with HTTP/2 by ALPN (its HTTP/1.1 connections)", () => {
+  it("should open wss:// sessions and refuse by policy there too", async () => {
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { writeCert } = await import("../edge/certs.js");
+    const dir = mkdtempSync(join(tmpdir(), "protogate-wss-"));
+    writeCert(dir, "wss");
+    const tls = await createGateway({
+      protos: [STREAM_PROTOS],
+      port: 0,
+      logLevel: false,
+      defaultBackend: backend.address,
+      http2: true,
+      tls: { cert: join(dir, "cert.pem"), key: join(dir, "key.pem") },
+      trustProxy: true,
+      ipFilter: { allow: [], deny: ["203.0.113.0/24"] },
+    });
+    const base = (await tls.listen()).replace(/^https/, "wss");
+    const connect = (headers: Record<string, string>) =>
+      new Promise<{ status: number; ws?: WebSocket }>((resolve, reject) => {
+        const ws = new WebSocket(`${base}/v1/watch/w?count=2`, { headers, rejectUnauthorized: false });
+        ws.on("open", () => resolve({ status: 101, ws }));
+        ws.on("unexpected-response", (_req, res) => resolve({ status: res.statusCode ?? 0 }));
+        ws.on("error", reject);
+      });
+    try {
+      expect((await connect(from("203.0.113.8"))).status).toBe(403);
+      const opened = await connect(from("192.0.2.8"));
+      expect(opened.status).toBe(101);
+      expect(await session(opened.ws!, ["{}"])).toEqual({
+        code: 1000,
+        frames: ['{"seq":1,"name":"w"}', '{"seq":2,"name":"w"}', '{"end":{"trailers":{"x-total":["2"]}}}'],
+      });
+    } finally {
+      await tls.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

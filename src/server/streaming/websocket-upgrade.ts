@@ -42,7 +42,15 @@ export function pendingUpgrade(req: IncomingMessage): PendingUpgrade | undefined
  * access log. The handler completes the upgrade (acceptWebSocket) once every hook has let it through.
  * Upgrades to another protocol (`Upgrade: h2c`...) are served as ordinary requests, the header ignored
  * (RFC 9110 7.8), when they have no body; with a body they are refused with 400, since the body can no
- * longer be read once Node has handed the socket over. Returns the function that stops it and closes
+ * longer be read once Node has handed the socket over.
+ *
+ * Why this and not @fastify/websocket: that plugin does the same thing underneath (a ServerResponse on
+ * the upgrade's socket handed to `fastify.routing`), but it serves routes declared `{websocket: true}`,
+ * where protogate has one catch-all route and its own route table (a streaming method's rule may name
+ * POST, and an upgrade is a GET); a dozen lines here keep the route table the only one, with no new
+ * dependency, and no policy logic is repeated: the policies' own hooks answer.
+ *
+ * Returns the function that stops it and closes
  * every open WebSocket with 1001 (GOING_AWAY), for the gateway's close: call it before the server's.
  */
 export function routeUpgrades(
