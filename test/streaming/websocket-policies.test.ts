@@ -206,6 +206,10 @@ describe("WebSocket upgrades through the edge policies", () => {
     expect(await active()).toBe(before + 1); // the session is a request in flight
     if (opened.ws) await session(opened.ws, []);
     await vi.waitFor(async () => expect(await active()).toBe(before));
+    const text = await (await fetch(`${httpUrl}/metrics`)).text();
+    expect(text).toMatch(
+      /^protogate_http_server_request_duration_seconds_count\{[^}]*status="101"[^}]*\} [1-9]/m,
+    );
   });
 });
 

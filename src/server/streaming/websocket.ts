@@ -25,16 +25,29 @@ export const HALF_CLOSE_FRAME = "";
  * (`{"end":{"trailers":{...}}}` or `{"error":<google.rpc.Status>}`), then it closes with 1000 or
  * 4000 + code. The client closing early cancels the call. The 101 answer carries the reply's headers
  * set so far (x-request-id, RateLimit, CORS); the call's metadata is the handler's (forwarded headers,
- * x-request-id, the caller's JWT claims). When the socket closes, the stand-in response "finishes" so
- * that Fastify's onResponse hooks count the session out (status 101).
+ * x-request-id, the caller's JWT claims). When the session ends, the stand-in response "finishes" so
+ * that Fastify's onResponse hooks (metrics, access log) count it out: status 101, its duration, and
+ * client_disconnected only when it ended without a close frame.
  */
 export function acceptWebSocket(s: StreamRequest, upgrade: PendingUpgrade): void {
   upgrade.accepted = true;
   upgrade.extraHeaders = headerLines(s.headers);
   const { socket, res } = upgrade;
   res.statusCode = 101;
-  socket.once("close", () => res.emit("finish"));
-  upgrade.wss.handleUpgrade(s.req, socket, upgrade.head, (ws) => bridge(ws, s));
+  // Counted out once: at the WebSocket's close (clean unless 1006, no close frame), or when the socket
+  // closes without one (a handshake ws refused, 400); `finished` tells onResponse it was no disconnect.
+  let counted = false;
+  const countOut = (clean: boolean): void => {
+    if (counted) return;
+    counted = true;
+    res.finished = clean;
+    res.emit("finish");
+  };
+  socket.once("close", () => setTimeout(() => countOut(false), 100));
+  upgrade.wss.handleUpgrade(s.req, socket, upgrade.head, (ws) => {
+    ws.once("close", (code: number) => countOut(code !== 1006));
+    bridge(ws, s);
+  });
 }
 
 /** Headers a 101 may not repeat or must not carry: the handshake's own, and a body's. */
