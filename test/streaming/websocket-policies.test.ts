@@ -213,24 +213,6 @@ describe("WebSocket upgrades through the edge policies", () => {
   });
 });
 
-describe("WebSocket sessions at shutdown", () => {
-  it("should close open sessions with 1001 and cancel their calls, so that close() does not wait for them", async () => {
-    const { streamGateway } = await import("./http.js");
-    const own = await streamGateway(backend.address);
-    const ws = new WebSocket(`${own.url.replace(/^http/, "ws")}/v1/chat`);
-    await new Promise((resolve, reject) => ws.on("open", resolve).on("error", reject));
-    const closed = new Promise<number>((resolve) => ws.on("close", resolve));
-    ws.send('{"name":"one"}');
-    await new Promise((resolve) => ws.once("message", resolve));
-    const open = backend.open();
-    const started = Date.now();
-    await own.gateway.close();
-    expect(Date.now() - started).toBeLessThan(5_000); // not the 30 s drain
-    expect(await closed).toBe(1001);
-    await vi.waitFor(() => expect(backend.open()).toBe(open - 1));
-  });
-});
-
 describe("Upgrades to another protocol", () => {
   it("should serve a GET with Upgrade: h2c as an ordinary request (the header ignored), not hang it", async () => {
     const { request } = await import("node:http");
@@ -256,6 +238,29 @@ describe("Upgrades to another protocol", () => {
     });
     expect(res.status).toBe(401); // through the same policies, answered over HTTP/1.1
     expect(JSON.parse(res.text)).toMatchObject({ code: 16 });
+  });
+
+  it("should refuse an Upgrade to another protocol that comes with a body: 400, then close", async () => {
+    const { connect } = await import("node:net");
+    const { port } = new URL(httpUrl);
+    const answer = await new Promise<string>((resolve, reject) => {
+      let text = "";
+      const socket = connect(Number(port), "127.0.0.1", () =>
+        socket.write(
+          "POST /v1/chat HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nContent-Length: 2\r\n\r\n{}",
+        ),
+      );
+      socket.setEncoding("utf8");
+      socket.on("data", (c: string) => (text += c));
+      socket.on("end", () => resolve(text)); // the gateway closed the connection
+      socket.on("error", reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4))).toEqual({
+      code: 3,
+      message: "Upgrade is only served for websocket",
+      details: [],
+    });
   });
 });
 
