@@ -50,8 +50,8 @@ export function pendingUpgrade(req: IncomingMessage): PendingUpgrade | undefined
  * POST, and an upgrade is a GET); a dozen lines here keep the route table the only one, with no new
  * dependency, and no policy logic is repeated: the policies' own hooks answer.
  *
- * Returns the function that stops it and closes
- * every open WebSocket with 1001 (GOING_AWAY), for the gateway's close: call it before the server's.
+ * Returns the function that stops it and closes every open WebSocket with 1001 (GOING_AWAY), for the
+ * gateway's close: call it before the server's, whose close waits for their sockets.
  */
 export function routeUpgrades(
   server: Server,
