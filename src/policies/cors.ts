@@ -129,12 +129,20 @@ export class Cors {
       .send();
   };
 
-  /** onRequest, after route matching: the response headers of an actual cross-origin request. */
+  /**
+   * onRequest, after route matching: the response headers of an actual cross-origin request. A WebSocket
+   * upgrade from an origin not allowed is refused with 403 (PERMISSION_DENIED), since no browser checks.
+   */
   readonly actual = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const origin = req.headers.origin;
     if (!origin) return;
     const origins = req.gateway!.match.route.settings.corsOrigins ?? this.config.origins;
-    if (!allowed(origins, origin)) return; // no headers: the browser will refuse to show the answer
+    if (!allowed(origins, origin)) {
+      // Browsers apply no CORS to WebSocket: the server itself refuses a foreign page (RFC 6455 10.2).
+      if (String(req.headers.upgrade).toLowerCase() === "websocket")
+        throw new GatewayError(Code.PERMISSION_DENIED, `origin ${origin} may not open a WebSocket here`);
+      return; // no headers: the browser will refuse to show the answer
+    }
     this.originHeaders(reply, origins, origin);
     if (this.config.exposeHeaders.length > 0)
       reply.header("access-control-expose-headers", this.config.exposeHeaders.join(", "));

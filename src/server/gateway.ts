@@ -37,7 +37,7 @@ import { POLICIES } from "./pipeline.js";
 import { ReflectionSources } from "./reflection-sources.js";
 import { type ConfigStatus, Reloader } from "./reloader.js";
 import { notUnary } from "./streaming/not-unary.js";
-import { serveWebSockets } from "./streaming/websocket.js";
+import { routeUpgrades } from "./streaming/websocket-upgrade.js";
 import { DirectoryWatcher } from "./watch.js";
 
 const NO_QUERY = Object.freeze({});
@@ -280,16 +280,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     scope.route({ method: methods, url: "/", handler });
     scope.route({ method: methods, url: "/*", handler });
   });
-  const guards = policies.policies
-    .filter((p) => ["auth", "ipFilter", "rateLimit"].includes(p.name))
-    .map((p) => p.name);
-  const closeWebSockets = serveWebSockets(
-    app.server,
-    router,
-    guards.length > 0
-      ? `WebSocket streams are not served while ${guards.join(", ")} is configured`
-      : undefined,
-  );
+  // WebSocket upgrades go through the same hooks and handler as requests (streaming/websocket-upgrade.ts).
+  const closeWebSockets = routeUpgrades(app.server, app.routing);
 
   reload = (): boolean => {
     const result = reloader.reload();
@@ -323,6 +315,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     watcher?.close();
     reflection.close();
     for (const tell of shutdownListeners) tell(Date.now() + grace);
+    closeWebSockets(); // before the listener's close, which waits for their sockets
     // Drain requests in flight, but never longer than the grace period: then cut what is left, and say
     // how many. Keep-alive connections are closed as soon as their last response is out.
     const cut = setTimeout(() => {
@@ -338,7 +331,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       clearInterval(sweep);
       channels.close();
       reflectionClients.close();
-      closeWebSockets();
       await policies.close();
       for (const i of interceptors) await i.close?.();
       await observability.close();

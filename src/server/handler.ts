@@ -15,7 +15,9 @@ import type { Metadata } from "../upstream/call-metadata.js";
 import { timeoutMs } from "../upstream/grpc/deadline.js";
 import { requestMetadata } from "../upstream/grpc/metadata.js";
 import type { Target } from "../upstream/target.js";
-import { serveStream } from "./streaming/http-stream.js";
+import { type StreamRequest, serveStream } from "./streaming/http-stream.js";
+import { acceptWebSocket } from "./streaming/websocket.js";
+import { findStreamRoute, pendingUpgrade } from "./streaming/websocket-upgrade.js";
 
 /** A route with its target and interceptor chain, bound when the table is compiled (load-table.ts). */
 export interface ServedRoute extends Route {
@@ -28,7 +30,8 @@ const NO_CLAIMS: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
  * onRequest: finds the route before the body is read, so that an unknown path (404), a wrong method
- * (405) and, next, a missing token (401) cost no body parsing.
+ * (405) and, next, a missing token (401) cost no body parsing. A WebSocket upgrade finds the streaming
+ * route on its path, whatever HTTP method the rule names (404 when there is none).
  */
 export function matchRoute(router: () => Router<Route>) {
   // A callback hook, not an async one: no promise per request.
@@ -37,9 +40,14 @@ export function matchRoute(router: () => Router<Route>) {
     const url = req.raw.url ?? "/";
     const q = url.indexOf("?");
     const path = q === -1 ? url : url.slice(0, q);
-    const found = table.find(req.method, path);
+    const upgrade = pendingUpgrade(req.raw) !== undefined;
+    const found = upgrade ? findStreamRoute(table, path) : table.find(req.method, path);
     if (!found) {
-      done(noRoute(table, req.method, path));
+      done(
+        upgrade
+          ? new GatewayError(Code.NOT_FOUND, `no streaming route for a WebSocket on ${path}`)
+          : noRoute(table, req.method, path),
+      );
       return;
     }
     req.gateway = {
@@ -72,22 +80,22 @@ export function makeHandler(reservedKeys: readonly string[]) {
       const notes = {};
       state.notes = notes;
       reply.hijack(); // the stream writes the raw response itself (src/server/streaming/)
-      serveStream(
-        {
-          route,
-          target: route.target,
-          req: req.raw,
-          body: req.body,
-          segments: state.match.segments,
-          query: state.query,
-          metadata,
-          // A stream's life is bounded by Grpc-Timeout or stream.maxStreamDuration, not the unary timeoutMs.
-          timeoutMs: timeoutMs(req.headers["grpc-timeout"], 0),
-          notes,
-          headers: reply.getHeaders(),
-        },
-        reply.raw,
-      );
+      const stream: StreamRequest = {
+        route,
+        target: route.target,
+        req: req.raw,
+        body: req.body,
+        segments: state.match.segments,
+        query: state.query,
+        metadata,
+        // A stream's life is bounded by Grpc-Timeout or stream.maxStreamDuration, not the unary timeoutMs.
+        timeoutMs: timeoutMs(req.headers["grpc-timeout"], 0),
+        notes,
+        headers: reply.getHeaders(),
+      };
+      const upgrade = pendingUpgrade(req.raw);
+      if (upgrade) acceptWebSocket(stream, upgrade);
+      else serveStream(stream, reply.raw);
       return undefined;
     }
     const message = buildRequest(route, {

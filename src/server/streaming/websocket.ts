@@ -1,16 +1,12 @@
-import type { IncomingMessage, Server } from "node:http";
-import type { Duplex } from "node:stream";
-import { type RawData, type WebSocket, WebSocketServer } from "ws";
+import type { RawData, WebSocket } from "ws";
 import { Code } from "../../errors/code.js";
 import { GatewayError } from "../../errors/gateway-error.js";
 import { renderError } from "../../errors/status-json.js";
-import type { Route } from "../../routing/route.js";
-import type { Router } from "../../routing/router.js";
-import { timeoutMs } from "../../upstream/grpc/deadline.js";
-import { requestMetadata } from "../../upstream/grpc/metadata.js";
-import type { StreamControl, StreamTarget } from "../../upstream/target.js";
+import type { StreamControl } from "../../upstream/target.js";
+import type { StreamRequest } from "./http-stream.js";
 import { encodeStreamRequest, messageJson } from "./messages.js";
 import { streamSettings } from "./settings.js";
+import type { PendingUpgrade } from "./websocket-upgrade.js";
 
 /**
  * WebSocket close codes: 1000 when the call ended OK, else 4000 + the gRPC code (4003
@@ -23,60 +19,53 @@ export const WS_CLOSE_BASE = 4000;
 export const HALF_CLOSE_FRAME = "";
 
 /**
- * Streaming methods over WebSocket, on the HTTP server's 'upgrade' event: an upgrade on the path of a
- * streaming route (whatever HTTP method the rule names) opens the call. One text frame is one JSON
+ * Completes a WebSocket upgrade that every hook let through (the handler calls it for a streaming route
+ * once Fastify's reply is hijacked) and bridges the socket to the call: one text frame is one JSON
  * message each way; an empty text frame half-closes; the server's last frame is the status record
  * (`{"end":{"trailers":{...}}}` or `{"error":<google.rpc.Status>}`), then it closes with 1000 or
- * 4000 + code. The client closing early cancels the call. Upgrades on other paths get 404 and are
- * closed. `refusal`: upgrades are all refused with 501 and this message (gateway.ts sets it while
- * access-guarding edge policies are configured, since they do not run on upgrades).
+ * 4000 + code. The client closing early cancels the call. The 101 answer carries the reply's headers
+ * set so far (x-request-id, RateLimit, CORS); the call's metadata is the handler's (forwarded headers,
+ * x-request-id, the caller's JWT claims). When the session ends, the stand-in response "finishes" so
+ * that Fastify's onResponse hooks (metrics, access log) count it out: status 101, its duration, and
+ * client_disconnected only when it ended without a close frame.
  */
-export function serveWebSockets(server: Server, router: () => Router<Route>, refusal?: string): () => void {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
-  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    // The edge policies (auth, IP lists, rate limits) are Fastify hooks that an upgrade never passes:
-    // while any is configured, upgrades are refused rather than let around them.
-    if (refusal) return void refuse(socket, "501 Not Implemented", Code.UNIMPLEMENTED, refusal);
-    const found = findStreamRoute(router(), req.url ?? "/");
-    if (!found)
-      return void refuse(socket, "404 Not Found", Code.NOT_FOUND, `no streaming route for ${req.url}`);
-    wss.handleUpgrade(req, socket, head, (ws) => bridge(ws, req, found));
+export function acceptWebSocket(s: StreamRequest, upgrade: PendingUpgrade): void {
+  upgrade.accepted = true;
+  upgrade.extraHeaders = headerLines(s.headers);
+  const { socket, res } = upgrade;
+  res.statusCode = 101;
+  // Counted out once: at the WebSocket's close (clean unless 1006, no close frame), or when the socket
+  // closes without one (a handshake ws refused, 400); `finished` tells onResponse it was no disconnect.
+  let counted = false;
+  const countOut = (clean: boolean): void => {
+    if (counted) return;
+    counted = true;
+    res.finished = clean;
+    res.emit("finish");
   };
-  server.on("upgrade", onUpgrade);
-  return () => {
-    server.off("upgrade", onUpgrade);
-    for (const ws of wss.clients) ws.terminate();
-    wss.close();
-  };
+  socket.once("close", () => setTimeout(() => countOut(false), 100));
+  upgrade.wss.handleUpgrade(s.req, socket, upgrade.head, (ws) => {
+    ws.once("close", (code: number) => countOut(code !== 1006));
+    bridge(ws, s);
+  });
 }
 
-interface Found {
-  readonly route: Route & { readonly target: StreamTarget };
-  readonly segments: readonly string[];
-  readonly query: string;
-}
+/** Headers a 101 may not repeat or must not carry: the handshake's own, and a body's. */
+const HANDSHAKE = /^(connection|upgrade|sec-websocket-.*|content-length|content-type|transfer-encoding)$/i;
 
-function findStreamRoute(table: Router<Route>, url: string): Found | undefined {
-  const q = url.indexOf("?");
-  const path = q === -1 ? url : url.slice(0, q);
-  for (const method of ["GET", "POST", "PUT", "PATCH"]) {
-    const match = table.find(method, path);
-    const target = (match?.route as { target?: { shape?: string } } | undefined)?.target;
-    if (match && target?.shape === "stream") {
-      return {
-        route: match.route as Found["route"],
-        segments: match.segments,
-        query: q === -1 ? "" : url.slice(q + 1),
-      };
-    }
+function headerLines(headers: StreamRequest["headers"]): string[] {
+  const lines: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || HANDSHAKE.test(name)) continue;
+    for (const v of Array.isArray(value) ? value : [String(value)])
+      if (!/[\r\n]/.test(v)) lines.push(`${name}: ${v}`);
   }
-  return undefined;
+  return lines;
 }
 
-function bridge(ws: WebSocket, req: IncomingMessage, found: Found): void {
-  const { route, segments, query } = found;
+function bridge(ws: WebSocket, s: StreamRequest): void {
+  const { route, target, segments, query, req } = s;
   const settings = streamSettings(route.settings.stream);
-  const metadata = requestMetadata(req.headers, req.rawHeaders, req.socket.remoteAddress);
   let finished = false;
   let count = 0;
   const finish = (err: GatewayError | undefined, trailers: Record<string, string[]>): void => {
@@ -87,8 +76,8 @@ function bridge(ws: WebSocket, req: IncomingMessage, found: Found): void {
     if (err) ws.close(WS_CLOSE_BASE + err.code, closeReason(err.message));
     else ws.close(1000);
   };
-  const control: StreamControl = route.target.open(
-    { metadata, timeoutMs: timeoutMs(req.headers["grpc-timeout"], 0), notes: {} },
+  const control: StreamControl = target.open(
+    { metadata: s.metadata, timeoutMs: s.timeoutMs, notes: s.notes },
     {
       onHeaders: () => undefined,
       onMessage(message) {
@@ -121,7 +110,7 @@ function bridge(ws: WebSocket, req: IncomingMessage, found: Found): void {
     if (isBinary)
       return fail(new GatewayError(Code.INVALID_ARGUMENT, "binary frames are not accepted: send JSON text"));
     if (text.length === 0) return control.end(); // HALF_CLOSE_FRAME
-    if (!route.target.clientStreaming && count > 0)
+    if (!target.clientStreaming && count > 0)
       return fail(new GatewayError(Code.INVALID_ARGUMENT, "this method takes one request message"));
     count++;
     if (settings.maxMessages > 0 && count > settings.maxMessages)
@@ -137,7 +126,7 @@ function bridge(ws: WebSocket, req: IncomingMessage, found: Found): void {
       );
     try {
       if (!control.write(encodeStreamRequest(route, segments, query, text))) req.socket.pause();
-      if (!route.target.clientStreaming) control.end();
+      if (!target.clientStreaming) control.end();
     } catch (err) {
       fail(
         err instanceof GatewayError ? err : new GatewayError(Code.INVALID_ARGUMENT, (err as Error).message),
@@ -150,13 +139,6 @@ function bridge(ws: WebSocket, req: IncomingMessage, found: Found): void {
     control.cancel();
   });
   ws.on("error", () => undefined);
-}
-
-function refuse(socket: Duplex, status: string, code: number, message: string): void {
-  const body = JSON.stringify({ code, message, details: [] });
-  socket.end(
-    `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
 }
 
 /** A close reason fits in 123 bytes of UTF-8. */
