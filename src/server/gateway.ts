@@ -215,7 +215,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   // The edge policies, in their registered order (src/server/pipeline.ts). Their hooks run through one
   // trampoline per phase, so that a reconfigure swaps the whole set with one assignment.
-  const policyContext: PolicyContext = { log, router };
+  const policyContext = { log, router };
   let policies = await buildPolicies(options, policyContext);
   app.addHook(
     "onRequest",
@@ -398,8 +398,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 }
 
 /** Builds the edge policies the options configure; if one fails, closes those built and throws. */
-async function buildPolicies(options: GatewayOptions, ctx: PolicyContext): Promise<PolicySet> {
+async function buildPolicies(
+  options: GatewayOptions,
+  base: Omit<PolicyContext, "cacheHitsAreFree">,
+): Promise<PolicySet> {
   const built: Array<{ name: string; policy: EdgePolicy }> = [];
+  // The cache's setting, read by the rate limit: hits are free only on routes the cache may answer.
+  const free = options.cache?.hitsCountForRateLimit === false;
+  const ctx: PolicyContext = {
+    ...base,
+    cacheHitsAreFree: (route) => free && route.settings.cache !== undefined,
+  };
   try {
     for (const module of POLICIES) {
       const config = (options as unknown as Record<string, unknown>)[module.configKey];

@@ -47,6 +47,7 @@ export function matchRoute(router: () => Router<Route>) {
       query: q === -1 ? "" : url.slice(q + 1),
       identity: undefined,
       claims: undefined,
+      admission: undefined,
       notes: undefined,
     };
     done();
@@ -63,6 +64,12 @@ export function makeHandler(reservedKeys: readonly string[]) {
   return function handle(req: FastifyRequest, reply: FastifyReply): undefined {
     const state = req.gateway!;
     const matched = state.match.route as ServedRoute | CompositeRoute;
+    const admission = state.admission;
+    if (admission?.pending && matched.target.shape !== "unary") {
+      // A stream or a composition is never a cache hit: the deferred rate limit decides now.
+      admission.admit((refusal) => (refusal ? reply.send(refusal) : handle(req, reply)));
+      return undefined;
+    }
     if (matched.target.shape === "composite")
       return serveComposite(req, reply, matched as CompositeRoute, reservedKeys);
     const route = matched as ServedRoute;
@@ -112,6 +119,7 @@ export function makeHandler(reservedKeys: readonly string[]) {
       claims,
       idempotencyKey: idempotencyKey(req.headers["idempotency-key"]),
       notes: {},
+      admission,
     };
     state.notes = call.notes;
     const socket = req.raw.socket;

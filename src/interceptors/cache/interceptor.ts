@@ -5,6 +5,7 @@ import { httpStatusFromCode } from "../../errors/http-status.js";
 import type { Route } from "../../routing/route.js";
 import type { Cancel, Done, Invoke, UpstreamCall, UpstreamResult } from "../../upstream/call.js";
 import type { Interceptor } from "../interceptor.js";
+import { admitFirst } from "./admit-first.js";
 import { type Entry, errorOf, sizeOf, storedError } from "./entry.js";
 import { type FillDone, Flight } from "./flight.js";
 import { lifetimeOf, parseCacheControl } from "./freshness.js";
@@ -54,7 +55,15 @@ export class ResponseCache implements Interceptor {
   private readonly memory: MemoryTier;
   private readonly redis: RedisTier | undefined;
   private readonly flights = new Map<string, Flight>();
-  private readonly counts = { hits: 0, stale: 0, misses: 0, stored: 0, bypassed: 0, collapsed: 0 };
+  private readonly counts = {
+    hits: 0,
+    stale: 0,
+    misses: 0,
+    stored: 0,
+    bypassed: 0,
+    collapsed: 0,
+    rateLimited: 0,
+  };
 
   constructor(
     readonly config: CacheConfig,
@@ -75,7 +84,9 @@ export class ResponseCache implements Interceptor {
       route.httpMethod === "GET" ||
       route.httpMethod === "HEAD" ||
       (policy.noSideEffects && route.method.idempotencyLevel === "NO_SIDE_EFFECTS");
-    if (!safe) return next;
+    // A caching route the cache does not serve (a POST without noSideEffects) still honours a
+    // deferred rate limit: every one of its calls goes upstream.
+    if (!safe) return this.config.hitsCountForRateLimit ? next : admitFirst(next);
     const hasMaps = hasMapFields(route.method.input);
     return (call, done) => this.serve(next, policy, hasMaps, call, done);
   }
@@ -163,11 +174,13 @@ export class ResponseCache implements Interceptor {
     e ??= ask.reload ? undefined : this.memory.get(ask.key);
     const usable = e && (!ask.credentialed || e.public) ? e : undefined;
     if (usable && now < usable.freshUntil) {
+      call.admission?.waive(); // a hit is free of a deferred rate limit
       this.counts.hits++;
       this.serveEntry(call, usable, now, `hit; ttl=${Math.floor((usable.freshUntil - now) / 1000)}`, done);
       return undefined;
     }
     if (usable && now < usable.swrUntil && !ask.credentialed) {
+      call.admission?.waive();
       this.counts.stale++;
       this.serveEntry(
         call,
@@ -180,6 +193,37 @@ export class ResponseCache implements Interceptor {
       return undefined;
     }
     const stale = usable && now < usable.sieUntil ? usable : undefined;
+    const admission = call.admission;
+    if (!admission?.pending) return this.forward(next, policy, call, ask, stale, done);
+    // Hits are free (hitsCountForRateLimit: false): this request goes upstream (or waits for a fill), so
+    // its own rate limit decides first; a refused request never joins another's fill.
+    let cancelled = false;
+    let cancelForward: Cancel | undefined;
+    admission.admit((refusal) => {
+      if (cancelled) return;
+      if (!refusal) {
+        cancelForward = this.forward(next, policy, call, ask, stale, done);
+        return;
+      }
+      this.counts.rateLimited++;
+      call.notes.cacheStatus = `protogate; fwd=miss; detail=rate-limited; key="${ask.key}"`;
+      done(refusal, undefined);
+    });
+    return () => {
+      cancelled = true;
+      cancelForward?.();
+    };
+  }
+
+  /** A miss (or a request that may not use the entry): the backend, through the key's fill when it may share one. */
+  private forward(
+    next: Invoke,
+    policy: CachePolicy,
+    call: UpstreamCall,
+    ask: Ask,
+    stale: Entry | undefined,
+    done: Done,
+  ): Cancel {
     const onFill: FillDone = (err, result, how) => {
       if (how.collapsed && how.entry) this.memory.set(how.entry); // found in Redis, filled elsewhere
       if (err && stale && isServerError(err)) {
