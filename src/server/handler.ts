@@ -4,7 +4,7 @@ import { encodeMessage } from "../codec/index.js";
 import type { CompositeRoute } from "../compose/route.js";
 import { Code } from "../errors/code.js";
 import { GatewayError } from "../errors/gateway-error.js";
-import { conditionalReply, markCacheStatus } from "../interceptors/cache/conditional.js";
+import { conditionalReply, etagOf, markCacheStatus } from "../interceptors/cache/conditional.js";
 import { ownerOf } from "../policies/auth/authenticator.js";
 import type { Route } from "../routing/route.js";
 import type { Router } from "../routing/router.js";
@@ -195,17 +195,26 @@ function serveComposite(
   return undefined;
 }
 
-/** The answer: the target's own body, or the output message rendered with the route's JSON options. */
+/**
+ * The answer: what the cache rendered when it stored it (written as is, with its ETag), the target's
+ * own body, or the output message rendered with the route's JSON options.
+ */
 function send(reply: FastifyReply, route: Route, result: UpstreamResult, call: UpstreamCall): void {
   reply.code(result.httpStatus).headers(result.headers);
   markCacheStatus(reply, call.notes);
+  const caching = call.notes.cacheStatus !== undefined;
+  const stored = result.rendered;
+  if (stored) {
+    if (caching && conditionalReply(reply, call.headers, result.httpStatus, stored.etag)) return;
+    reply.type(stored.contentType).send(stored.bytes);
+    return;
+  }
   if (result.body) {
     reply.type(result.body.contentType).send(result.body.bytes);
     return;
   }
   const { contentType, body } = renderResponse(route, result.message!);
-  if (call.notes.cacheStatus !== undefined && conditionalReply(reply, call.headers, result.httpStatus, body))
-    return;
+  if (caching && conditionalReply(reply, call.headers, result.httpStatus, etagOf(body))) return;
   reply.type(contentType).send(typeof body === "string" ? body : Buffer.from(body));
 }
 

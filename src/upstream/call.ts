@@ -77,6 +77,19 @@ export interface UpstreamResult {
   readonly headers: Readonly<Record<string, string | string[]>>;
   readonly message?: Buffer;
   readonly body?: { readonly contentType: string; readonly bytes: string | Buffer };
+  /**
+   * The answer as the HTTP client gets it, when the cache rendered it once on storing it (a hit writes
+   * these bytes and this ETag as they are). The handler prefers it to `message`/`body`; other readers
+   * (compositions) use `message`/`body`.
+   */
+  readonly rendered?: RenderedBody;
+}
+
+/** A rendered 200 answer: its content type, its bytes, and its strong ETag (RFC 9110 8.8.3, quoted). */
+export interface RenderedBody {
+  readonly contentType: string;
+  readonly bytes: Buffer;
+  readonly etag: string;
 }
 
 /**

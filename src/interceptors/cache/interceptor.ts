@@ -13,6 +13,7 @@ import { cacheKey, hasMapFields } from "./key.js";
 import { MemoryTier, type PurgeSelector } from "./memory.js";
 import { type CacheConfig, type CachePolicy, DEFAULT_CACHE_CONFIG, DEFAULT_CACHE_POLICY } from "./policy.js";
 import { RedisTier } from "./redis-tier.js";
+import { renderForStore } from "./representation.js";
 
 declare module "../../routing/route.js" {
   interface RouteSettings {
@@ -244,13 +245,14 @@ export class ResponseCache implements Interceptor {
         how.collapsed,
         ask.key,
       );
-      done(err, result);
+      // The stored entry's result carries the rendered answer: the handler writes it, no second render.
+      done(err, err ? undefined : (how.entry?.result ?? result));
     };
     this.counts.misses++;
     // Callers that may not share an answer (credentials on a shared entry) or want a fresh one call alone.
     if (ask.credentialed || ask.reload || ask.noStore)
       return next(call, (err, result) => {
-        const entry = ask.noStore ? undefined : this.store(policy, ask, err, result);
+        const entry = ask.noStore ? undefined : this.store(call.route, policy, ask, err, result);
         onFill(err, result, { entry, first: true, collapsed: false });
       });
     return this.join(next, policy, call, ask, onFill, false);
@@ -286,7 +288,11 @@ export class ResponseCache implements Interceptor {
       timer = setTimeout(() => {
         leave();
         cancel = next(call, (err, result) =>
-          onFill(err, result, { entry: this.store(policy, ask, err, result), first: true, collapsed: false }),
+          onFill(err, result, {
+            entry: this.store(call.route, policy, ask, err, result),
+            first: true,
+            collapsed: false,
+          }),
         );
       }, policy.lockTimeoutMs);
       timer.unref();
@@ -308,7 +314,7 @@ export class ResponseCache implements Interceptor {
       ask.key,
       next,
       call,
-      (err, result) => this.store(policy, ask, err, result),
+      (err, result) => this.store(call.route, policy, ask, err, result),
       this.redis,
       policy.lockTimeoutMs,
       background,
@@ -322,6 +328,7 @@ export class ResponseCache implements Interceptor {
 
   /** Stores a backend answer when its kind and metadata allow; returns the entry, or undefined. */
   private store(
+    route: Route,
     policy: CachePolicy,
     ask: Ask,
     err: GatewayError | undefined,
@@ -350,6 +357,10 @@ export class ResponseCache implements Interceptor {
       const life = lifetimeOf(result.headers, policy, ask.credentialed);
       if (!life || (life.freshMs <= 0 && life.staleWhileRevalidateMs <= 0 && life.staleIfErrorMs <= 0))
         return undefined;
+      // Rendered once here: every hit writes these bytes and this ETag (representation.ts).
+      const rendered = renderForStore(route, result);
+      if (!rendered) return undefined;
+      const stored: UpstreamResult = { ...result, rendered };
       const freshUntil = now + life.freshMs;
       entry = {
         key: ask.key,
@@ -359,8 +370,8 @@ export class ResponseCache implements Interceptor {
         sieUntil: freshUntil + life.staleIfErrorMs,
         public: life.public,
         tags: [...policy.tags, ...life.tags],
-        result,
-        size: sizeOf(result, undefined),
+        result: stored,
+        size: sizeOf(stored, undefined),
       };
     }
     if (entry.size > this.config.maxEntryBytes) return undefined;
