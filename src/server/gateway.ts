@@ -11,6 +11,7 @@ import { Code } from "../errors/code.js";
 import { UpstreamFailure } from "../errors/conceal.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { registerCacheRoutes } from "../interceptors/cache/admin.js";
+import { StoredEncodings } from "../interceptors/cache/encodings.js";
 import { buildInterceptors } from "../interceptors/index.js";
 import { compose, type Interceptor } from "../interceptors/interceptor.js";
 import { registerObservability } from "../observability/register.js";
@@ -25,7 +26,7 @@ import { ReflectionClients } from "../upstream/grpc/reflection-clients.js";
 import { resolveTarget, type Upstreams } from "../upstream/resolve.js";
 import { ADMIN_PREFIX, localOnly, registerAdminRoutes, separateAdminApp } from "./admin.js";
 import { answerClientError } from "./client-error.js";
-import { registerCompression } from "./compression.js";
+import { compressionRules, registerCompression } from "./compression.js";
 import { sendError, toGatewayError } from "./error-reply.js";
 import { makeHandler, matchRoute, type ServedRoute } from "./handler.js";
 import { countInFlight, PolicySet, pause, trampoline } from "./lifecycle.js";
@@ -52,6 +53,8 @@ export type GatewayStatus = ConfigStatus & {
   readonly interceptors: Readonly<Record<string, Record<string, unknown>>>;
   /** Each gRPC backend address's endpoints: connection, ejection, health (BackendChannels.status). */
   readonly backends: Readonly<Record<string, unknown>>;
+  /** With compression on: compressed forms of cached answers made so far (one per answer and encoding). */
+  readonly compression?: { readonly storedForms: number };
 };
 
 export interface Gateway {
@@ -222,7 +225,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     trampoline("global", () => policies),
   );
   await amqp?.start();
-  let handle = makeHandler(claimKeys(options.auth));
+  // The cache's stored answers in compressed form, made once per answer and encoding (not per hit).
+  const encodings = options.compression
+    ? new StoredEncodings(compressionRules(options.compression))
+    : undefined;
+  let handle = makeHandler(claimKeys(options.auth), encodings);
   const handler = (req: FastifyRequest, reply: FastifyReply) => handle(req, reply);
 
   // The gateway's own endpoints (admin, docs, operations): outside the scope below, so its hooks do not
@@ -240,6 +247,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         interceptors.filter((i) => i.status).map((i) => [i.name, i.status!()]),
       ),
       backends: channels.status(),
+      ...(encodings ? { compression: { storedForms: encodings.made } } : {}),
     };
   };
   registerAdminRoutes(
@@ -366,7 +374,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       try {
         const nextPolicies = await buildPolicies(next, policyContext);
         built = { policies: nextPolicies, interceptors: buildInterceptors(next, { log }) };
-        const nextHandle = makeHandler(claimKeys(next.auth));
+        const nextHandle = makeHandler(claimKeys(next.auth), encodings);
         const result = reloader.reconfigure(next, binder(built.interceptors));
         if (!result.ok) throw new Error(result.errors.map((e) => e.message).join("; "));
         // The swap: the route table above, then policies, interceptors and handler, in the same tick.

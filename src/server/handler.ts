@@ -5,6 +5,7 @@ import type { CompositeRoute } from "../compose/route.js";
 import { Code } from "../errors/code.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { conditionalReply, etagOf, markCacheStatus } from "../interceptors/cache/conditional.js";
+import type { StoredEncodings } from "../interceptors/cache/encodings.js";
 import { ownerOf } from "../policies/auth/authenticator.js";
 import type { Route } from "../routing/route.js";
 import type { Router } from "../routing/router.js";
@@ -57,8 +58,9 @@ export function matchRoute(router: () => Router<Route>) {
 /**
  * The call: transcode -> the route's interceptors and target -> render. `reservedKeys` are metadata
  * keys only the gateway sets (forwarded claims): whatever the client sent under them is dropped.
+ * `encodings` (when the listener compresses): the compressed forms of the cache's stored answers.
  */
-export function makeHandler(reservedKeys: readonly string[]) {
+export function makeHandler(reservedKeys: readonly string[], encodings?: StoredEncodings) {
   // Not async: the answer is written from the call's callback, without a promise per request; what
   // throws here synchronously reaches Fastify's error handler like a rejection would.
   return function handle(req: FastifyRequest, reply: FastifyReply): undefined {
@@ -131,7 +133,7 @@ export function makeHandler(reservedKeys: readonly string[]) {
         return;
       }
       try {
-        send(reply, route, result!, call);
+        send(reply, route, result!, call, encodings);
       } catch (e) {
         reply.send(e); // an answer that cannot be rendered is an error reply, never a hang
       }
@@ -199,13 +201,20 @@ function serveComposite(
  * The answer: what the cache rendered when it stored it (written as is, with its ETag), the target's
  * own body, or the output message rendered with the route's JSON options.
  */
-function send(reply: FastifyReply, route: Route, result: UpstreamResult, call: UpstreamCall): void {
+function send(
+  reply: FastifyReply,
+  route: Route,
+  result: UpstreamResult,
+  call: UpstreamCall,
+  encodings: StoredEncodings | undefined,
+): void {
   reply.code(result.httpStatus).headers(result.headers);
   markCacheStatus(reply, call.notes);
   const caching = call.notes.cacheStatus !== undefined;
   const stored = result.rendered;
   if (stored) {
     if (caching && conditionalReply(reply, call.headers, result.httpStatus, stored.etag)) return;
+    if (encodings?.send(reply, call.headers, stored)) return; // its compressed form, made once
     reply.type(stored.contentType).send(stored.bytes);
     return;
   }

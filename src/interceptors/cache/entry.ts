@@ -58,7 +58,8 @@ export function sizeOf(result: UpstreamResult | undefined, error: StoredError | 
   if (result?.message) n += result.message.length;
   if (result?.body)
     n += typeof result.body.bytes === "string" ? result.body.bytes.length * 2 : result.body.bytes.length;
-  if (result?.rendered) n += result.rendered.bytes.length + result.rendered.contentType.length;
+  // The rendered answer twice: room for its compressed forms (encodings.ts), each smaller than it.
+  if (result?.rendered) n += result.rendered.bytes.length * 2 + result.rendered.contentType.length;
   if (result) for (const k in result.headers) n += k.length + String(result.headers[k]).length;
   if (error) n += JSON.stringify(error).length;
   return n;
