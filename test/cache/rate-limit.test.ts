@@ -3,6 +3,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { GatewayOptions } from "../../src/config/options.js";
 import { readRateLimitConfig } from "../../src/policies/rate-limit/config.js";
+import { mappingsDir } from "../compose/helpers.js";
 import { type RunningGateway, startGateway } from "../helpers/gateway.js";
 import { type ScriptedServer, startScriptedServer } from "../helpers/scripted-server.js";
 import { skipUnless } from "../helpers/services.js";
@@ -175,5 +176,36 @@ describe("cache hits and rate limits: hitsCountForRateLimit true (the default)",
     const over = await gw.call("GET", "/v1/echo/counted", as("t"));
     expect(over.status).toBe(429);
     expect(status(over)).toBe(""); // refused before the cache
+  });
+});
+
+describe("cache hits and rate limits: a composition is never a hit", () => {
+  let gw: RunningGateway;
+  beforeAll(async () => {
+    gw = await startGateway({
+      ...options(backend.address, false),
+      mappings: mappingsDir(`
+compositions:
+  - get: /v1/compose/rl/{s}
+    calls:
+      - { name: a, method: test.v1.EchoService.EchoGet, request: { s: path.s } }
+    output:
+      - { key: a, from: a }
+`),
+    });
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it("decides the deferred rate limit before running the composition, whatever its calls' cache says", async () => {
+    for (let i = 0; i < LIMIT; i++) {
+      const r = await gw.call("GET", "/v1/compose/rl/x", as("g"));
+      expect(r.status).toBe(200);
+      expect(r.headers.get("ratelimit")).toMatch(new RegExp(`^"per-key";r=${LIMIT - 1 - i};`));
+    }
+    expect(backend.calls).toHaveLength(1); // its call was cached after the first
+    const over = await gw.call("GET", "/v1/compose/rl/x", as("g"));
+    expect(over.status).toBe(429);
   });
 });
