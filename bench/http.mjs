@@ -2,6 +2,7 @@
 // beside a static Fastify route measured in the same run (the upper bound of any Node gateway here).
 // Reports req/s, p50/p99 latency and the gateway's RSS, as ratios to the baseline; then the composition
 // scenario (lib/composition.mjs: a 3-call composite against the three calls made one after another).
+// A cache-hit scenario runs on a second gateway that caches GetBook (the others stay uncached).
 // Writes a JSON result.
 // env: DUR (seconds per scenario, default 5), CONN (connections, default 50)
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -117,6 +118,53 @@ const SCENARIOS = [
     : []),
 ];
 
+// --- cache hit (issue #16): a second gateway, the same config but caching GetBook, so that every
+// other scenario stays uncached. Its scenario asks for the answer of "GET path mapping" (the same JSON
+// as the static route), primed, checked to be a hit and warmed up before the load.
+const cacheWork = `${work}/cache`;
+mkdirSync(`${cacheWork}/mappings`, { recursive: true });
+writeFileSync(
+  `${cacheWork}/protogate.yaml`,
+  [
+    "server: { port: 0 }",
+    `protos: [${JSON.stringify(`${root}protos`)}]`,
+    "mappings: mappings",
+    `backends: { default: ${JSON.stringify(backend.match[1])} }`,
+    "logLevel: warn",
+  ].join("\n"),
+);
+writeFileSync(
+  `${cacheWork}/mappings/cache.yaml`,
+  ["methods:", "  bookstore.v1.BookstoreService.GetBook:", "    cache: { ttl: 1h }"].join("\n"),
+);
+const cacheGateway = await start(
+  [
+    ...gatewayNodeFlags(root),
+    `${root}bin/protogate.js`,
+    "serve",
+    "--config",
+    `${cacheWork}/protogate.yaml`,
+    "--no-watch",
+  ],
+  /listening on (http:\/\/\S+)/,
+  { cpu: 0 },
+);
+SCENARIOS.push({
+  name: "cache hit (GET path mapping)",
+  method: "GET",
+  path: "/v1/shelves/1/books/2",
+  gateway: cacheGateway,
+  async before(url) {
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(url + this.path);
+      await res.arrayBuffer();
+      if (i === 1 && !/; hit;/.test(res.headers.get("cache-status") ?? ""))
+        throw new Error(`cache hit scenario: not a hit: ${res.headers.get("cache-status")}`);
+    }
+    await load(url, this); // its warm-up, as the main gateway has one
+  },
+});
+
 async function load(url, s) {
   const r = await autocannon({
     url: url + s.path,
@@ -140,18 +188,21 @@ try {
   // warm-up, then each scenario beside the baseline
   await load(gateway.match[1], SCENARIOS[0]);
   for (const s of SCENARIOS) {
+    const target = s.gateway ?? gateway; // a scenario may bring its own gateway (the cache hit)
+    await s.before?.(target.match[1]);
     const base = await load(staticServer.match[1], { ...s, expect: 200 });
-    const gw = await load(gateway.match[1], s);
+    const gw = await load(target.match[1], s);
     results.push({
       scenario: s.name,
       gateway: gw,
       baseline: base,
       ratio: gw.rps / base.rps,
-      rssMiB: rssMiB(gateway.pid),
+      rssMiB: rssMiB(target.pid),
     });
   }
   composition = await runComposition(gateway.match[1], { duration: DUR, connections: CONN });
 } finally {
+  await cacheGateway.stop();
   await benchQueue?.conn.close();
   await Promise.all([gateway.stop(), staticServer.stop(), backend.stop()]);
 }
@@ -170,6 +221,12 @@ for (const r of results) {
   );
 }
 printComposition(composition);
+const hit = results.find((r) => r.scenario.startsWith("cache hit"));
+const uncached = results.find((r) => r.scenario === "GET path mapping");
+if (hit && uncached)
+  console.log(
+    `\ncache hit / static: ${hit.ratio.toFixed(3)} of the req/s; cache hit / uncached GET: ${(hit.gateway.rps / uncached.gateway.rps).toFixed(2)}x`,
+  );
 const file = `${root}bench/results/http-${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
 writeFileSync(
   file,

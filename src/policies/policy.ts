@@ -7,6 +7,12 @@ export interface PolicyContext {
   readonly log: { info(m: string): void; warn(m: string): void; error(m: string): void };
   /** The route table in force (for a policy that looks routes up itself, as CORS preflights do). */
   readonly router: () => Router<Route>;
+  /**
+   * Whether the response cache may answer this route without the answer counting against rate limits
+   * (`cache.hitsCountForRateLimit: false` and the route has cache settings). The rate limit then defers
+   * its decision to the call (upstream/admission.ts) instead of deciding at the edge.
+   */
+  readonly cacheHitsAreFree: (route: Route) => boolean;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Route } from "../routing/route.js";
 import type { Match } from "../routing/router.js";
+import type { Admission } from "../upstream/admission.js";
 import type { CallNotes } from "../upstream/call.js";
 import type { Identity } from "./auth/authenticator.js";
 
@@ -13,6 +14,11 @@ export interface RequestState {
   identity: Identity | undefined;
   /** The identity's forwarded claims by metadata key (auth `forwardClaims`); undefined when none. */
   claims: Readonly<Record<string, string>> | undefined;
+  /**
+   * A check an edge policy deferred to the moment the request goes upstream (the rate limit on a caching
+   * route when cache hits are free); the handler hands it on with the call. Undefined: none.
+   */
+  admission: Admission | undefined;
   /** The upstream call's notes (backend, attempts, outcome, cache status), once the handler made the call. */
   notes: CallNotes | undefined;
 }

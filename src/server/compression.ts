@@ -1,6 +1,7 @@
 import compress from "@fastify/compress";
 import type { FastifyInstance } from "fastify";
 import type { CompressionConfig } from "../config/listener-config.js";
+import type { CompressionRules } from "../interceptors/cache/encodings.js";
 
 export const COMPRESSION_DEFAULTS = { threshold: 1024, encodings: ["br", "gzip"] } as const;
 
@@ -24,4 +25,13 @@ export async function registerCompression(app: FastifyInstance, config: Compress
     encodings: [...(config.encodings ?? COMPRESSION_DEFAULTS.encodings)],
     customTypes: COMPRESSIBLE,
   });
+}
+
+/** The rules registerCompression gives @fastify/compress, for the cache's stored compressed forms. */
+export function compressionRules(config: CompressionConfig): CompressionRules {
+  return {
+    threshold: config.threshold ?? COMPRESSION_DEFAULTS.threshold,
+    encodings: [...(config.encodings ?? COMPRESSION_DEFAULTS.encodings)],
+    compressible: COMPRESSIBLE,
+  };
 }

@@ -11,6 +11,7 @@ import { Code } from "../errors/code.js";
 import { UpstreamFailure } from "../errors/conceal.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { registerCacheRoutes } from "../interceptors/cache/admin.js";
+import { StoredEncodings } from "../interceptors/cache/encodings.js";
 import { buildInterceptors } from "../interceptors/index.js";
 import { compose, type Interceptor } from "../interceptors/interceptor.js";
 import { logDestination } from "../observability/log-destination.js";
@@ -26,7 +27,7 @@ import { ReflectionClients } from "../upstream/grpc/reflection-clients.js";
 import { resolveTarget, type Upstreams } from "../upstream/resolve.js";
 import { ADMIN_PREFIX, localOnly, registerAdminRoutes, separateAdminApp } from "./admin.js";
 import { answerClientError } from "./client-error.js";
-import { registerCompression } from "./compression.js";
+import { compressionRules, registerCompression } from "./compression.js";
 import { sendError, toGatewayError } from "./error-reply.js";
 import { makeHandler, matchRoute, type ServedRoute } from "./handler.js";
 import { countInFlight, PolicySet, pause, trampoline } from "./lifecycle.js";
@@ -53,6 +54,8 @@ export type GatewayStatus = ConfigStatus & {
   readonly interceptors: Readonly<Record<string, Record<string, unknown>>>;
   /** Each gRPC backend address's endpoints: connection, ejection, health (BackendChannels.status). */
   readonly backends: Readonly<Record<string, unknown>>;
+  /** With compression on: compressed forms of cached answers made so far (one per answer and encoding). */
+  readonly compression?: { readonly storedForms: number };
 };
 
 export interface Gateway {
@@ -218,14 +221,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   // The edge policies, in their registered order (src/server/pipeline.ts). Their hooks run through one
   // trampoline per phase, so that a reconfigure swaps the whole set with one assignment.
-  const policyContext: PolicyContext = { log, router };
+  const policyContext = { log, router };
   let policies = await buildPolicies(options, policyContext);
   app.addHook(
     "onRequest",
     trampoline("global", () => policies),
   );
   await amqp?.start();
-  let handle = makeHandler(claimKeys(options.auth));
+  // The cache's stored answers in compressed form, made once per answer and encoding (not per hit).
+  const encodings = options.compression
+    ? new StoredEncodings(compressionRules(options.compression))
+    : undefined;
+  let handle = makeHandler(claimKeys(options.auth), encodings);
   const handler = (req: FastifyRequest, reply: FastifyReply) => handle(req, reply);
 
   // The gateway's own endpoints (admin, docs, operations): outside the scope below, so its hooks do not
@@ -243,6 +250,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         interceptors.filter((i) => i.status).map((i) => [i.name, i.status!()]),
       ),
       backends: channels.status(),
+      ...(encodings ? { compression: { storedForms: encodings.made } } : {}),
     };
   };
   registerAdminRoutes(
@@ -362,7 +370,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       try {
         const nextPolicies = await buildPolicies(next, policyContext);
         built = { policies: nextPolicies, interceptors: buildInterceptors(next, { log }) };
-        const nextHandle = makeHandler(claimKeys(next.auth));
+        const nextHandle = makeHandler(claimKeys(next.auth), encodings);
         const nextOperationsAuth = amqp && next.auth ? await Authenticator.create(next.auth) : undefined;
         const result = reloader.reconfigure(next, binder(built.interceptors));
         if (!result.ok) throw new Error(result.errors.map((e) => e.message).join("; "));
@@ -396,8 +404,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 }
 
 /** Builds the edge policies the options configure; if one fails, closes those built and throws. */
-async function buildPolicies(options: GatewayOptions, ctx: PolicyContext): Promise<PolicySet> {
+async function buildPolicies(
+  options: GatewayOptions,
+  base: Omit<PolicyContext, "cacheHitsAreFree">,
+): Promise<PolicySet> {
   const built: Array<{ name: string; policy: EdgePolicy }> = [];
+  // The cache's setting, read by the rate limit: hits are free only on routes the cache may answer.
+  const free = options.cache?.hitsCountForRateLimit === false;
+  const ctx: PolicyContext = {
+    ...base,
+    cacheHitsAreFree: (route) => free && route.settings.cache !== undefined,
+  };
   try {
     for (const module of POLICIES) {
       const config = (options as unknown as Record<string, unknown>)[module.configKey];

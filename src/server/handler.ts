@@ -4,7 +4,8 @@ import { encodeMessage } from "../codec/index.js";
 import type { CompositeRoute } from "../compose/route.js";
 import { Code } from "../errors/code.js";
 import { GatewayError } from "../errors/gateway-error.js";
-import { conditionalReply, markCacheStatus } from "../interceptors/cache/conditional.js";
+import { conditionalReply, etagOf, markCacheStatus } from "../interceptors/cache/conditional.js";
+import type { StoredEncodings } from "../interceptors/cache/encodings.js";
 import { ownerOf } from "../policies/auth/authenticator.js";
 import type { Route } from "../routing/route.js";
 import type { Router } from "../routing/router.js";
@@ -55,6 +56,7 @@ export function matchRoute(router: () => Router<Route>) {
       query: q === -1 ? "" : url.slice(q + 1),
       identity: undefined,
       claims: undefined,
+      admission: undefined,
       notes: undefined,
     };
     done();
@@ -64,13 +66,20 @@ export function matchRoute(router: () => Router<Route>) {
 /**
  * The call: transcode -> the route's interceptors and target -> render. `reservedKeys` are metadata
  * keys only the gateway sets (forwarded claims): whatever the client sent under them is dropped.
+ * `encodings` (when the listener compresses): the compressed forms of the cache's stored answers.
  */
-export function makeHandler(reservedKeys: readonly string[]) {
+export function makeHandler(reservedKeys: readonly string[], encodings?: StoredEncodings) {
   // Not async: the answer is written from the call's callback, without a promise per request; what
   // throws here synchronously reaches Fastify's error handler like a rejection would.
   return function handle(req: FastifyRequest, reply: FastifyReply): undefined {
     const state = req.gateway!;
     const matched = state.match.route as ServedRoute | CompositeRoute;
+    const admission = state.admission;
+    if (admission?.pending && matched.target.shape !== "unary") {
+      // A stream or a composition is never a cache hit: the deferred rate limit decides now.
+      admission.admit((refusal) => (refusal ? reply.send(refusal) : handle(req, reply)));
+      return undefined;
+    }
     if (matched.target.shape === "composite")
       return serveComposite(req, reply, matched as CompositeRoute, reservedKeys);
     const route = matched as ServedRoute;
@@ -120,6 +129,7 @@ export function makeHandler(reservedKeys: readonly string[]) {
       claims,
       idempotencyKey: idempotencyKey(req.headers["idempotency-key"]),
       notes: {},
+      admission,
     };
     state.notes = call.notes;
     const socket = req.raw.socket;
@@ -131,7 +141,7 @@ export function makeHandler(reservedKeys: readonly string[]) {
         return;
       }
       try {
-        send(reply, route, result!, call);
+        send(reply, route, result!, call, encodings);
       } catch (e) {
         reply.send(e); // an answer that cannot be rendered is an error reply, never a hang
       }
@@ -199,17 +209,33 @@ function serveComposite(
   return undefined;
 }
 
-/** The answer: the target's own body, or the output message rendered with the route's JSON options. */
-function send(reply: FastifyReply, route: Route, result: UpstreamResult, call: UpstreamCall): void {
+/**
+ * The answer: what the cache rendered when it stored it (written as is, with its ETag), the target's
+ * own body, or the output message rendered with the route's JSON options.
+ */
+function send(
+  reply: FastifyReply,
+  route: Route,
+  result: UpstreamResult,
+  call: UpstreamCall,
+  encodings: StoredEncodings | undefined,
+): void {
   reply.code(result.httpStatus).headers(result.headers);
   markCacheStatus(reply, call.notes);
+  const caching = call.notes.cacheStatus !== undefined;
+  const stored = result.rendered;
+  if (stored) {
+    if (caching && conditionalReply(reply, call.headers, result.httpStatus, stored.etag)) return;
+    if (encodings?.send(reply, call.headers, stored)) return; // its compressed form, made once
+    reply.type(stored.contentType).send(stored.bytes);
+    return;
+  }
   if (result.body) {
     reply.type(result.body.contentType).send(result.body.bytes);
     return;
   }
   const { contentType, body } = renderResponse(route, result.message!);
-  if (call.notes.cacheStatus !== undefined && conditionalReply(reply, call.headers, result.httpStatus, body))
-    return;
+  if (caching && conditionalReply(reply, call.headers, result.httpStatus, etagOf(body))) return;
   reply.type(contentType).send(typeof body === "string" ? body : Buffer.from(body));
 }
 

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Msg } from "../codec/index.js";
 import type { GatewayError } from "../errors/gateway-error.js";
 import type { Route } from "../routing/route.js";
+import type { Admission } from "./admission.js";
 import type { Metadata } from "./call-metadata.js";
 
 /**
@@ -37,6 +38,11 @@ export interface UpstreamCall {
   readonly idempotencyKey: string | undefined;
   /** What interceptors and targets learned on the way, for the access log, metrics and traces. */
   readonly notes: CallNotes;
+  /**
+   * An edge check (the rate limit) deferred until this call goes upstream: run it before that, or waive
+   * it when the answer comes from the cache (admission.ts). Undefined: nothing was deferred.
+   */
+  readonly admission?: Admission | undefined;
 }
 
 /** Offset of the plain encoding in `UpstreamCall.encoded` (the gRPC message prefix: flag + length). */
@@ -71,6 +77,19 @@ export interface UpstreamResult {
   readonly headers: Readonly<Record<string, string | string[]>>;
   readonly message?: Buffer;
   readonly body?: { readonly contentType: string; readonly bytes: string | Buffer };
+  /**
+   * The answer as the HTTP client gets it, when the cache rendered it once on storing it (a hit writes
+   * these bytes and this ETag as they are). The handler prefers it to `message`/`body`; other readers
+   * (compositions) use `message`/`body`.
+   */
+  readonly rendered?: RenderedBody;
+}
+
+/** A rendered 200 answer: its content type, its bytes, and its strong ETag (RFC 9110 8.8.3, quoted). */
+export interface RenderedBody {
+  readonly contentType: string;
+  readonly bytes: Buffer;
+  readonly etag: string;
 }
 
 /**

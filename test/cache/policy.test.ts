@@ -69,10 +69,14 @@ describe("readCacheConfig()", () => {
     });
   });
 
+  it("reads hitsCountForRateLimit: false (hits free of rate limits)", () => {
+    expect(readCacheConfig({ hitsCountForRateLimit: false }, "cache").hitsCountForRateLimit).toBe(false);
+  });
+
   it.each([
     [{ store: "redis" }, "cache.redis"],
     [{ store: "disk" }, "cache.store"],
-    [{ hitsCountForRateLimit: false }, "cache.hitsCountForRateLimit"],
+    [{ hitsCountForRateLimit: "no" }, "cache.hitsCountForRateLimit"],
     [{ maxBytes: "lots" }, "cache.maxBytes"],
   ])("refuses %j naming %s", (input, where) => {
     expect(() => readCacheConfig(input, "cache")).toThrow(where);

@@ -11,19 +11,18 @@ export function markCacheStatus(reply: FastifyReply, notes: CallNotes | undefine
 }
 
 /**
- * A strong ETag for a rendered 200 answer of a caching route (the sha256 of its bytes, so equal bodies
- * have equal tags on every instance), and the 304 when the request's If-None-Match names it (RFC 9110
- * 13.1.2: weak comparison, `*` matches any). Works on a miss too, once the body is known. Returns true
- * when it sent the 304.
+ * The ETag of a 200 answer of a caching route (`tag`: etagOf its bytes, or the one stored with a cached
+ * answer, so equal bodies have equal tags on every instance), and the 304 when the request's
+ * If-None-Match names it (RFC 9110 13.1.2: weak comparison, `*` matches any). Works on a miss too,
+ * once the body is known. Returns true when it sent the 304.
  */
 export function conditionalReply(
   reply: FastifyReply,
   headers: IncomingHttpHeaders,
   status: number,
-  body: string | Uint8Array,
+  tag: string,
 ): boolean {
   if (status !== 200) return false;
-  const tag = etagOf(body);
   reply.header("etag", tag);
   const inm = headers["if-none-match"];
   if (inm === undefined || !noneMatchHits(inm, tag)) return false;

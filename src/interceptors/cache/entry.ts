@@ -14,6 +14,7 @@ export interface Entry {
   readonly sieUntil: number;
   readonly public: boolean;
   readonly tags: readonly string[];
+  /** A success: the backend's result with `rendered`, the answer as every hit writes it (representation.ts). */
   readonly result?: UpstreamResult;
   readonly error?: StoredError;
   /** Approximate bytes held, for the LRU's bound. */
@@ -57,12 +58,14 @@ export function sizeOf(result: UpstreamResult | undefined, error: StoredError | 
   if (result?.message) n += result.message.length;
   if (result?.body)
     n += typeof result.body.bytes === "string" ? result.body.bytes.length * 2 : result.body.bytes.length;
+  // The rendered answer twice: room for its compressed forms (encodings.ts), each smaller than it.
+  if (result?.rendered) n += result.rendered.bytes.length * 2 + result.rendered.contentType.length;
   if (result) for (const k in result.headers) n += k.length + String(result.headers[k]).length;
   if (error) n += JSON.stringify(error).length;
   return n;
 }
 
-/** JSON for Redis: buffers as base64. */
+/** JSON for Redis: buffers as base64 (the message, a target's body, the rendered answer). */
 export function serialize(e: Entry): string {
   const r = e.result;
   return JSON.stringify({
@@ -75,6 +78,11 @@ export function serialize(e: Entry): string {
         contentType: r.body.contentType,
         bytes: Buffer.isBuffer(r.body.bytes) ? r.body.bytes.toString("base64") : r.body.bytes,
         b64: Buffer.isBuffer(r.body.bytes),
+      },
+      rendered: r.rendered && {
+        contentType: r.rendered.contentType,
+        bytes: r.rendered.bytes.toString("base64"),
+        etag: r.rendered.etag,
       },
     },
   });
@@ -89,6 +97,7 @@ export function deserialize(s: string): Entry | undefined {
         headers: Record<string, string>;
         message?: string;
         body?: { contentType: string; bytes: string; b64: boolean };
+        rendered?: { contentType: string; bytes: string; etag: string };
       };
     };
     if (typeof o.key !== "string" || typeof o.freshUntil !== "number") return undefined;
@@ -104,6 +113,15 @@ export function deserialize(s: string): Entry | undefined {
               body: {
                 contentType: r.body.contentType,
                 bytes: r.body.b64 ? Buffer.from(r.body.bytes, "base64") : r.body.bytes,
+              },
+            }
+          : {}),
+        ...(r.rendered
+          ? {
+              rendered: {
+                contentType: r.rendered.contentType,
+                bytes: Buffer.from(r.rendered.bytes, "base64"),
+                etag: r.rendered.etag,
               },
             }
           : {}),

@@ -5,6 +5,7 @@ import { httpStatusFromCode } from "../../errors/http-status.js";
 import type { Route } from "../../routing/route.js";
 import type { Cancel, Done, Invoke, UpstreamCall, UpstreamResult } from "../../upstream/call.js";
 import type { Interceptor } from "../interceptor.js";
+import { admitFirst } from "./admit-first.js";
 import { type Entry, errorOf, sizeOf, storedError } from "./entry.js";
 import { type FillDone, Flight } from "./flight.js";
 import { lifetimeOf, parseCacheControl } from "./freshness.js";
@@ -12,6 +13,7 @@ import { cacheKey, hasMapFields } from "./key.js";
 import { MemoryTier, type PurgeSelector } from "./memory.js";
 import { type CacheConfig, type CachePolicy, DEFAULT_CACHE_CONFIG, DEFAULT_CACHE_POLICY } from "./policy.js";
 import { RedisTier } from "./redis-tier.js";
+import { renderForStore } from "./representation.js";
 
 declare module "../../routing/route.js" {
   interface RouteSettings {
@@ -54,7 +56,15 @@ export class ResponseCache implements Interceptor {
   private readonly memory: MemoryTier;
   private readonly redis: RedisTier | undefined;
   private readonly flights = new Map<string, Flight>();
-  private readonly counts = { hits: 0, stale: 0, misses: 0, stored: 0, bypassed: 0, collapsed: 0 };
+  private readonly counts = {
+    hits: 0,
+    stale: 0,
+    misses: 0,
+    stored: 0,
+    bypassed: 0,
+    collapsed: 0,
+    rateLimited: 0,
+  };
 
   constructor(
     readonly config: CacheConfig,
@@ -75,7 +85,9 @@ export class ResponseCache implements Interceptor {
       route.httpMethod === "GET" ||
       route.httpMethod === "HEAD" ||
       (policy.noSideEffects && route.method.idempotencyLevel === "NO_SIDE_EFFECTS");
-    if (!safe) return next;
+    // A caching route the cache does not serve (a POST without noSideEffects) still honours a
+    // deferred rate limit: every one of its calls goes upstream.
+    if (!safe) return this.config.hitsCountForRateLimit ? next : admitFirst(next);
     const hasMaps = hasMapFields(route.method.input);
     return (call, done) => this.serve(next, policy, hasMaps, call, done);
   }
@@ -163,11 +175,13 @@ export class ResponseCache implements Interceptor {
     e ??= ask.reload ? undefined : this.memory.get(ask.key);
     const usable = e && (!ask.credentialed || e.public) ? e : undefined;
     if (usable && now < usable.freshUntil) {
+      call.admission?.waive(); // a hit is free of a deferred rate limit
       this.counts.hits++;
       this.serveEntry(call, usable, now, `hit; ttl=${Math.floor((usable.freshUntil - now) / 1000)}`, done);
       return undefined;
     }
     if (usable && now < usable.swrUntil && !ask.credentialed) {
+      call.admission?.waive();
       this.counts.stale++;
       this.serveEntry(
         call,
@@ -180,6 +194,37 @@ export class ResponseCache implements Interceptor {
       return undefined;
     }
     const stale = usable && now < usable.sieUntil ? usable : undefined;
+    const admission = call.admission;
+    if (!admission?.pending) return this.forward(next, policy, call, ask, stale, done);
+    // Hits are free (hitsCountForRateLimit: false): this request goes upstream (or waits for a fill), so
+    // its own rate limit decides first; a refused request never joins another's fill.
+    let cancelled = false;
+    let cancelForward: Cancel | undefined;
+    admission.admit((refusal) => {
+      if (cancelled) return;
+      if (!refusal) {
+        cancelForward = this.forward(next, policy, call, ask, stale, done);
+        return;
+      }
+      this.counts.rateLimited++;
+      call.notes.cacheStatus = `protogate; fwd=miss; detail=rate-limited; key="${ask.key}"`;
+      done(refusal, undefined);
+    });
+    return () => {
+      cancelled = true;
+      cancelForward?.();
+    };
+  }
+
+  /** A miss (or a request that may not use the entry): the backend, through the key's fill when it may share one. */
+  private forward(
+    next: Invoke,
+    policy: CachePolicy,
+    call: UpstreamCall,
+    ask: Ask,
+    stale: Entry | undefined,
+    done: Done,
+  ): Cancel {
     const onFill: FillDone = (err, result, how) => {
       if (how.collapsed && how.entry) this.memory.set(how.entry); // found in Redis, filled elsewhere
       if (err && stale && isServerError(err)) {
@@ -200,13 +245,14 @@ export class ResponseCache implements Interceptor {
         how.collapsed,
         ask.key,
       );
-      done(err, result);
+      // The stored entry's result carries the rendered answer: the handler writes it, no second render.
+      done(err, err ? undefined : (how.entry?.result ?? result));
     };
     this.counts.misses++;
     // Callers that may not share an answer (credentials on a shared entry) or want a fresh one call alone.
     if (ask.credentialed || ask.reload || ask.noStore)
       return next(call, (err, result) => {
-        const entry = ask.noStore ? undefined : this.store(policy, ask, err, result);
+        const entry = ask.noStore ? undefined : this.store(call.route, policy, ask, err, result);
         onFill(err, result, { entry, first: true, collapsed: false });
       });
     return this.join(next, policy, call, ask, onFill, false);
@@ -242,7 +288,11 @@ export class ResponseCache implements Interceptor {
       timer = setTimeout(() => {
         leave();
         cancel = next(call, (err, result) =>
-          onFill(err, result, { entry: this.store(policy, ask, err, result), first: true, collapsed: false }),
+          onFill(err, result, {
+            entry: this.store(call.route, policy, ask, err, result),
+            first: true,
+            collapsed: false,
+          }),
         );
       }, policy.lockTimeoutMs);
       timer.unref();
@@ -264,7 +314,7 @@ export class ResponseCache implements Interceptor {
       ask.key,
       next,
       call,
-      (err, result) => this.store(policy, ask, err, result),
+      (err, result) => this.store(call.route, policy, ask, err, result),
       this.redis,
       policy.lockTimeoutMs,
       background,
@@ -278,6 +328,7 @@ export class ResponseCache implements Interceptor {
 
   /** Stores a backend answer when its kind and metadata allow; returns the entry, or undefined. */
   private store(
+    route: Route,
     policy: CachePolicy,
     ask: Ask,
     err: GatewayError | undefined,
@@ -306,6 +357,10 @@ export class ResponseCache implements Interceptor {
       const life = lifetimeOf(result.headers, policy, ask.credentialed);
       if (!life || (life.freshMs <= 0 && life.staleWhileRevalidateMs <= 0 && life.staleIfErrorMs <= 0))
         return undefined;
+      // Rendered once here: every hit writes these bytes and this ETag (representation.ts).
+      const rendered = renderForStore(route, result);
+      if (!rendered) return undefined;
+      const stored: UpstreamResult = { ...result, rendered };
       const freshUntil = now + life.freshMs;
       entry = {
         key: ask.key,
@@ -315,8 +370,8 @@ export class ResponseCache implements Interceptor {
         sieUntil: freshUntil + life.staleIfErrorMs,
         public: life.public,
         tags: [...policy.tags, ...life.tags],
-        result,
-        size: sizeOf(result, undefined),
+        result: stored,
+        size: sizeOf(stored, undefined),
       };
     }
     if (entry.size > this.config.maxEntryBytes) return undefined;

@@ -48,10 +48,13 @@ export interface CacheConfig {
   readonly maxBytes: number;
   readonly maxEntryBytes: number;
   /**
-   * Whether a cache hit counts against rate limits. Only `true` is supported: rate limits run as an
-   * edge policy before the handler, before the cache knows whether the key is fresh.
+   * Whether an answer served from the cache counts against rate limits (default true: the rate limit
+   * decides at the edge, before the body is read). false: on routes with cache settings the rate limit
+   * defers its decision to the call (upstream/admission.ts); the cache runs it on a miss, before going
+   * upstream or joining a fill, and waives it on a hit (fresh or stale-while-revalidate), so a hit is
+   * never refused nor counted while a miss is limited as before.
    */
-  readonly hitsCountForRateLimit: true;
+  readonly hitsCountForRateLimit: boolean;
 }
 
 export const DEFAULT_CACHE_POLICY: CachePolicy = {
@@ -117,12 +120,10 @@ export const cacheConfigSchema: JsonSchema = object("The response cache's store 
   }),
   maxBytes: size("Bytes the in-memory tier holds in all.", { default: "64mb" }),
   maxEntryBytes: size("Largest answer stored.", { default: "1mb" }),
-  hitsCountForRateLimit: {
-    description: "Hits count against rate limits (only true: rate limits run before the cache).",
-    const: true,
-    default: true,
-    errorMessage: "only true is supported: rate limits run before the cache (see README, Caching)",
-  },
+  hitsCountForRateLimit: bool(
+    "Answers served from the cache count against rate limits; false: only misses do (README, Caching).",
+    true,
+  ),
 });
 
 /**
@@ -173,6 +174,7 @@ export function readCacheConfig(v: unknown, where: string): CacheConfig {
     redis?: { url?: string; keyPrefix?: string };
     maxBytes?: string | number;
     maxEntryBytes?: string | number;
+    hitsCountForRateLimit?: boolean;
   }>(cacheConfigSchema, v, where);
   const store = o.store ?? DEFAULT_CACHE_CONFIG.store;
   if (store === "redis" && !o.redis)
@@ -190,6 +192,6 @@ export function readCacheConfig(v: unknown, where: string): CacheConfig {
     maxBytes: o.maxBytes === undefined ? DEFAULT_CACHE_CONFIG.maxBytes : parseSizeBytes(o.maxBytes)!,
     maxEntryBytes:
       o.maxEntryBytes === undefined ? DEFAULT_CACHE_CONFIG.maxEntryBytes : parseSizeBytes(o.maxEntryBytes)!,
-    hitsCountForRateLimit: true,
+    hitsCountForRateLimit: o.hitsCountForRateLimit ?? DEFAULT_CACHE_CONFIG.hitsCountForRateLimit,
   };
 }

@@ -12,7 +12,8 @@ declare module "../../routing/route.js" {
 
 /**
  * Rate limits (config `rateLimit:`, per method `rateLimit`), GCRA buckets in memory or Redis, after auth
- * so that a limit can count per subject. Its status shows how often the store failed.
+ * so that a limit can count per subject. On routes the cache answers with `hitsCountForRateLimit: false`
+ * the decision waits for a cache miss (hook.ts). Its status shows how often the store failed.
  */
 export const rateLimitPolicy: PolicyModule<RateLimitConfig> = {
   name: "rateLimit",
@@ -23,7 +24,12 @@ export const rateLimitPolicy: PolicyModule<RateLimitConfig> = {
       config.store === "redis"
         ? new RedisStore(config.redis.url, config.redis.keyPrefix, config.redis.timeoutMs)
         : new MemoryStore();
-    const limiter = new RateLimiter(config, store, (m) => ctx.log.warn(m));
+    const limiter = new RateLimiter(
+      config,
+      store,
+      (m) => ctx.log.warn(m),
+      (route) => ctx.cacheHitsAreFree(route),
+    );
     return {
       afterMatch: limiter.hook,
       status: () => ({
