@@ -12,8 +12,9 @@ import type { Interceptor } from "../interceptors/interceptor.js";
 import type { Route } from "../routing/route.js";
 import type { Invoke } from "../upstream/call.js";
 import type { Metadata } from "../upstream/call-metadata.js";
-import type { UnaryTarget } from "../upstream/target.js";
+import type { StreamTarget, UnaryTarget } from "../upstream/target.js";
 import { codeName } from "./code-name.js";
+import { traceStream } from "./stream-tracing.js";
 import { formatTraceparent, parseTraceparent } from "./trace-context.js";
 import { tracingFor } from "./tracing.js";
 
@@ -22,7 +23,8 @@ import { tracingFor } from "./tracing.js";
  * server hook put in the call's metadata), with OpenTelemetry's RPC conventions (`rpc.system`,
  * `rpc.service`, `rpc.method`, `rpc.grpc.status_code`, `server.address`/`server.port`) or messaging
  * ones for AMQP (`messaging.system: rabbitmq`, `messaging.destination.name`, `messaging.operation.*`).
- * The backend gets this span's `traceparent`. On only when tracing is.
+ * The backend gets this span's `traceparent`. Streams get one CLIENT span per attempt too
+ * (stream-tracing.ts). On only when tracing is.
  */
 export function tracingInterceptor(options: GatewayOptions): Interceptor | undefined {
   const tracing = tracingFor(options);
@@ -51,6 +53,15 @@ export function tracingInterceptor(options: GatewayOptions): Interceptor | undef
         });
       };
     },
+    wrapStream: (next, route, target) =>
+      traceStream(
+        next,
+        tracer,
+        spanName(route, target),
+        targetAttributes(route, target),
+        target.protocol === "grpc",
+        parentOf,
+      ),
   };
 }
 
@@ -68,13 +79,13 @@ function parentOf(md: Metadata): Context {
 }
 
 /** gRPC: `package.Service/Method` (the RPC conventions); AMQP: `publish <exchange>` (messaging's). */
-function spanName(route: Route, target: UnaryTarget): string {
+function spanName(route: Route, target: UnaryTarget | StreamTarget): string {
   if (target.protocol === "grpc") return `${route.method.service}/${route.method.name}`;
   return `publish ${exchangeOf(target)}`;
 }
 
 /** Attributes known when the route is bound: the same for every attempt. */
-function targetAttributes(route: Route, target: UnaryTarget): Attributes {
+function targetAttributes(route: Route, target: UnaryTarget | StreamTarget): Attributes {
   if (target.protocol === "grpc") {
     const { host, port } = hostPort(target.upstream);
     return {
@@ -97,7 +108,7 @@ function targetAttributes(route: Route, target: UnaryTarget): Attributes {
 }
 
 /** An AMQP target's upstream is "broker/exchange". */
-function exchangeOf(target: UnaryTarget): string {
+function exchangeOf(target: UnaryTarget | StreamTarget): string {
   const slash = target.upstream.indexOf("/");
   return slash === -1 ? target.upstream : target.upstream.slice(slash + 1);
 }
