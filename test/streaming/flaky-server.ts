@@ -42,7 +42,7 @@ export interface FlakyServer {
 }
 
 /**
- * Watch sends `count` events `gap_ms` apart (forever with `forever: true`) then ends OK; Chat answers
+ * Watch sends `count` events, each after `gap_ms` (forever with `forever: true`), then ends OK; Chat answers
  * each item; Upload counts them. A call told to fail sends `afterMessages` events first.
  */
 export async function startFlakyServer(): Promise<FlakyServer> {
@@ -87,13 +87,14 @@ export async function startFlakyServer(): Promise<FlakyServer> {
         i++;
         call.write({ seq: i, name }, () => setTimeout(next, gap_ms));
       };
-      next();
+      if (gap_ms > 0) setTimeout(next, gap_ms);
+      else next();
     },
     Chat(call: grpc.ServerDuplexStream<{ name?: string }, unknown>) {
       const r = receive("Chat", call.metadata);
       const failure = failures.shift();
       call.on("cancelled", () => {
-        r.end ??= "cancelled";
+        r.end = "cancelled"; // grpc-js may have ended the reading side first
       });
       if (failure) {
         r.end = "failed";

@@ -1,0 +1,77 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import type { Gateway } from "../../src/server/gateway.js";
+import { type FlakyServer, flakyGateway, openLive, startFlakyServer } from "./flaky-server.js";
+
+// Shutdown with streams open (issue #14 item 5 of the stream interceptors brief): the drain ends each
+// stream with UNAVAILABLE "server shutting down" in its own framing before the drain deadline, and
+// cancels the backend's stream, so that the client can tell and reconnect.
+
+const GRACE_MS = 1500;
+const STATUS = '{"code":14,"message":"server shutting down","details":[]}';
+
+let backend: FlakyServer;
+let gateway: Gateway;
+let url: string;
+beforeEach(async () => {
+  backend = await startFlakyServer();
+  ({ gateway, url } = await flakyGateway(backend.address, {
+    shutdownDelayMs: 0,
+    shutdownGraceMs: GRACE_MS,
+  }));
+});
+afterEach(async () => {
+  await gateway.close();
+  await backend.close();
+});
+
+describe("streams at shutdown", () => {
+  it("should end each open stream with the shutdown error record in its framing, then cancel the backend's stream", async () => {
+    const path = "/v1/watch/w?forever=true&gap_ms=20";
+    const ndjson = openLive(url, path);
+    const sse = openLive(url, path, { accept: "text/event-stream" });
+    const array = openLive(url, path, { accept: "application/json" });
+    await Promise.all([ndjson.until("\n"), sse.until("\n\n"), array.until("}")]);
+    const started = Date.now();
+    const stopping = gateway.shutdown();
+    const [n, s, a] = await Promise.all([ndjson.ended, sse.ended, array.ended]);
+    const endedAt = Date.now();
+    expect(await ndjson.status).toBe(200);
+    expect(n.endsWith(`}\n{"error":${STATUS}}\n`)).toBe(true);
+    expect(s.endsWith(`\n\nevent: error\ndata: ${STATUS}\n\n`)).toBe(true);
+    const elements = JSON.parse(a) as unknown[];
+    expect(elements.at(-1)).toEqual({ error: JSON.parse(STATUS) });
+    expect(elements.length).toBeGreaterThan(1);
+    // the streams went on during the drain and ended before its deadline
+    expect(endedAt).toBeLessThanOrEqual(started + GRACE_MS);
+    await expect.poll(() => backend.calls.map((c) => c.end)).toEqual(["cancelled", "cancelled", "cancelled"]);
+    await stopping;
+  });
+
+  it("should answer a stream that sent nothing yet with a normal 503 error answer", async () => {
+    const quiet = openLive(url, "/v1/watch/q?count=1&gap_ms=60000");
+    await expect.poll(() => backend.calls.length).toBe(1);
+    const stopping = gateway.shutdown();
+    expect(await quiet.status).toBe(503);
+    expect(JSON.parse(await quiet.ended)).toEqual(JSON.parse(STATUS));
+    await expect.poll(() => backend.calls[0]?.end).toBe("cancelled");
+    await stopping;
+  });
+
+  it("should send a WebSocket stream the shutdown status frame before closing it", async () => {
+    const ws = new WebSocket(`${url.replace(/^http/, "ws")}/v1/chat`);
+    const frames: string[] = [];
+    ws.on("message", (data) => frames.push(String(data)));
+    const closed = new Promise<number>((resolve) => ws.on("close", (code) => resolve(code)));
+    await new Promise((resolve) => ws.on("open", resolve));
+    ws.send('{"name":"a"}');
+    await expect.poll(() => frames.length).toBe(1);
+    const stopping = gateway.shutdown();
+    const code = await closed;
+    expect(frames).toEqual(['{"name":"re: a"}', `{"error":${STATUS}}`]);
+    // 1001 (Going Away) once websocket.ts closes with it for isShutdownEnd(); 4000 + 14 until then
+    expect([1001, 4014]).toContain(code);
+    await expect.poll(() => backend.calls[0]?.end).toBe("cancelled");
+    await stopping;
+  });
+});
