@@ -1,5 +1,6 @@
 import { type Attributes, type Context, SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import type { OpenStream } from "../interceptors/interceptor.js";
+import type { CallNotes } from "../upstream/call.js";
 import type { Metadata } from "../upstream/call-metadata.js";
 import { codeName } from "./code-name.js";
 import { formatTraceparent } from "./trace-context.js";
@@ -18,10 +19,14 @@ export function traceStream(
   name: string,
   attributes: Attributes,
   isGrpc: boolean,
-  parentOf: (md: Metadata) => Context,
+  parentOf: (md: Metadata, notes: CallNotes) => Context,
 ): OpenStream {
   return (call, sink) => {
-    const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parentOf(call.metadata));
+    const span = tracer.startSpan(
+      name,
+      { kind: SpanKind.CLIENT, attributes },
+      parentOf(call.metadata, call.notes),
+    );
     const sc = span.spanContext();
     call.metadata.set("traceparent", formatTraceparent(sc.traceId, sc.spanId, sc.traceFlags));
     let sent = 0;

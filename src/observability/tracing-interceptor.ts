@@ -10,7 +10,7 @@ import {
 import type { GatewayOptions } from "../config/options.js";
 import type { Interceptor } from "../interceptors/interceptor.js";
 import type { Route } from "../routing/route.js";
-import type { Invoke } from "../upstream/call.js";
+import type { CallNotes, Invoke } from "../upstream/call.js";
 import type { Metadata } from "../upstream/call-metadata.js";
 import type { StreamTarget, UnaryTarget } from "../upstream/target.js";
 import { codeName } from "./code-name.js";
@@ -37,7 +37,11 @@ export function tracingInterceptor(options: GatewayOptions): Interceptor | undef
       const attributes = targetAttributes(route, target);
       const isGrpc = target.protocol === "grpc";
       return (call, done) => {
-        const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parentOf(call.metadata));
+        const span = tracer.startSpan(
+          name,
+          { kind: SpanKind.CLIENT, attributes },
+          parentOf(call.metadata, call.notes),
+        );
         const sc = span.spanContext();
         call.metadata.set("traceparent", formatTraceparent(sc.traceId, sc.spanId, sc.traceFlags));
         return next(call, (err, result) => {
@@ -65,10 +69,18 @@ export function tracingInterceptor(options: GatewayOptions): Interceptor | undef
   };
 }
 
-/** The parent span context from the call's `traceparent` (the server span's, or the client's). */
-function parentOf(md: Metadata): Context {
-  const v = md.get("traceparent")[0];
-  const tp = typeof v === "string" ? parseTraceparent(v) : undefined;
+/**
+ * The parent span context of an attempt's CLIENT span: the `traceparent` the call came with (the server
+ * span's, or the client's). Each attempt puts its own span's in the metadata, so the first one notes the
+ * original (`notes.parentTraceparent`): a retry's span is the sibling of the first, not its child.
+ */
+function parentOf(md: Metadata, notes: CallNotes): Context {
+  let v = notes.parentTraceparent;
+  if (v === undefined) {
+    const sent = md.get("traceparent")[0];
+    v = notes.parentTraceparent = typeof sent === "string" ? sent : "";
+  }
+  const tp = v === "" ? undefined : parseTraceparent(v);
   if (!tp) return ROOT_CONTEXT;
   return trace.setSpanContext(ROOT_CONTEXT, {
     traceId: tp.traceId,
