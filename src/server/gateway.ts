@@ -263,7 +263,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     operations: amqp !== undefined,
   });
   if (amqp)
-    registerOperationRoutes(app, amqp, options.auth ? await Authenticator.create(options.auth) : undefined);
+    registerOperationRoutes(
+      app,
+      amqp,
+      options.auth ? await Authenticator.create(options.auth) : undefined,
+      drain,
+    );
 
   // The routes from the protos, in their own scope: the policies' hooks around the route match, all
   // before the body is read; then the handler and the route's call chain.
