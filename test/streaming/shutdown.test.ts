@@ -1,6 +1,11 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { StreamDrain } from "../../src/interceptors/stream-drain.js";
 import type { Gateway } from "../../src/server/gateway.js";
+import { streamOperation } from "../../src/server/streaming/operation-stream.js";
+import type { Operation } from "../../src/upstream/amqp/operations.js";
 import { type FlakyServer, flakyGateway, openLive, startFlakyServer } from "./flaky-server.js";
 
 // Shutdown with streams open (issue #14 item 5 of the stream interceptors brief): the drain ends each
@@ -73,5 +78,36 @@ describe("streams at shutdown", () => {
     expect([1001, 4014]).toContain(code);
     await expect.poll(() => backend.calls[0]?.end).toBe("cancelled");
     await stopping;
+  });
+});
+
+describe("an operation streamed at shutdown", () => {
+  it("should end with the shutdown error record once the drain ends its streams", async () => {
+    const drain = new StreamDrain();
+    const pending: Operation = {
+      name: "operations/7",
+      done: false,
+      metadata: {
+        "@type": "type.googleapis.com/protogate.v1.CommandMetadata",
+        value: { method: "m", createTime: "t" },
+      },
+    };
+    const server = createServer((req, res) =>
+      streamOperation(req, res, pending, async () => pending, {}, 5, drain),
+    );
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const live = openLive(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, "/", {
+        accept: "application/x-ndjson",
+      });
+      await live.until("\n");
+      expect(drain.size).toBe(1);
+      drain.begin(Date.now() + 100);
+      const body = await live.ended;
+      expect(body.endsWith(`\n{"error":${STATUS}}\n`)).toBe(true);
+      expect(drain.size).toBe(0);
+    } finally {
+      server.close();
+    }
   });
 });
