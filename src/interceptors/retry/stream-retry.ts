@@ -11,8 +11,10 @@ import { withRetryAfter } from "./pushback.js";
 export const PREVIOUS_ATTEMPTS = "grpc-previous-rpc-attempts";
 
 /**
- * One server-streaming call with retries (gRFC A6's rule for streams: a call is committed once the
- * client has seen anything of it). An attempt that fails with a retryable code is started again, under
+ * One server-streaming call with retries. The call is committed once a response message has reached the
+ * client (gRPC's own clients, gRFC A6, commit at the response headers: here the REST client has seen
+ * nothing until the first message, and only idempotent methods are retried, so an attempt whose headers
+ * came but no message may be repeated). An attempt that fails with a retryable code is started again, under
  * the unary rules (decide.ts: codes, attempts, idempotent methods only, pushback, the call's deadline
  * over all attempts, the backend's retry budget), only while:
  * - no response message has reached the sink (after the first one: never, the client has it);
