@@ -73,7 +73,13 @@ export class StreamDrain {
     this.ending = true;
     const ends = [...this.open];
     this.open.clear();
-    for (const end of ends) end();
+    for (const end of ends) {
+      try {
+        end();
+      } catch {
+        // one stream's writer failing must not keep the others open
+      }
+    }
     this.settle();
   }
 
