@@ -5,7 +5,7 @@
 const LAYERS = [
   ["errors", "^src/errors/"],
   // the metric objects and the W3C trace-context parser: used from every layer, they import only prom-client
-  ["telemetry", "^src/observability/(metrics|code-name|trace-context)\\.ts$"],
+  ["telemetry", "^src/observability/(metrics|histogram|code-name|trace-context)\\.ts$"],
   ["codec", "^src/codec/"],
   ["config primitives", "^src/config/(load-error|validate|duration|yaml-file|schema-kit|schema-check)\\.ts$"],
   ["registry", "^src/registry/"],
@@ -15,7 +15,7 @@ const LAYERS = [
   ["policies", "^src/policies/"],
   ["interceptors", "^src/interceptors/(?!index\\.ts$)"],
   ["config assembly", "^src/config/"],
-  ["pipeline", "^src/(interceptors/index\\.ts$|observability/(?!(metrics|code-name|trace-context)\\.ts$))"],
+  ["pipeline", "^src/(interceptors/index\\.ts$|observability/(?!(metrics|histogram|code-name|trace-context)\\.ts$))"],
   ["server", "^src/(server|openapi)/"],
   ["cli", "^src/(cli/|index\\.ts$)"],
 ];

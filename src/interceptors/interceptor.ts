@@ -1,6 +1,13 @@
 import type { Route } from "../routing/route.js";
 import type { Invoke } from "../upstream/call.js";
-import type { UnaryTarget } from "../upstream/target.js";
+import type { StreamControl, StreamOpen, StreamSink, StreamTarget, UnaryTarget } from "../upstream/target.js";
+
+/**
+ * Starts one streaming call: a StreamTarget's `open`, or an interceptor's wrapper of it. Same contract
+ * as StreamTarget.open: throws nothing, `sink` callbacks never come synchronously from it, `onEnd`
+ * exactly once, last.
+ */
+export type OpenStream = (call: StreamOpen, sink: StreamSink) => StreamControl;
 
 /**
  * Behaviour around every upstream call (retry, circuit breaker, cache, metrics, tracing, fault
@@ -13,6 +20,12 @@ export interface Interceptor {
   readonly name: string;
   /** Wraps `next` for one route; `target` is what the chain ends in. */
   wrap(next: Invoke, route: Route, target: UnaryTarget): Invoke;
+  /**
+   * Wraps the `open` of a streaming route's target (server, client or bidi streaming), in the same
+   * order as `wrap`. Optional: an interceptor without it leaves streams untouched and adds no frame to
+   * them; returning `next` unchanged does the same for one route.
+   */
+  wrapStream?(next: OpenStream, route: Route, target: StreamTarget): OpenStream;
   /** What `/_protogate/status` shows of it (breaker states...), under its name. */
   status?(): Record<string, unknown>;
   /** Releases what the interceptor holds (timers, connections) when the gateway closes. */
@@ -27,4 +40,23 @@ export function compose(interceptors: readonly Interceptor[], route: Route, targ
   let invoke = target.invoke;
   for (let i = interceptors.length - 1; i >= 0; i--) invoke = interceptors[i]!.wrap(invoke, route, target);
   return invoke;
+}
+
+/**
+ * The stream chain of one route: `target` itself when no interceptor wraps streams for it, else a copy
+ * whose `open` runs the interceptors' `wrapStream`s, `interceptors[0]` outermost, then the target's own
+ * `open`. The HTTP side (src/server/streaming/) calls `open` without knowing what wraps it.
+ */
+export function composeStream(
+  interceptors: readonly Interceptor[],
+  route: Route,
+  target: StreamTarget,
+): StreamTarget {
+  const own: OpenStream = (call, sink) => target.open(call, sink);
+  let open = own;
+  for (let i = interceptors.length - 1; i >= 0; i--) {
+    const wrapStream = interceptors[i]!.wrapStream;
+    if (wrapStream) open = wrapStream.call(interceptors[i], open, route, target);
+  }
+  return open === own ? target : { ...target, open };
 }

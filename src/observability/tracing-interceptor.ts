@@ -10,10 +10,11 @@ import {
 import type { GatewayOptions } from "../config/options.js";
 import type { Interceptor } from "../interceptors/interceptor.js";
 import type { Route } from "../routing/route.js";
-import type { Invoke } from "../upstream/call.js";
+import type { CallNotes, Invoke } from "../upstream/call.js";
 import type { Metadata } from "../upstream/call-metadata.js";
-import type { UnaryTarget } from "../upstream/target.js";
+import type { StreamTarget, UnaryTarget } from "../upstream/target.js";
 import { codeName } from "./code-name.js";
+import { traceStream } from "./stream-tracing.js";
 import { formatTraceparent, parseTraceparent } from "./trace-context.js";
 import { tracingFor } from "./tracing.js";
 
@@ -22,7 +23,8 @@ import { tracingFor } from "./tracing.js";
  * server hook put in the call's metadata), with OpenTelemetry's RPC conventions (`rpc.system`,
  * `rpc.service`, `rpc.method`, `rpc.grpc.status_code`, `server.address`/`server.port`) or messaging
  * ones for AMQP (`messaging.system: rabbitmq`, `messaging.destination.name`, `messaging.operation.*`).
- * The backend gets this span's `traceparent`. On only when tracing is.
+ * The backend gets this span's `traceparent`. Streams get one CLIENT span per attempt too
+ * (stream-tracing.ts). On only when tracing is.
  */
 export function tracingInterceptor(options: GatewayOptions): Interceptor | undefined {
   const tracing = tracingFor(options);
@@ -35,7 +37,11 @@ export function tracingInterceptor(options: GatewayOptions): Interceptor | undef
       const attributes = targetAttributes(route, target);
       const isGrpc = target.protocol === "grpc";
       return (call, done) => {
-        const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parentOf(call.metadata));
+        const span = tracer.startSpan(
+          name,
+          { kind: SpanKind.CLIENT, attributes },
+          parentOf(call.metadata, call.notes),
+        );
         const sc = span.spanContext();
         call.metadata.set("traceparent", formatTraceparent(sc.traceId, sc.spanId, sc.traceFlags));
         return next(call, (err, result) => {
@@ -51,13 +57,30 @@ export function tracingInterceptor(options: GatewayOptions): Interceptor | undef
         });
       };
     },
+    wrapStream: (next, route, target) =>
+      traceStream(
+        next,
+        tracer,
+        spanName(route, target),
+        targetAttributes(route, target),
+        target.protocol === "grpc",
+        parentOf,
+      ),
   };
 }
 
-/** The parent span context from the call's `traceparent` (the server span's, or the client's). */
-function parentOf(md: Metadata): Context {
-  const v = md.get("traceparent")[0];
-  const tp = typeof v === "string" ? parseTraceparent(v) : undefined;
+/**
+ * The parent span context of an attempt's CLIENT span: the `traceparent` the call came with (the server
+ * span's, or the client's). Each attempt puts its own span's in the metadata, so the first one notes the
+ * original (`notes.parentTraceparent`): a retry's span is the sibling of the first, not its child.
+ */
+function parentOf(md: Metadata, notes: CallNotes): Context {
+  let v = notes.parentTraceparent;
+  if (v === undefined) {
+    const sent = md.get("traceparent")[0];
+    v = notes.parentTraceparent = typeof sent === "string" ? sent : "";
+  }
+  const tp = v === "" ? undefined : parseTraceparent(v);
   if (!tp) return ROOT_CONTEXT;
   return trace.setSpanContext(ROOT_CONTEXT, {
     traceId: tp.traceId,
@@ -68,13 +91,13 @@ function parentOf(md: Metadata): Context {
 }
 
 /** gRPC: `package.Service/Method` (the RPC conventions); AMQP: `publish <exchange>` (messaging's). */
-function spanName(route: Route, target: UnaryTarget): string {
+function spanName(route: Route, target: UnaryTarget | StreamTarget): string {
   if (target.protocol === "grpc") return `${route.method.service}/${route.method.name}`;
   return `publish ${exchangeOf(target)}`;
 }
 
 /** Attributes known when the route is bound: the same for every attempt. */
-function targetAttributes(route: Route, target: UnaryTarget): Attributes {
+function targetAttributes(route: Route, target: UnaryTarget | StreamTarget): Attributes {
   if (target.protocol === "grpc") {
     const { host, port } = hostPort(target.upstream);
     return {
@@ -97,7 +120,7 @@ function targetAttributes(route: Route, target: UnaryTarget): Attributes {
 }
 
 /** An AMQP target's upstream is "broker/exchange". */
-function exchangeOf(target: UnaryTarget): string {
+function exchangeOf(target: UnaryTarget | StreamTarget): string {
   const slash = target.upstream.indexOf("/");
   return slash === -1 ? target.upstream : target.upstream.slice(slash + 1);
 }

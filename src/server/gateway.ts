@@ -13,7 +13,8 @@ import { GatewayError } from "../errors/gateway-error.js";
 import { registerCacheRoutes } from "../interceptors/cache/admin.js";
 import { StoredEncodings } from "../interceptors/cache/encodings.js";
 import { buildInterceptors } from "../interceptors/index.js";
-import { compose, type Interceptor } from "../interceptors/interceptor.js";
+import { compose, composeStream, type Interceptor } from "../interceptors/interceptor.js";
+import { StreamDrain } from "../interceptors/stream-drain.js";
 import { logDestination } from "../observability/log-destination.js";
 import { registerObservability } from "../observability/register.js";
 import { registerOpenApiRoutes } from "../openapi/serve.js";
@@ -89,7 +90,8 @@ export interface Gateway {
   reconfigure(options: GatewayOptions): Promise<boolean>;
   /**
    * Registers a function told when the listener closes (shutdown() or close()), with the time (ms since
-   * the epoch) by which requests in flight are cut: long streams end themselves (UNAVAILABLE) before it.
+   * the epoch) by which requests in flight are cut. The gateway's own streams are ended before it by its
+   * stream drain (interceptors/stream-drain.ts): UNAVAILABLE "server shutting down" in their framing.
    */
   onShutdown(listener: (deadline: number) => void): void;
 }
@@ -154,11 +156,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     (interceptors: readonly Interceptor[]): RouteBinder =>
     (route, where, registry): ServedRoute => {
       const target = resolveTarget(route.method, where, upstreams, registry);
-      // Interceptors wrap unary calls; streams are served by src/server/streaming/.
-      if (target.shape === "stream") return { ...route, target, invoke: notUnary };
+      // Streams are served by src/server/streaming/, through the interceptors' wrapStream.
+      if (target.shape === "stream")
+        return { ...route, target: composeStream(interceptors, route, target), invoke: notUnary };
       return { ...route, target, invoke: compose(interceptors, route, target) };
     };
-  let interceptors = buildInterceptors(options, { log });
+  // Open streams, ended before the drain deadline at shutdown; shared by every generation of interceptors.
+  const drain = new StreamDrain();
+  let interceptors = buildInterceptors(options, { log, drain });
   let reloader: Reloader;
   try {
     reloader = new Reloader(options, reflection.sources, binder(interceptors));
@@ -270,7 +275,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   // The operations route checks owners with the auth config in force: a reconfigure replaces it.
   let operationsAuth = amqp && options.auth ? await Authenticator.create(options.auth) : undefined;
-  if (amqp) registerOperationRoutes(app, amqp, () => operationsAuth);
+  if (amqp) registerOperationRoutes(app, amqp, () => operationsAuth, drain);
 
   // The routes from the protos, in their own scope: the policies' hooks around the route match, all
   // before the body is read; then the handler and the route's call chain.
@@ -322,8 +327,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const close = async (): Promise<void> => {
     watcher?.close();
     reflection.close();
-    for (const tell of shutdownListeners) tell(Date.now() + grace);
-    closeWebSockets(); // before the listener's close, which waits for their sockets
+    const deadline = Date.now() + grace;
+    drain.begin(deadline);
+    for (const tell of shutdownListeners) tell(deadline);
     // Drain requests in flight, but never longer than the grace period: then cut what is left, and say
     // how many. Keep-alive connections are closed as soon as their last response is out.
     const cut = setTimeout(() => {
@@ -333,12 +339,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }, grace);
     const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
     try {
-      await Promise.all([app.close(), admin?.close()]);
+      // streams (WebSocket ones too, which the listener does not wait for) end by the drain's schedule
+      await Promise.all([app.close(), admin?.close(), drain.idle()]);
     } finally {
       clearTimeout(cut);
       clearInterval(sweep);
+      drain.endAll(); // none left, unless the closing failed
+      drain.close();
       channels.close();
       reflectionClients.close();
+      closeWebSockets(); // any session the drain did not end (a failed close)
       await policies.close();
       for (const i of interceptors) await i.close?.();
       await observability.close();
@@ -369,7 +379,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       let built: { policies: PolicySet; interceptors: Interceptor[] } | undefined;
       try {
         const nextPolicies = await buildPolicies(next, policyContext);
-        built = { policies: nextPolicies, interceptors: buildInterceptors(next, { log }) };
+        built = { policies: nextPolicies, interceptors: buildInterceptors(next, { log, drain }) };
         const nextHandle = makeHandler(claimKeys(next.auth), encodings);
         const nextOperationsAuth = amqp && next.auth ? await Authenticator.create(next.auth) : undefined;
         const result = reloader.reconfigure(next, binder(built.interceptors));

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { Code } from "../errors/code.js";
 import { GatewayError } from "../errors/gateway-error.js";
+import type { StreamDrain } from "../interceptors/stream-drain.js";
 import { type Authenticator, missingToken, ownerOf } from "../policies/auth/authenticator.js";
 import type { AmqpBrokers } from "../upstream/amqp/brokers.js";
 import { type Operation, served } from "../upstream/amqp/operations.js";
@@ -17,6 +18,8 @@ export function registerOperationRoutes(
   amqp: AmqpBrokers,
   /** The authenticator of the configuration in force (a reconfigure replaces it), if auth is on. */
   authenticator: () => Authenticator | undefined,
+  /** The gateway's open streams, ended at shutdown: a streamed operation is one. */
+  drain?: StreamDrain,
 ): void {
   app.get<{ Params: { id: string } }>("/v1/operations/:id", async (req, reply) => {
     const id = req.params.id;
@@ -34,7 +37,15 @@ export function registerOperationRoutes(
       return sendError(reply, new GatewayError(Code.NOT_FOUND, `operation ${id} not found (or expired)`));
     if (wantsOperationStream(req.headers.accept)) {
       reply.hijack(); // progress and the result as a stream (src/server/streaming/operation-stream.ts)
-      streamOperation(req.raw, reply.raw, op, () => amqp.operations.get(id), reply.getHeaders());
+      streamOperation(
+        req.raw,
+        reply.raw,
+        op,
+        () => amqp.operations.get(id),
+        reply.getHeaders(),
+        undefined,
+        drain,
+      );
       return;
     }
     return reply.type("application/json").send(served(op));

@@ -62,6 +62,8 @@ export interface CallNotes {
   cacheStatus?: string;
   /** Seconds since a cached answer was stored (the Age header), set by the cache when it serves one. */
   cacheAge?: number;
+  /** The `traceparent` the call came with, noted by the first CLIENT span ("" for none): every attempt's parent. */
+  parentTraceparent?: string;
   [extra: string]: unknown;
 }
 

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
 import { createGateway } from "../../src/server/gateway.js";
-import { streamGateway } from "./http.js";
 import { STREAM_PROTOS, type StreamServer, startStreamServer } from "./server.js";
 
 // A WebSocket session's life (issue #14 item 6): it is not an HTTP request in flight for the listener's
@@ -46,18 +45,28 @@ describe("WebSocket sessions and the listener's timeouts", () => {
 });
 
 describe("WebSocket sessions at shutdown", () => {
-  it("should close open sessions with 1001 and cancel their calls, so that close() does not wait for them", async () => {
-    const own = await streamGateway(backend.address);
-    const ws = new WebSocket(`${own.url.replace(/^http/, "ws")}/v1/chat`);
+  it("should end open sessions by the drain's schedule with 1001, cancel their calls, and not hold close() past the grace", async () => {
+    const gateway = await createGateway({
+      protos: [STREAM_PROTOS],
+      port: 0,
+      logLevel: false,
+      defaultBackend: backend.address,
+      shutdownGraceMs: 3000,
+    });
+    const ws = new WebSocket(`${(await gateway.listen()).replace(/^http/, "ws")}/v1/chat`);
     await new Promise((resolve, reject) => ws.on("open", resolve).on("error", reject));
     const closed = new Promise<number>((resolve) => ws.on("close", resolve));
+    const frames: string[] = [];
+    ws.on("message", (m) => frames.push(String(m)));
     ws.send('{"name":"one"}');
-    await new Promise((resolve) => ws.once("message", resolve));
+    await vi.waitFor(() => expect(frames).toHaveLength(1));
     const open = backend.open();
     const started = Date.now();
-    await own.gateway.close();
-    expect(Date.now() - started).toBeLessThan(5_000); // not the 30 s drain
+    await gateway.close();
+    // the drain ends streams a second before its deadline: close() returns then, not after the grace
+    expect(Date.now() - started).toBeLessThan(3000);
     expect(await closed).toBe(1001);
+    expect(JSON.parse(frames[1]!)).toMatchObject({ error: { code: 14 } });
     await vi.waitFor(() => expect(backend.open()).toBe(open - 1));
   });
 });

@@ -1,12 +1,12 @@
 import { Code } from "../../errors/code.js";
 import { GatewayError } from "../../errors/gateway-error.js";
-import type { Route } from "../../routing/route.js";
 import type { Cancel, Done, Invoke, UpstreamCall, UpstreamResult } from "../../upstream/call.js";
 import type { Interceptor } from "../interceptor.js";
-import { isLocalRejection } from "../local-rejection.js";
 import { BackendBudget } from "./budget.js";
+import { isIdempotent, retryDelayMs } from "./decide.js";
 import { DEFAULT_RETRY, DEFAULT_RETRY_BUDGET, type RetryBudget, type RetryPolicy } from "./policy.js";
-import { serverPushbackMs } from "./pushback.js";
+import { withRetryAfter } from "./pushback.js";
+import { PREVIOUS_ATTEMPTS, RetryingStream } from "./stream-retry.js";
 
 declare module "../../routing/route.js" {
   interface RouteSettings {
@@ -20,9 +20,6 @@ declare module "../../routing/route.js" {
   }
 }
 
-/** Metadata telling the backend how many attempts came before this one (gRFC A6). */
-const PREVIOUS_ATTEMPTS = "grpc-previous-rpc-attempts";
-
 /**
  * Retries a unary call per the route's policy. Nothing has been written to the client before the
  * answer is complete, so a status in trailers is retried like one in headers. A call is repeated only
@@ -30,36 +27,34 @@ const PREVIOUS_ATTEMPTS = "grpc-previous-rpc-attempts";
  * never processed happen below, in the gRPC client. Every attempt is bounded by the call's deadline
  * (all attempts together) and by the per-try timeout; a retry waits a full-jitter backoff or the
  * server's pushback, and needs room in the backend's retry budget.
+ * Server streams are retried by the same rules before their first response message (stream-retry.ts);
+ * client and bidi streams never.
  */
 export function retryInterceptor(budget: RetryBudget = DEFAULT_RETRY_BUDGET): Interceptor {
   const budgets = new Map<string, BackendBudget>();
+  /** One budget per backend, shared by its unary calls and streams. */
+  const backendBudget = (upstream: string): BackendBudget => {
+    let b = budgets.get(upstream);
+    if (!b) budgets.set(upstream, (b = new BackendBudget(budget)));
+    return b;
+  };
   return {
     name: "retry",
     wrap(next, route, target) {
       const policy: RetryPolicy = { ...DEFAULT_RETRY, ...route.settings.retry };
       if (policy.attempts <= 1 && policy.perTryTimeoutMs === 0) return next;
-      let backend = budgets.get(target.upstream);
-      if (!backend) budgets.set(target.upstream, (backend = new BackendBudget(budget)));
       const idempotent = isIdempotent(route);
-      const shared = backend;
+      const shared = backendBudget(target.upstream);
       return (call, done) => new RetryingCall(next, call, done, policy, idempotent, shared).cancel;
     },
+    wrapStream(next, route, target) {
+      // Server streams of methods that may be repeated; client and bidi streams never (stream-retry.ts).
+      const policy: RetryPolicy = { ...DEFAULT_RETRY, ...route.settings.retry };
+      if (policy.attempts <= 1 || target.clientStreaming || !isIdempotent(route)) return next;
+      const shared = backendBudget(target.upstream);
+      return (call, sink) => new RetryingStream(next, call, sink, policy, shared);
+    },
   };
-}
-
-/**
- * Whether a call may be sent again after the backend may have processed it: its method is idempotent
- * (proto `idempotency_level` NO_SIDE_EFFECTS or IDEMPOTENT, or `idempotent: true` in a mapping file),
- * its route is a safe HTTP method (GET, HEAD: RFC 9110 section 9.2.1), or the client sent an
- * Idempotency-Key (the backend can deduplicate).
- */
-function isIdempotent(route: Route): boolean {
-  return (
-    route.settings.idempotent === true ||
-    route.method.idempotencyLevel !== "IDEMPOTENCY_UNKNOWN" ||
-    route.httpMethod === "GET" ||
-    route.httpMethod === "HEAD"
-  );
 }
 
 class RetryingCall {
@@ -115,29 +110,20 @@ class RetryingCall {
 
   /** Schedules the next attempt when this error allows one; false when the error is final. */
   private retryAfter(err: GatewayError, perTryBound: boolean): boolean {
-    const code = err.code;
-    const timedOutThisTry = code === Code.DEADLINE_EXCEEDED && perTryBound;
-    if (!this.policy.codes.includes(code) && !timedOutThisTry) return false;
-    if (this.attempt >= this.policy.attempts || isLocalRejection(err)) return false;
-    if (!this.idempotent && this.call.idempotencyKey === undefined) return false;
-    const pushback = serverPushbackMs(err);
-    if (pushback === -1) return false;
-    const delay = pushback ?? this.backoffMs();
-    if (this.deadline !== 0 && Date.now() + delay >= this.deadline) return false;
-    if (!this.budget.tryRetry()) return false;
+    const delay = retryDelayMs(err, {
+      attempt: this.attempt,
+      policy: this.policy,
+      mayRepeat: this.idempotent || this.call.idempotencyKey !== undefined,
+      deadline: this.deadline,
+      perTryBound,
+    });
+    if (delay === undefined || !this.budget.tryRetry()) return false;
     this.holdsRetry = true;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.start();
     }, delay);
     return true;
-  }
-
-  /** Full jitter (AWS architecture blog, "Exponential Backoff and Jitter"): uniform in [0, cap]. */
-  private backoffMs(): number {
-    const { initialBackoffMs, backoffMultiplier, maxBackoffMs } = this.policy;
-    const cap = Math.min(maxBackoffMs, initialBackoffMs * backoffMultiplier ** (this.attempt - 1));
-    return Math.random() * cap;
   }
 
   private finish(err: GatewayError | undefined, result: UpstreamResult | undefined): void {
@@ -150,21 +136,4 @@ class RetryingCall {
     this.budget.requests--;
     this.done(err ? withRetryAfter(err) : undefined, result);
   }
-}
-
-/**
- * A 429 or 503 tells the REST client when to come back (`Retry-After`, RFC 9110 section 10.2.3) when
- * the server gave a pushback or RetryInfo and no Retry-After is set yet.
- */
-function withRetryAfter(err: GatewayError): GatewayError {
-  if ((err.code !== Code.UNAVAILABLE && err.code !== Code.RESOURCE_EXHAUSTED) || err.headers?.["retry-after"])
-    return err;
-  const ms = serverPushbackMs(err);
-  if (ms === undefined || ms < 0) return err;
-  return new GatewayError(err.code, err.message, {
-    details: err.details,
-    httpStatus: err.httpStatus,
-    headers: { ...err.headers, "retry-after": String(Math.max(1, Math.ceil(ms / 1000))) },
-    cause: err.cause,
-  });
 }

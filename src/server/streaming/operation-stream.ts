@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Code } from "../../errors/code.js";
 import { GatewayError } from "../../errors/gateway-error.js";
 import { renderError } from "../../errors/status-json.js";
+import { type StreamDrain, shuttingDown } from "../../interceptors/stream-drain.js";
 import { type Operation, served } from "../../upstream/amqp/operations.js";
 import { chooseFraming } from "./framing.js";
 import { STREAM_DEFAULTS } from "./settings.js";
@@ -20,7 +21,8 @@ export function wantsOperationStream(accept: string | undefined): boolean {
  * in the framing Accept asks for (framing.ts); after the one with `done: true` comes the end record.
  * Changes are found by reading the store every `pollMs`, so it works with the Redis store whichever
  * instance the worker's reports reach. An operation that expires meanwhile ends with a NOT_FOUND error
- * record; a store that fails, with UNAVAILABLE. The client closing stops the polling.
+ * record; a store that fails, with UNAVAILABLE. The client closing stops the polling. With `drain` (the
+ * gateway's), a shutdown ends it with UNAVAILABLE "server shutting down" before the drain deadline.
  */
 export function streamOperation(
   req: IncomingMessage,
@@ -29,6 +31,7 @@ export function streamOperation(
   get: () => Promise<Operation | undefined>,
   headers: Record<string, string | string[] | number | undefined>,
   pollMs = OPERATION_POLL_MS,
+  drain?: StreamDrain,
 ): void {
   const framing = chooseFraming(req.headers.accept);
   res.writeHead(200, {
@@ -43,15 +46,19 @@ export function streamOperation(
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let sinceBeat = 0;
+  let untrack: (() => void) | undefined;
   const stop = (): void => {
     stopped = true;
     if (timer) clearTimeout(timer);
+    untrack?.();
   };
   res.once("close", stop);
   const end = (err: GatewayError | undefined): void => {
+    if (stopped) return;
     stop();
     res.end(err ? framing.error(renderError(err).body) : framing.end({}));
   };
+  untrack = drain?.track(() => end(shuttingDown()));
   const show = (op: Operation): void => {
     const json = served(op);
     if (json !== last) {

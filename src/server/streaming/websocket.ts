@@ -2,11 +2,12 @@ import type { RawData, WebSocket } from "ws";
 import { Code } from "../../errors/code.js";
 import { GatewayError } from "../../errors/gateway-error.js";
 import { renderError } from "../../errors/status-json.js";
+import { isShutdownEnd } from "../../interceptors/stream-drain.js";
 import type { StreamControl } from "../../upstream/target.js";
 import type { StreamRequest } from "./http-stream.js";
 import { encodeStreamRequest, messageJson } from "./messages.js";
 import { streamSettings } from "./settings.js";
-import type { PendingUpgrade } from "./websocket-upgrade.js";
+import { GOING_AWAY, type PendingUpgrade } from "./websocket-upgrade.js";
 
 /**
  * WebSocket close codes: 1000 when the call ended OK, else 4000 + the gRPC code (4003
@@ -73,7 +74,8 @@ function bridge(ws: WebSocket, s: StreamRequest): void {
     finished = true;
     if (ws.readyState !== ws.OPEN) return;
     ws.send(err ? `{"error":${renderError(err).body}}` : `{"end":${JSON.stringify({ trailers })}}`);
-    if (err) ws.close(WS_CLOSE_BASE + err.code, closeReason(err.message));
+    // a stream ended by the gateway's shutdown: 1001, going away (RFC 6455 7.4.1), so clients reconnect
+    if (err) ws.close(isShutdownEnd(err) ? GOING_AWAY : WS_CLOSE_BASE + err.code, closeReason(err.message));
     else ws.close(1000);
   };
   const control: StreamControl = target.open(
