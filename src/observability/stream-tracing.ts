@@ -1,9 +1,8 @@
-import { type Attributes, type Context, SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
+import type { Attributes, Context, Tracer } from "@opentelemetry/api";
 import type { OpenStream } from "../interceptors/interceptor.js";
 import type { CallNotes } from "../upstream/call.js";
 import type { Metadata } from "../upstream/call-metadata.js";
-import { codeName } from "./code-name.js";
-import { formatTraceparent } from "./trace-context.js";
+import { endClientSpan, startClientSpan } from "./client-span.js";
 
 /**
  * A CLIENT span per upstream stream attempt, as tracing-interceptor.ts makes one per unary attempt:
@@ -22,13 +21,13 @@ export function traceStream(
   parentOf: (md: Metadata, notes: CallNotes) => Context,
 ): OpenStream {
   return (call, sink) => {
-    const span = tracer.startSpan(
+    const span = startClientSpan(
+      tracer,
       name,
-      { kind: SpanKind.CLIENT, attributes },
+      attributes,
       parentOf(call.metadata, call.notes),
+      call.metadata,
     );
-    const sc = span.spanContext();
-    call.metadata.set("traceparent", formatTraceparent(sc.traceId, sc.spanId, sc.traceFlags));
     let sent = 0;
     let received = 0;
     const control = next(call, {
@@ -39,16 +38,10 @@ export function traceStream(
       },
       onDrain: () => sink.onDrain(),
       onEnd(err, trailers) {
-        if (span.isRecording()) {
-          if (isGrpc) span.setAttribute("rpc.grpc.status_code", err ? err.code : 0);
-          span.setAttribute("protogate.stream.messages_sent", sent);
-          span.setAttribute("protogate.stream.messages_received", received);
-          if (err) {
-            span.setAttribute("error.type", codeName(err.code));
-            span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
-          }
-          span.end();
-        }
+        endClientSpan(span, err, isGrpc, {
+          "protogate.stream.messages_sent": sent,
+          "protogate.stream.messages_received": received,
+        });
         sink.onEnd(err, trailers);
       },
     });

@@ -1,21 +1,13 @@
-import {
-  type Attributes,
-  type Context,
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  TraceFlags,
-  trace,
-} from "@opentelemetry/api";
+import { type Attributes, type Context, ROOT_CONTEXT, TraceFlags, trace } from "@opentelemetry/api";
 import type { GatewayOptions } from "../config/options.js";
 import type { Interceptor } from "../interceptors/interceptor.js";
 import type { Route } from "../routing/route.js";
 import type { CallNotes, Invoke } from "../upstream/call.js";
 import type { Metadata } from "../upstream/call-metadata.js";
 import type { StreamTarget, UnaryTarget } from "../upstream/target.js";
-import { codeName } from "./code-name.js";
+import { endClientSpan, startClientSpan } from "./client-span.js";
 import { traceStream } from "./stream-tracing.js";
-import { formatTraceparent, parseTraceparent } from "./trace-context.js";
+import { parseTraceparent } from "./trace-context.js";
 import { tracingFor } from "./tracing.js";
 
 /**
@@ -37,22 +29,15 @@ export function tracingInterceptor(options: GatewayOptions): Interceptor | undef
       const attributes = targetAttributes(route, target);
       const isGrpc = target.protocol === "grpc";
       return (call, done) => {
-        const span = tracer.startSpan(
+        const span = startClientSpan(
+          tracer,
           name,
-          { kind: SpanKind.CLIENT, attributes },
+          attributes,
           parentOf(call.metadata, call.notes),
+          call.metadata,
         );
-        const sc = span.spanContext();
-        call.metadata.set("traceparent", formatTraceparent(sc.traceId, sc.spanId, sc.traceFlags));
         return next(call, (err, result) => {
-          if (span.isRecording()) {
-            if (isGrpc) span.setAttribute("rpc.grpc.status_code", err ? err.code : 0);
-            if (err) {
-              span.setAttribute("error.type", codeName(err.code));
-              span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
-            }
-            span.end();
-          }
+          endClientSpan(span, err, isGrpc);
           done(err, result);
         });
       };
