@@ -7,15 +7,21 @@ export interface LogDestination {
 
 let shared: LogDestination | undefined;
 
+/** Lines are written once this many characters wait, or FLUSH_MS after the first of them. */
+const FLUSH_CHARS = 64 * 1024;
+/** How long a log line may wait for the ones after it (Envoy flushes its access logs every 1 s). */
+export const FLUSH_MS = 100;
+
 /**
- * The gateway logger's destination on stdout: the lines written during one event-loop turn leave in one
- * write. pino's own default (sonic-boom, asynchronous) issues a `write(2)` per line whenever none is in
- * progress, which at one access-log line per request was a syscall and a byte count per request
- * (bench/README.md, "Access log"). A line waits at most for the end of the turn that wrote it; lines
- * still waiting when the process exits (normally, by `process.exit`, or after an uncaught exception) are
- * written synchronously from the `exit` event, so none is lost. One per process: every gateway in it
- * shares stdout. When stdout has been replaced (a test runner capturing it), lines go through
- * `process.stdout.write` as pino itself would do.
+ * The gateway logger's destination on stdout: lines are gathered and written together, once 64 KiB wait
+ * or 100 ms after the first of them (FLUSH_MS), whichever comes first. pino's own default (sonic-boom,
+ * asynchronous) issues a `write(2)` per line whenever none is in progress, which at one access-log line
+ * per request was a syscall and a byte count per request, and writing per event-loop turn still cost a
+ * seventh of the CPU under load (bench/README.md). A batch is written synchronously (one `write(2)`,
+ * through sonic-boom, which retries EAGAIN and stops writing on EPIPE). Lines still waiting when the process exits (normally,
+ * by `process.exit`, or after an uncaught exception) are written synchronously from the `exit` event,
+ * so none is lost. One per process: every gateway in it shares stdout. When stdout has been replaced (a
+ * test runner capturing it), lines go through `process.stdout.write` as pino itself would do.
  */
 export function logDestination(): LogDestination {
   if (shared) return shared;
@@ -23,14 +29,18 @@ export function logDestination(): LogDestination {
     shared = { write: (line) => void process.stdout.write(line) };
     return shared;
   }
-  const out = pino.destination({ dest: 1, sync: false });
+  // synchronous writes of whole batches: one syscall per batch, and nothing in flight to lose at exit
+  const out = pino.destination({ dest: 1, sync: true });
   let pending: string[] = [];
-  let scheduled = false;
+  let chars = 0;
+  let timer: NodeJS.Timeout | undefined;
   const drain = (): void => {
-    scheduled = false;
+    if (timer) clearTimeout(timer);
+    timer = undefined;
     if (pending.length === 0) return;
     const text = pending.length === 1 ? pending[0]! : pending.join("");
     pending = [];
+    chars = 0;
     out.write(text);
   };
   process.once("exit", () => {
@@ -44,10 +54,10 @@ export function logDestination(): LogDestination {
   shared = {
     write(line) {
       pending.push(line);
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(drain);
-      }
+      chars += line.length;
+      if (chars >= FLUSH_CHARS) drain();
+      // unref: a line waiting must not keep the process alive; the exit handler writes it
+      else if (!timer) timer = setTimeout(drain, FLUSH_MS).unref();
     },
   };
   return shared;
