@@ -9,26 +9,46 @@ import type { JsonSchema } from "./schema-kit.js";
  */
 
 // strictRequired off: `anyOf: [{required: [a]}, {required: [b]}]` names properties declared beside it.
-const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
-ajv.addKeyword({ keyword: "errorMessage", schemaType: ["string", "object"] });
+const OPTIONS = { strict: true, strictRequired: false, allowUnionTypes: true } as const;
+// Two compilers. Values are checked with validators that stop at the first error: with `allErrors` the
+// config file's validator is several times larger, and compiling one that large in the serving process
+// slowed Node's process.nextTick, and with it every request, by about a fifth (bench/README.md, "the
+// config-file effect"). Only a value that fails is checked again, by a validator that collects every
+// error, compiled then: a bad file is reported whole, at the cost of that compile when one is met.
+const firstError = new Ajv({ ...OPTIONS, allErrors: false });
+const everyError = new Ajv({ ...OPTIONS, allErrors: true });
+for (const ajv of [firstError, everyError])
+  ajv.addKeyword({ keyword: "errorMessage", schemaType: ["string", "object"] });
 
 const compiled = new WeakMap<JsonSchema, ValidateFunction>();
+const reporting = new WeakMap<JsonSchema, ValidateFunction>();
 
-/** The validator of a schema, compiled once per schema object. */
+/** The pass/fail validator of a schema, compiled once per schema object. */
 function validatorOf(schema: JsonSchema): ValidateFunction {
   let validate = compiled.get(schema);
   if (!validate) {
-    validate = ajv.compile(schema);
+    validate = firstError.compile(schema);
     compiled.set(schema, validate);
+  }
+  return validate;
+}
+
+/** The validator that lists every error of a value, compiled the first time one fails. */
+function reporterOf(schema: JsonSchema): ValidateFunction {
+  let validate = reporting.get(schema);
+  if (!validate) {
+    validate = everyError.compile(schema);
+    reporting.set(schema, validate);
   }
   return validate;
 }
 
 /** What is wrong with `value`, in document order of the schema; empty when it fits. */
 export function schemaProblems(schema: JsonSchema, value: unknown): Problem[] {
-  const validate = validatorOf(schema);
-  if (validate(value)) return [];
-  const errors = validate.errors ?? [];
+  if (validatorOf(schema)(value)) return [];
+  const report = reporterOf(schema);
+  report(value);
+  const errors = report.errors ?? [];
   // A failed anyOf/oneOf says it once; the failures of its branches are noise.
   const alternatives = errors
     .filter((e) => e.keyword === "anyOf" || e.keyword === "oneOf")
