@@ -154,6 +154,7 @@ describe("cache hits and rate limits: hitsCountForRateLimit false, Redis store",
       () => gw,
       (name) => `redis-${name}`,
     );
+  // Outside CI only: skipUnless printed how to start Redis (with CI=true it fails instead of skipping).
   else it.skip("needs Redis", () => undefined);
 });
 
