@@ -10,7 +10,7 @@ let shared: LogDestination | undefined;
 /** Lines are written once this many characters wait, or FLUSH_MS after the first of them. */
 const FLUSH_CHARS = 64 * 1024;
 /** How long a log line may wait for the ones after it (Envoy flushes its access logs every 1 s). */
-export const FLUSH_MS = 100;
+const FLUSH_MS = 100;
 
 /**
  * The gateway logger's destination on stdout: lines are gathered and written together, once 64 KiB wait

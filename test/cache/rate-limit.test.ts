@@ -143,7 +143,7 @@ describe("cache hits and rate limits: hitsCountForRateLimit false, Redis store",
   afterAll(async () => {
     await gw?.close();
     if (skip) return;
-    // Only this run's buckets: never a FLUSHALL on a shared Redis.
+    // Only this run's buckets are deleted: the Redis is shared with other programs.
     const redis = new Redis(REDIS);
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length > 0) await redis.del(...keys);
@@ -154,8 +154,7 @@ describe("cache hits and rate limits: hitsCountForRateLimit false, Redis store",
       () => gw,
       (name) => `redis-${name}`,
     );
-  // Outside CI only: skipUnless printed how to start Redis (with CI=true it fails instead of skipping).
-  else it.skip("needs Redis", () => undefined);
+  else it.skip("needs Redis", () => undefined); // reason: outside CI only, skipUnless printed how to start Redis (with CI=true it throws)
 });
 
 describe("cache hits and rate limits: hitsCountForRateLimit true (the default)", () => {

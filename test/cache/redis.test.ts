@@ -47,7 +47,7 @@ describe("cache: two instances on one Redis", () => {
     await a.close();
     await b.close();
     await backend.close();
-    // Only this run's keys: never a FLUSHALL on a shared Redis.
+    // Only this run's keys are deleted: the Redis is shared with other programs.
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length > 0) await redis.del(...keys);
     redis.disconnect();
