@@ -15,7 +15,9 @@ export function parseJsonText(input: Uint8Array | string): unknown {
   else {
     // One native check for the whole body, not one per string: a Buffer decode would put U+FFFD instead.
     if (!isUtf8(input)) throw new JsonTextError("is not valid UTF-8");
-    text = Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString("utf8");
+    text = (
+      Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength)
+    ).toString("utf8");
   }
   let json: unknown;
   try {
@@ -47,12 +49,90 @@ const ARRAY = 2;
 /** Above this many keys an object's keys go into a Set; below, a linear search is cheaper. */
 const SMALL_OBJECT = 16;
 
+/** scanKeysFast's answer when the text needs the general scan (a key with an escape, a large object). */
+const GENERAL = -1;
+
+// The fast scan's stacks, reused across calls (the scan is synchronous and never re-entered).
+const fastKinds: number[] = [];
+/** Per open object, where its keys begin in `spans`. */
+const fastBase: number[] = [];
+/** Start and end offsets (exclusive, without quotes) of the keys of the open objects, pair by pair. */
+const spans: number[] = [];
+
 /**
  * Scans text that JSON.parse accepted for duplicate keys (throws) and returns whether some string
  * contains a surrogate escape (`\uD800`-`\uDFFF`), so that only then are the parsed strings checked
- * for lone ones. Iterative: any nesting JSON.parse took is fine here.
+ * for lone ones. Iterative: any nesting JSON.parse took is fine here. Most bodies take the fast scan,
+ * which compares keys in place (no string per key); a key with an escape or an object of many keys
+ * takes the general one.
  */
 function scanKeys(text: string): boolean {
+  const fast = scanKeysFast(text);
+  return fast === GENERAL ? scanKeysGeneral(text) : fast === 1;
+}
+
+/** 0 or 1: no duplicate, and whether a surrogate escape was seen; GENERAL: use scanKeysGeneral. */
+function scanKeysFast(text: string): number {
+  let depth = -1;
+  let expectKey = false;
+  let surrogates = 0;
+  spans.length = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      const open = i + 1;
+      let escaped = false;
+      for (i++; ; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x22) break;
+        if (d === 0x5c /* \ */) {
+          escaped = true;
+          if (text.charCodeAt(i + 1) === 0x75 /* u */ && isSurrogateEscape(text, i + 2)) surrogates = 1;
+          i++; // the escaped character
+        }
+      }
+      if (expectKey) {
+        if (escaped) return GENERAL; // "\u0061" and "a" are one key: decoded comparison needed
+        const base = fastBase[depth]!;
+        if (spans.length - base >= 2 * SMALL_OBJECT) return GENERAL;
+        const len = i - open;
+        for (let k = base; k < spans.length; k += 2) {
+          const s = spans[k]!;
+          if (spans[k + 1]! - s === len && sameChars(text, s, open, len))
+            throw duplicate(text.slice(open, i));
+        }
+        spans.push(open, i);
+        expectKey = false;
+      }
+    } else if (c === 0x7b /* { */) {
+      depth++;
+      fastKinds[depth] = OBJECT;
+      fastBase[depth] = spans.length;
+      expectKey = true;
+    } else if (c === 0x5b /* [ */) {
+      depth++;
+      fastKinds[depth] = ARRAY;
+    } else if (c === 0x7d /* } */) {
+      spans.length = fastBase[depth]!; // the object's keys are done with
+      depth--;
+    } else if (c === 0x5d /* ] */) {
+      depth--;
+    } else if (c === 0x2c /* , */) {
+      expectKey = fastKinds[depth] === OBJECT;
+    }
+  }
+  return surrogates;
+}
+
+/** `len` characters of `text` at `a` and at `b` are the same. */
+function sameChars(text: string, a: number, b: number, len: number): boolean {
+  for (let j = 0; j < len; j++) if (text.charCodeAt(a + j) !== text.charCodeAt(b + j)) return false;
+  return true;
+}
+
+/** The general scan: keys decoded (escapes) and, in large objects, kept in a Set. */
+function scanKeysGeneral(text: string): boolean {
   const kinds: number[] = [];
   const keys: string[][] = [];
   const sets: Array<Set<string> | undefined> = [];

@@ -108,6 +108,11 @@ describe("parseJsonText: no key twice in one object", () => {
     ],
     ["a large object", `{${Array.from({ length: 40 }, (_, i) => `"k${i}":1`).join(",")},"k7":2}`],
     ["an unknown field, even when unknown fields are ignored", '{"zz":1,"zz":2}'],
+    ["after a nested object has closed", '{"inner":{"n":1},"s":"a","inner":{}}'],
+    [
+      "the 17th key of an object naming the first",
+      `{${Array.from({ length: 16 }, (_, i) => `"k${i}":1`).join(",")},"k0":2}`,
+    ],
   ];
   it.each(invalid)("should reject a key twice: %s", (_name, text) => {
     expect(() => messageFromJsonText(kitchen, text, readLenient)).toThrow(JsonTextError);
@@ -120,9 +125,39 @@ describe("parseJsonText: no key twice in one object", () => {
     ["a key that looks like a value", '{"s":"s","mss":{"s":"s"}}'],
     ["quotes and colons in strings", '{"s":"\\"a\\":1,","mss":{"a\\"b":"{\\"c\\":[","b":":"}}'],
     ["objects after arrays", '{"rs":["a","b"],"st":{"a":[{"a":1},{"a":2}],"b":{"a":1}},"s":"x"}'],
+    ["keys of one length", '{"st":{"ab":1,"ba":2,"aa":3}}'],
+    ["a key that is another's prefix", '{"st":{"a":1,"ab":2,"abc":3}}'],
   ];
   it.each(valid)("should accept %s", (_name, text) => {
     expect(() => messageFromJsonText(kitchen, text, read)).not.toThrow();
+  });
+
+  // Random JSON objects whose keys come from a small alphabet, so that some repeat a sibling's
+  // (escaped or not); the verdict is known by construction.
+  it("should find exactly the objects that name a key twice (random texts, seeded)", () => {
+    for (let seed = 1; seed <= 400; seed++) {
+      const r = rng(seed);
+      let twice = false;
+      const key = (): [string, string] => {
+        const k = r.pick(["a", "b", "ab", "ba", "k", "key", "ke\u0079", "\u0061"]);
+        return [k, JSON.parse(`"${k}"`) as string];
+      };
+      const value = (depth: number): string => {
+        if (depth > 3 || r.chance(0.4)) return r.pick(["1", '"a"', '"{\\"a\\":1}"', "null", "[]"]);
+        if (r.chance(0.3)) return `[${Array.from({ length: r.int(3) }, () => value(depth + 1)).join(",")}]`;
+        const seen = new Set<string>();
+        const members = Array.from({ length: r.int(r.chance(0.1) ? 20 : 5) }, () => {
+          const [raw, decoded] = key();
+          if (seen.has(decoded)) twice = true;
+          seen.add(decoded);
+          return `"${raw}":${value(depth + 1)}`;
+        });
+        return `{${members.join(",")}}`;
+      };
+      const text = value(0);
+      if (twice) expect(() => parseJsonText(text), `seed ${seed}: ${text}`).toThrow(/twice in one object/);
+      else expect(() => parseJsonText(text), `seed ${seed}: ${text}`).not.toThrow();
+    }
   });
 
   const names: Array<[string, string]> = [
