@@ -2,6 +2,7 @@ import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EchoServer, startEchoServer } from "../helpers/echo-server.js";
 import { type RunningGateway, startGateway } from "../helpers/gateway.js";
+import { parseExposition, sampleValue } from "../observability/exposition.js";
 
 let backend: EchoServer;
 let gw: RunningGateway;
@@ -201,6 +202,24 @@ describe("backend faults", () => {
         message: expect.stringMatching(/^the service is unavailable, try again later \(request [\w-]+\)$/), // what is missing goes to the log (#21.6)
         details: [],
       });
+    } finally {
+      await none.close();
+    }
+  });
+
+  it("should not retry a method that has no backend: one attempt", async () => {
+    const none = await startGateway({});
+    const attempts = async () =>
+      sampleValue(
+        parseExposition((await none.call("GET", "/metrics")).text),
+        "protogate_upstream_request_duration_seconds_count",
+        { protocol: "none", rpc_method: "test.v1.EchoService/EchoGet", outcome: "UNAVAILABLE" },
+      ) ?? 0;
+    try {
+      const before = await attempts();
+      const res = await none.call("GET", "/v1/echo/x"); // GET: idempotent, UNAVAILABLE: retryable
+      expect(res.status).toBe(503);
+      expect((await attempts()) - before).toBe(1);
     } finally {
       await none.close();
     }

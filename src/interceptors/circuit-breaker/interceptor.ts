@@ -42,6 +42,8 @@ export function circuitBreakerInterceptor(
   return {
     name: "circuitBreaker",
     wrap(next, _route, target) {
+      // a method without a backend has nothing to protect: its failures would open a breaker for ""
+      if (target.kind === "unavailable") return next;
       const b = breakerOf(target.upstream);
       if (!b) return next;
       const failureCodes = b.config.failureCodes;
@@ -59,6 +61,7 @@ export function circuitBreakerInterceptor(
       };
     },
     wrapStream(next, _route, target) {
+      if (target.kind === "unavailable") return next;
       const b = breakerOf(target.upstream);
       return b ? breakStream(next, b) : next;
     },
