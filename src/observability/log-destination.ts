@@ -7,8 +7,10 @@ export interface LogDestination {
 
 let shared: LogDestination | undefined;
 
-/** Lines are written once this many characters wait, or FLUSH_MS after the first of them. */
-const FLUSH_CHARS = 64 * 1024;
+/** Lines are written once this many bytes wait, or FLUSH_MS after the first of them. */
+const FLUSH_BYTES = 64 * 1024;
+/** Room kept past FLUSH_BYTES for the line that crosses it; a longer line is written by itself. */
+const LINE_ROOM = 16 * 1024;
 /** How long a log line may wait for the ones after it (Envoy flushes its access logs every 1 s). */
 const FLUSH_MS = 100;
 
@@ -30,18 +32,20 @@ export function logDestination(): LogDestination {
     return shared;
   }
   // synchronous writes of whole batches: one syscall per batch, and nothing in flight to lose at exit
-  const out = pino.destination({ dest: 1, sync: true });
-  let pending: string[] = [];
-  let chars = 0;
+  const out = pino.destination({ dest: 1, sync: true, contentMode: "buffer" });
+  // Lines are encoded into one buffer as they come: no string is kept until the flush, and the batch
+  // needs no join and no second UTF-8 pass.
+  let buf = Buffer.allocUnsafe(FLUSH_BYTES + LINE_ROOM);
+  let at = 0;
   let timer: NodeJS.Timeout | undefined;
   const drain = (): void => {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    if (pending.length === 0) return;
-    const text = pending.length === 1 ? pending[0]! : pending.join("");
-    pending = [];
-    chars = 0;
-    out.write(text);
+    if (at === 0) return;
+    const batch = buf.subarray(0, at);
+    buf = Buffer.allocUnsafe(FLUSH_BYTES + LINE_ROOM); // the written one may still be referenced
+    at = 0;
+    writeBytes(out, batch);
   };
   process.once("exit", () => {
     drain();
@@ -53,12 +57,22 @@ export function logDestination(): LogDestination {
   });
   shared = {
     write(line) {
-      pending.push(line);
-      chars += line.length;
-      if (chars >= FLUSH_CHARS) drain();
+      // a UTF-16 code unit is at most 3 bytes of UTF-8: a line that may not fit is written on its own
+      if (line.length * 3 > LINE_ROOM) {
+        drain();
+        writeBytes(out, Buffer.from(line));
+        return;
+      }
+      at += buf.write(line, at);
+      if (at >= FLUSH_BYTES) drain();
       // unref: a line waiting must not keep the process alive; the exit handler writes it
       else if (!timer) timer = setTimeout(drain, FLUSH_MS).unref();
     },
   };
   return shared;
+}
+
+/** sonic-boom in buffer mode takes Buffers (its string typing is for its default mode). */
+function writeBytes(out: { write(data: string): boolean }, bytes: Buffer): void {
+  out.write(bytes as unknown as string);
 }

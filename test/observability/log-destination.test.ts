@@ -10,7 +10,10 @@ const MODULE = new URL("../../dist/observability/log-destination.js", import.met
 
 function child(body: string): { lines: string[]; status: number | null } {
   const script = `import { logDestination } from ${JSON.stringify(MODULE)};\nconst out = logDestination();\n${body}`;
-  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { lines: r.stdout.split("\n").filter(Boolean), status: r.status };
 }
 
@@ -25,6 +28,19 @@ describe("logDestination", () => {
   ])("writes every line, in order, when %s", (_when, end) => {
     const { lines } = child(`${WRITE_5000}\n${end}`);
     expect(lines).toEqual(numbered(5000));
+  });
+
+  it("writes every byte of lines of any size and script, in order, across batches", () => {
+    // short and long lines, ASCII and multi-byte (2-, 3- and 4-byte UTF-8), some longer than a batch's
+    // spare room, 300 KB in all: several flushes, lines written on their own among batched ones
+    const { lines } = child(
+      "const parts = ['a', 'é', '日本', '😀', 'x'.repeat(20000), '日'.repeat(9000)];\n" +
+        "for (let i = 0; i < 600; i++) out.write(i + ' ' + parts[i % 6].repeat(i % 6 < 4 ? 1 + (i % 50) : 1) + '\\n');",
+    );
+    const parts = ["a", "é", "日本", "😀", "x".repeat(20000), "日".repeat(9000)];
+    expect(lines).toEqual(
+      Array.from({ length: 600 }, (_, i) => `${i} ${parts[i % 6]!.repeat(i % 6 < 4 ? 1 + (i % 50) : 1)}`),
+    );
   });
 
   it("writes lines of later turns too", () => {
