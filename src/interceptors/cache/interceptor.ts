@@ -9,7 +9,7 @@ import { admitFirst } from "./admit-first.js";
 import { type Entry, errorOf, sizeOf, storedError } from "./entry.js";
 import { type FillDone, Flight } from "./flight.js";
 import { lifetimeOf, parseCacheControl } from "./freshness.js";
-import { cacheKey, hasMapFields } from "./key.js";
+import { CacheKeys, hasMapFields } from "./key.js";
 import { MemoryTier, type PurgeSelector } from "./memory.js";
 import { type CacheConfig, type CachePolicy, DEFAULT_CACHE_CONFIG, DEFAULT_CACHE_POLICY } from "./policy.js";
 import { RedisTier } from "./redis-tier.js";
@@ -32,6 +32,14 @@ const STORABLE_ERRORS = new Set<number>([
 ]);
 
 type Log = { info(m: string): void; warn(m: string): void; error(m: string): void };
+
+/** A caching route's policy and what its keys need, fixed when the route is wrapped. */
+interface KeyedRoute {
+  readonly policy: CachePolicy;
+  readonly hasMaps: boolean;
+  /** The route's number in the key memo (CacheKeys). */
+  readonly number: number;
+}
 
 /** What one request is allowed to do with the cache, from its headers and the route's policy. */
 interface Ask {
@@ -56,6 +64,7 @@ export class ResponseCache implements Interceptor {
   private readonly memory: MemoryTier;
   private readonly redis: RedisTier | undefined;
   private readonly flights = new Map<string, Flight>();
+  private readonly keys = new CacheKeys();
   private readonly counts = {
     hits: 0,
     stale: 0,
@@ -89,7 +98,8 @@ export class ResponseCache implements Interceptor {
     // deferred rate limit: every one of its calls goes upstream.
     if (!safe) return this.config.hitsCountForRateLimit ? next : admitFirst(next);
     const hasMaps = hasMapFields(route.method.input);
-    return (call, done) => this.serve(next, policy, hasMaps, call, done);
+    const keyed: KeyedRoute = { policy, hasMaps, number: this.keys.routeNumber() };
+    return (call, done) => this.serve(next, keyed, call, done);
   }
 
   /** Drops entries from this instance's memory and from Redis, and tells the other instances. */
@@ -113,8 +123,9 @@ export class ResponseCache implements Interceptor {
     this.redis?.close();
   }
 
-  private serve(next: Invoke, policy: CachePolicy, hasMaps: boolean, call: UpstreamCall, done: Done): Cancel {
-    const ask = this.ask(policy, hasMaps, call);
+  private serve(next: Invoke, keyed: KeyedRoute, call: UpstreamCall, done: Done): Cancel {
+    const policy = keyed.policy;
+    const ask = this.ask(keyed, call);
     let cancelled = false;
     let cancelInner: Cancel | undefined;
     const finish: Done = (err, result) => {
@@ -140,7 +151,8 @@ export class ResponseCache implements Interceptor {
     };
   }
 
-  private ask(policy: CachePolicy, hasMaps: boolean, call: UpstreamCall): Ask {
+  private ask(keyed: KeyedRoute, call: UpstreamCall): Ask {
+    const policy = keyed.policy;
     const h = call.headers;
     const hasCredentials =
       h.authorization !== undefined || h.cookie !== undefined || call.principal !== undefined;
@@ -154,7 +166,7 @@ export class ResponseCache implements Interceptor {
     const cc = parseCacheControl(typeof h["cache-control"] === "string" ? h["cache-control"] : undefined);
     const pragmaNoCache = h.pragma === "no-cache" && h["cache-control"] === undefined;
     return {
-      key: `${call.route.method.fullName}:${cacheKey(call, policy, hasMaps, caller)}`,
+      key: `${call.route.method.fullName}:${this.keys.of(keyed.number, call, policy, keyed.hasMaps, caller)}`,
       credentialed: hasCredentials && policy.scope === "shared",
       reload: cc.has("no-cache") || cc.get("max-age") === "0" || pragmaNoCache,
       noStore: cc.has("no-store"),
