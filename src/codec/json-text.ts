@@ -82,18 +82,11 @@ function scanKeysFast(text: string): number {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
       const open = i + 1;
-      let escaped = false;
-      for (i++; ; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 0x22) break;
-        if (d === 0x5c /* \ */) {
-          escaped = true;
-          if (text.charCodeAt(i + 1) === 0x75 /* u */ && isSurrogateEscape(text, i + 2)) surrogates = 1;
-          i++; // the escaped character
-        }
-      }
+      const scanned = scanString(text, i);
+      i = closingQuote(scanned);
+      if (scanned & SURROGATE) surrogates = 1;
       if (expectKey) {
-        if (escaped) return GENERAL; // "\u0061" and "a" are one key: decoded comparison needed
+        if (scanned & ESCAPED) return GENERAL; // "\u0061" and "a" are one key: decoded comparison needed
         const base = fastBase[depth]!;
         if (spans.length - base >= 2 * SMALL_OBJECT) return GENERAL;
         const len = i - open;
@@ -125,6 +118,31 @@ function scanKeysFast(text: string): number {
   return surrogates;
 }
 
+/** scanString's flags: the string has an escape; one of its escapes is a surrogate (`\uD800`-`\uDFFF`). */
+const ESCAPED = 1;
+const SURROGATE = 2;
+
+/**
+ * Scans the string whose opening quote is at `quote` (in text JSON.parse accepted, so it ends): the
+ * index of its closing quote times 4, plus ESCAPED and SURROGATE when they apply. One number, so that
+ * the scans' inner loop allocates nothing.
+ */
+function scanString(text: string, quote: number): number {
+  let flags = 0;
+  for (let i = quote + 1; ; i++) {
+    const d = text.charCodeAt(i);
+    if (d === 0x22 /* " */) return i * 4 + flags;
+    if (d === 0x5c /* \ */) {
+      flags |= ESCAPED;
+      if (text.charCodeAt(i + 1) === 0x75 /* u */ && isSurrogateEscape(text, i + 2)) flags |= SURROGATE;
+      i++; // the escaped character
+    }
+  }
+}
+
+/** The closing quote's index in what scanString returned. */
+const closingQuote = (scanned: number): number => (scanned - (scanned & 3)) / 4;
+
 /** `len` characters of `text` at `a` and at `b` are the same. */
 function sameChars(text: string, a: number, b: number, len: number): boolean {
   for (let j = 0; j < len; j++) if (text.charCodeAt(a + j) !== text.charCodeAt(b + j)) return false;
@@ -145,21 +163,15 @@ function scanKeysGeneral(text: string): boolean {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
       const open = i;
-      let escaped = false;
-      for (i++; ; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 0x22) break;
-        if (d === 0x5c /* \ */) {
-          escaped = true;
-          if (text.charCodeAt(i + 1) === 0x75 /* u */ && isSurrogateEscape(text, i + 2)) surrogates = true;
-          i++; // the escaped character
-        }
-      }
-      const close = i;
+      const scanned = scanString(text, i);
+      const close = closingQuote(scanned);
+      i = close;
+      if (scanned & SURROGATE) surrogates = true;
       if (expectKey) {
-        const key = escaped
-          ? (JSON.parse(text.slice(open, close + 1)) as string)
-          : text.slice(open + 1, close);
+        const key =
+          scanned & ESCAPED
+            ? (JSON.parse(text.slice(open, close + 1)) as string)
+            : text.slice(open + 1, close);
         addKey(keys[depth]!, sets, depth, key);
         expectKey = false;
       }
