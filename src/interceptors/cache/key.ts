@@ -42,8 +42,9 @@ function hashKey(call: UpstreamCall, policy: CachePolicy, encoded: Uint8Array, c
   return h.digest("hex");
 }
 
-/** Keys remembered at most (the memo's entries), and the characters of one request's material kept. */
+/** Keys remembered at most; characters of the remembered inputs in all, and of one request's. */
 const REMEMBERED_KEYS = 10_000;
+const REMEMBERED_CHARS = 4 * 1024 * 1024;
 const MAX_MATERIAL = 4096;
 
 /**
@@ -52,9 +53,14 @@ const MAX_MATERIAL = 4096;
  * (bench/README.md). The map is keyed by every input of the hash, each one length-prefixed, so two
  * requests share a remembered key only when their hash inputs are the same; a route's inputs are
  * prefixed by the route's number (`route`, from `routeNumber()`), so no two routes share one either.
+ * Bounded: 10,000 keys and 4 Mi characters of inputs, least recently used first out.
  */
 export class CacheKeys {
-  private readonly memo = new LRUCache<string, string>({ max: REMEMBERED_KEYS });
+  private readonly memo = new LRUCache<string, string>({
+    max: REMEMBERED_KEYS,
+    maxSize: REMEMBERED_CHARS,
+    sizeCalculation: (key, material) => material.length + key.length,
+  });
   private routes = 0;
 
   /** A number for a route's keys, taken once when the route is wrapped. */
