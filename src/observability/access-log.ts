@@ -63,11 +63,11 @@ const BINDINGS = `,"pid":${process.pid},"hostname":${JSON.stringify(hostname())}
 /**
  * One access log line as pino writes a log call `info(line, "request")` (its default options: epoch
  * milliseconds `time`, `pid` and `hostname`), newline included: the same JSON object (a test parses
- * both for random lines). Strings are escaped by JSON.stringify: a quoting of our
- * own (a charCodeAt loop, a regular expression check, the last value of a field remembered) measured more
- * instructions per request in the gateway, not fewer (bench/README.md, "Instructions per request").
- * Durations with at most three decimals are written from integers, without the double-to-decimal
- * conversion. Non-finite numbers are written as null, as pino does.
+ * both for random lines). Strings are escaped by JSON.stringify: quotings of our own (a charCodeAt loop,
+ * a regular-expression check, each field's last value remembered) measured more instructions per request
+ * in the gateway, not fewer (bench/README.md, "Instructions per request"). Durations with at most three
+ * decimals are written from integers, without the double-to-decimal conversion. Non-finite numbers are
+ * written as null, as pino does.
  */
 export function accessLogText(line: AccessLogLine, time: number): string {
   let text = `{"level":${INFO},"time":${time}${BINDINGS},"reqId":${JSON.stringify(line.reqId)}`;
