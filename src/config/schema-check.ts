@@ -20,28 +20,20 @@ const everyError = new Ajv({ ...OPTIONS, allErrors: true });
 for (const ajv of [firstError, everyError])
   ajv.addKeyword({ keyword: "errorMessage", schemaType: ["string", "object"] });
 
-const compiled = new WeakMap<JsonSchema, ValidateFunction>();
-const reporting = new WeakMap<JsonSchema, ValidateFunction>();
-
-/** The pass/fail validator of a schema, compiled once per schema object. */
-function validatorOf(schema: JsonSchema): ValidateFunction {
-  let validate = compiled.get(schema);
-  if (!validate) {
-    validate = firstError.compile(schema);
-    compiled.set(schema, validate);
-  }
-  return validate;
+/** A schema's validator by `ajv`, compiled the first time it is asked for, once per schema object. */
+function compiledBy(ajv: Ajv): (schema: JsonSchema) => ValidateFunction {
+  const compiled = new WeakMap<JsonSchema, ValidateFunction>();
+  return (schema) => {
+    let validate = compiled.get(schema);
+    if (!validate) compiled.set(schema, (validate = ajv.compile(schema)));
+    return validate;
+  };
 }
 
+/** The pass/fail validator of a schema. */
+const validatorOf = compiledBy(firstError);
 /** The validator that lists every error of a value, compiled the first time one fails. */
-function reporterOf(schema: JsonSchema): ValidateFunction {
-  let validate = reporting.get(schema);
-  if (!validate) {
-    validate = everyError.compile(schema);
-    reporting.set(schema, validate);
-  }
-  return validate;
-}
+const reporterOf = compiledBy(everyError);
 
 /** What is wrong with `value`, in document order of the schema; empty when it fits. */
 export function schemaProblems(schema: JsonSchema, value: unknown): Problem[] {

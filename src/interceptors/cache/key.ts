@@ -23,7 +23,7 @@ export function cacheKey(call: UpstreamCall, policy: CachePolicy, hasMaps: boole
 /** The canonical binary request: the encoding the backend receives, maps sorted when there are any. */
 function canonicalRequest(call: UpstreamCall, hasMaps: boolean): Buffer {
   return hasMaps
-    ? Buffer.from(encodeMessage(call.route.method.input, sortMaps(call.route.method.input, call.message)))
+    ? encodeMessage(call.route.method.input, sortMaps(call.route.method.input, call.message))
     : call.encoded.subarray(ENCODED_OFFSET);
 }
 
