@@ -1,9 +1,11 @@
-import { Code } from "../errors/code.js";
-import { GatewayError, type GatewayErrorOptions } from "../errors/gateway-error.js";
+import { Code } from "./code.js";
+import { UpstreamFailure } from "./conceal.js";
+import { GatewayError, type GatewayErrorOptions } from "./gateway-error.js";
 
 /**
  * The cause of an error the gateway made up itself without calling the backend (an open circuit, a
- * concurrency limit, an injected fault): retrying it would only repeat the refusal.
+ * concurrency limit, an injected fault, a method without a backend): retrying it would only repeat
+ * the refusal, and it says nothing about the backend's health.
  */
 export class LocalRejection extends Error {
   constructor(readonly reason: string) {
@@ -17,7 +19,8 @@ export function rejection(message: string, reason: string, options: GatewayError
   return new GatewayError(Code.UNAVAILABLE, message, { ...options, cause: new LocalRejection(reason) });
 }
 
-/** True when `err` was made by the gateway without calling the backend. */
+/** True when `err` was made by the gateway without calling the backend, concealed (conceal.ts) or not. */
 export function isLocalRejection(err: GatewayError): boolean {
-  return err.cause instanceof LocalRejection;
+  const cause = err.cause instanceof UpstreamFailure ? err.cause.cause : err.cause;
+  return cause instanceof LocalRejection;
 }

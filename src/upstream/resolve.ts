@@ -1,6 +1,5 @@
-import { Code } from "../errors/code.js";
 import { concealed } from "../errors/conceal.js";
-import { GatewayError } from "../errors/gateway-error.js";
+import { rejection } from "../errors/local-rejection.js";
 import type { MethodDescriptor, ProtoRegistry } from "../registry/registry.js";
 import type { AmqpBrokers } from "./amqp/brokers.js";
 import { amqpTarget } from "./amqp/call.js";
@@ -62,9 +61,7 @@ function unavailable(message: string): UnaryTarget {
     upstream: "",
     shape: "unary",
     invoke(call, done) {
-      queueMicrotask(() =>
-        done(concealed(new GatewayError(Code.UNAVAILABLE, message), call.requestId), undefined),
-      );
+      queueMicrotask(() => done(concealed(rejection(message, message), call.requestId), undefined));
       return noop;
     },
   };
@@ -80,7 +77,7 @@ function unavailableStream(method: MethodDescriptor, message: string): StreamTar
     clientStreaming: method.clientStreaming,
     serverStreaming: method.serverStreaming,
     open(_call, sink) {
-      queueMicrotask(() => sink.onEnd(new GatewayError(Code.UNAVAILABLE, message), {}));
+      queueMicrotask(() => sink.onEnd(rejection(message, message), {}));
       return { write: () => true, end: noop, cancel: noop, pause: noop, resume: noop };
     },
   };

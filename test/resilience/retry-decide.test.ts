@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Code } from "../../src/errors/code.js";
 import { GatewayError } from "../../src/errors/gateway-error.js";
-import { rejection } from "../../src/interceptors/local-rejection.js";
+import { rejection } from "../../src/errors/local-rejection.js";
 import { type FailedAttempt, retryDelayMs } from "../../src/interceptors/retry/decide.js";
 import { DEFAULT_RETRY } from "../../src/interceptors/retry/policy.js";
 

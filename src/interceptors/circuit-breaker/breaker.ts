@@ -1,5 +1,5 @@
 import type { GatewayError } from "../../errors/gateway-error.js";
-import { rejection } from "../local-rejection.js";
+import { rejection } from "../../errors/local-rejection.js";
 import type { CircuitBreakerConfig } from "./config.js";
 
 export type BreakerState = "closed" | "open" | "half-open";

@@ -1,6 +1,6 @@
+import { isLocalRejection } from "../../errors/local-rejection.js";
 import type { StreamControl } from "../../upstream/target.js";
 import type { Interceptor, OpenStream } from "../interceptor.js";
-import { isLocalRejection } from "../local-rejection.js";
 import { Breaker, type BreakerState } from "./breaker.js";
 import { type CircuitBreakerConfig, DEFAULT_CIRCUIT_BREAKER } from "./config.js";
 
@@ -33,6 +33,7 @@ export function circuitBreakerInterceptor(
   const breakers = new Map<string, Breaker>();
   /** The breaker of a backend, shared by its unary calls and streams; undefined when it does nothing. */
   const breakerOf = (key: string): Breaker | undefined => {
+    if (key === "") return undefined; // a target with no upstream (a method without a backend)
     const config = perBackend[key] ?? defaults;
     if (config.maxRequests === 0 && !config.failureBreaker) return undefined;
     let breaker = breakers.get(key);
@@ -42,8 +43,6 @@ export function circuitBreakerInterceptor(
   return {
     name: "circuitBreaker",
     wrap(next, _route, target) {
-      // a method without a backend has nothing to protect: its failures would open a breaker for ""
-      if (target.kind === "unavailable") return next;
       const b = breakerOf(target.upstream);
       if (!b) return next;
       const failureCodes = b.config.failureCodes;
@@ -61,7 +60,6 @@ export function circuitBreakerInterceptor(
       };
     },
     wrapStream(next, _route, target) {
-      if (target.kind === "unavailable") return next;
       const b = breakerOf(target.upstream);
       return b ? breakStream(next, b) : next;
     },

@@ -1,7 +1,7 @@
 import { Code } from "../../errors/code.js";
 import type { GatewayError } from "../../errors/gateway-error.js";
+import { isLocalRejection } from "../../errors/local-rejection.js";
 import type { Route } from "../../routing/route.js";
-import { isLocalRejection } from "../local-rejection.js";
 import type { RetryPolicy } from "./policy.js";
 import { serverPushbackMs } from "./pushback.js";
 

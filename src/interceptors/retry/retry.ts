@@ -42,8 +42,6 @@ export function retryInterceptor(budget: RetryBudget = DEFAULT_RETRY_BUDGET): In
     name: "retry",
     wrap(next, route, target) {
       const policy: RetryPolicy = { ...DEFAULT_RETRY, ...route.settings.retry };
-      // a method without a backend (resolve.ts) fails the same way every time: nothing to retry
-      if (target.kind === "unavailable") return next;
       if (policy.attempts <= 1 && policy.perTryTimeoutMs === 0) return next;
       const idempotent = isIdempotent(route);
       const shared = backendBudget(target.upstream);
@@ -52,7 +50,6 @@ export function retryInterceptor(budget: RetryBudget = DEFAULT_RETRY_BUDGET): In
     wrapStream(next, route, target) {
       // Server streams of methods that may be repeated; client and bidi streams never (stream-retry.ts).
       const policy: RetryPolicy = { ...DEFAULT_RETRY, ...route.settings.retry };
-      if (target.kind === "unavailable") return next;
       if (policy.attempts <= 1 || target.clientStreaming || !isIdempotent(route)) return next;
       const shared = backendBudget(target.upstream);
       return (call, sink) => new RetryingStream(next, call, sink, policy, shared);
