@@ -1,13 +1,16 @@
+import { isDeepStrictEqual } from "node:util";
 import { chooseNames, openApiPath, shapeOf } from "../openapi/paths.js";
 import type { Schema, SchemaSet } from "../openapi/schemas.js";
 import { claimsNote, securityOf } from "../openapi/security.js";
 import type { Requirement } from "../policies/auth/config.js";
+import type { PlannedCall } from "./plan.js";
 import type { CompositeRoute } from "./route.js";
 
 /**
- * Adds composite routes to an OpenAPI document's `paths`: path parameters, a 200 response whose
- * schema has one property per output key (derived from the calls' output messages and fields), the
- * `errors` array and `Protogate-Partial` header of a partial answer, and the error response; bearer
+ * Adds composite routes to an OpenAPI document's `paths`: path parameters, the JSON request body its
+ * calls read (`body.*` sources, see bodySchema), a 200 response whose schema has one property per
+ * output key (derived from the calls' output messages and fields), the `errors` array and
+ * `Protogate-Partial` header of a partial answer, and the error response; bearer
  * security per the composite's own requirement (`auth:` on it), else `defaultAuth` (the gateway's
  * `auth.default`, set when JWT auth is configured), as for proto routes.
  */
@@ -40,6 +43,8 @@ function operation(
   const requirement = defaultAuth ? (route.settings.auth ?? defaultAuth) : undefined;
   const security = requirement && securityOf(requirement);
   const note = requirement && claimsNote(requirement);
+  // The front end never reads the body of a GET, so such a composite's body sources are always absent.
+  const body = route.httpMethod === "GET" ? undefined : bodySchema(calls, schemas);
   const properties: Record<string, Schema> = {};
   for (const { key, merge, parts } of output) {
     const each = parts.map(({ call, chain }) => {
@@ -80,6 +85,8 @@ function operation(
       required: true,
       schema: { type: "string" },
     })),
+    // Not required: an absent body leaves the fields it would fill unset, as an absent key does.
+    ...(body ? { requestBody: { content: { "application/json": { schema: body } } } } : {}),
     responses: {
       "200": {
         description:
@@ -96,4 +103,34 @@ function operation(
     },
     ...(security ? { security } : {}),
   };
+}
+
+/**
+ * The JSON body a composition reads, or undefined when no call reads one: an object with the key path
+ * of every `body.*` source, each leaf the schema of the request field it fills. A leaf stays open ({})
+ * where its type is not one field's: a forEach list (its elements fill fields through `item`), a key two
+ * fields of different types read, a key read both as a scalar and as an object.
+ */
+function bodySchema(calls: readonly PlannedCall[], schemas: SchemaSet): Schema | undefined {
+  // Keys are the client's JSON keys: maps without a prototype, so that "__proto__" or "constructor" is a key.
+  const object = () => ({ type: "object", properties: Object.create(null) as Record<string, Schema> });
+  const root = object();
+  let found = false;
+  const put = (path: readonly string[], leaf: Schema): void => {
+    found = true;
+    let props = root.properties;
+    for (const k of path.slice(0, -1)) {
+      const next = (props[k] ??= object());
+      if (!next.properties) return void (props[k] = {});
+      props = next.properties as Record<string, Schema>;
+    }
+    const k = path[path.length - 1]!;
+    props[k] = k in props && !isDeepStrictEqual(props[k], leaf) ? {} : leaf;
+  };
+  for (const c of calls) {
+    if (c.forEach?.source.kind === "body") put(c.forEach.source.path, {});
+    for (const { chain, source } of c.fields)
+      if (source.kind === "body") put(source.path, schemas.field(chain[chain.length - 1]!));
+  }
+  return found ? root : undefined;
 }

@@ -1,3 +1,4 @@
+import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningGateway, startGateway } from "../helpers/gateway.js";
 import { mappingsDir, SVC } from "./helpers.js";
@@ -58,5 +59,77 @@ describe("composite routes in the listings", () => {
     expect(Object.keys(props)).toEqual(["a", "names", "each", "errors"]);
     expect(props.a).toEqual({ $ref: "#/components/schemas/test.v1.Kitchen" });
     expect(props.each).toMatchObject({ type: "array" });
+  });
+});
+
+// Composites that read the request body (`body.*` sources), each in its own gateway's OpenAPI document.
+const BODY_YAML = `
+compositions:
+  - post: /v1/compose/body/order
+    calls:
+      - { name: a, method: ${SVC}.EchoAll, request: { s: body.x, i64: body.y.z } }
+      - { name: b, method: ${SVC}.EchoGet, request: { ts: body.y.when } }
+    output:
+      - { key: a, from: a }
+      - { key: b, from: b }
+  - put: /v1/compose/body/each
+    calls:
+      - { name: each, method: ${SVC}.EchoPath, forEach: body.ids, request: { s: item } }
+      - { name: n, method: ${SVC}.EchoAll, request: { i32: body.n } }
+      - { name: m, method: ${SVC}.EchoGet, request: { s: body.n } }
+    output:
+      - { key: each, from: each }
+      - { key: n, from: n }
+      - { key: m, from: m }
+  - get: /v1/compose/body/plain/{s}
+    calls:
+      - { name: a, method: ${SVC}.EchoAll, request: { s: path.s } }
+    output:
+      - { key: a, from: a }
+  - get: /v1/compose/body/get-reads
+    calls:
+      - { name: a, method: ${SVC}.EchoAll, request: { s: body.x } }
+    output:
+      - { key: a, from: a }
+`;
+
+describe("a composite's request body in OpenAPI", () => {
+  let bodies: RunningGateway;
+  let doc: { paths: Record<string, Record<string, { requestBody?: unknown }>> };
+  beforeAll(async () => {
+    bodies = await startGateway({ backend: "127.0.0.1:1", mappings: mappingsDir(BODY_YAML) });
+    doc = (await bodies.call("GET", "/openapi.json")).body as typeof doc;
+  });
+  afterAll(() => bodies?.close());
+
+  it("should keep the document valid OpenAPI 3.1", async () => {
+    const result = await new Validator().validate(doc as Parameters<Validator["validate"]>[0]);
+    expect(result.errors ?? []).toEqual([]);
+  });
+
+  const object = (properties: Record<string, unknown>) => ({ type: "object", properties });
+  const int64 = { type: "string", format: "int64", pattern: "^-?[0-9]+$" };
+  it.each([
+    [
+      "the fields of the key paths it reads, nested",
+      "/v1/compose/body/order",
+      "post",
+      object({
+        x: { type: "string" },
+        y: object({ z: int64, when: { $ref: "#/components/schemas/google.protobuf.Timestamp" } }),
+      }),
+    ],
+    [
+      "open leaves for a forEach list and a key read as two types",
+      "/v1/compose/body/each",
+      "put",
+      object({ ids: {}, n: {} }),
+    ],
+    ["none without body sources", "/v1/compose/body/plain/{s}", "get", undefined],
+    ["none on a GET, whose body is never read", "/v1/compose/body/get-reads", "get", undefined],
+  ])("should describe %s", (_name, path, method, schema) => {
+    const op = doc.paths[path]![method]!;
+    if (schema === undefined) expect(op).not.toHaveProperty("requestBody");
+    else expect(op.requestBody).toEqual({ content: { "application/json": { schema } } });
   });
 });
