@@ -23,10 +23,8 @@ rm -f "$out".*
   --backend 127.0.0.1:$G --port $P $args >"$out.log" 2>&1) &
 for _ in $(seq 300); do curl -fs http://127.0.0.1:$P/v1/echo/up >/dev/null 2>&1 && break; sleep 1; done
 vg=$(pgrep -f "valgrind.*port $P" | head -1)
-node "$here/load.mjs" $P "$ROUTE" "$WARM" 4 >/dev/null
-callgrind_control -i on "$vg" >/dev/null 2>&1
-node "$here/load.mjs" $P "$ROUTE" "$N" 4 >/dev/null
-callgrind_control -i off "$vg" >/dev/null 2>&1
+# one load process: the measured requests reuse the warm-up's connections (load.mjs)
+node "$here/load.mjs" $P "$ROUTE" "$N" 4 "$WARM" "callgrind_control -i {} $vg" >/dev/null
 callgrind_control -d "$vg" >/dev/null 2>&1
 sleep 1
 kill -INT "$vg"; sleep 3; kill -9 "$vg" 2>/dev/null; kill "$backend"

@@ -21,3 +21,16 @@ for (const line of text.split("\n")) {
 }
 const per = (n) => Math.round(n / requests);
 console.log(`${per(all)} in all, ${per(gc)} in the garbage collector, ${per(all - gc)} without it`);
+
+// A V8 state seen in some runs (bench/README.md, "Instructions per request"): the object literal of
+// Node's process.nextTick, optimised with megamorphic feedback, defines its two symbol-keyed fields
+// through the runtime, about 20k instructions per request. A run in that state is not comparable.
+const inclusive = execFileSync("callgrind_annotate", ["--inclusive=yes", "--threshold=100", file], {
+  encoding: "utf8",
+  maxBuffer: 64 * 1024 * 1024,
+});
+const slow = /^\s*([\d,]+) .*Runtime_DefineKeyedOwnPropertyInLiteral/m.exec(inclusive);
+if (slow && per(Number(slow[1].replaceAll(",", ""))) > 1000)
+  console.log(
+    `  (warning: ${per(Number(slow[1].replaceAll(",", "")))} of them in Runtime_DefineKeyedOwnPropertyInLiteral: V8's slow literal state, not comparable)`,
+  );
