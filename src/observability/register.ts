@@ -14,10 +14,12 @@ import "./request-facts.js";
 
 /**
  * Wires metrics, traces and the access log into a gateway: `GET /metrics` on the admin app (or the
- * public one), and one onRequest, onError and onResponse hook on the public app that do what the
- * options turn on (metrics and the access log by default, tracing when `tracing.enabled`). Call it
- * before any other hook, so that every request that is counted in is counted out. The hooks are
- * callback-style: no promise per request. Returns what the gateway's close must run.
+ * public one), and one onError and onResponse hook on the public app that do what the options turn on
+ * (metrics and the access log by default, tracing when `tracing.enabled`). Returns `observe`, the
+ * request's way in (metrics' in-flight count, the server span), which the gateway's first onRequest
+ * hook runs before anything else (edge-hooks.ts), so that every request counted in is counted out;
+ * undefined when nothing is on. The hooks are callback-style: no promise per request. `close` is what
+ * the gateway's close must run.
  */
 export function registerObservability(
   app: FastifyInstance,
@@ -26,7 +28,7 @@ export function registerObservability(
   config: () => ConfigFacts,
   /** Guards `/metrics` when it shares the public port (admin.ts localOnly). */
   guard?: onRequestHookHandler,
-): { close(): Promise<void> } {
+): { close(): Promise<void>; observe: ((req: FastifyRequest) => void) | undefined } {
   const metricsOn = options.metrics?.enabled !== false;
   const tracing = tracingFor(options);
   const spans = tracing ? new ServerSpans(tracing.tracer) : undefined;
@@ -43,7 +45,7 @@ export function registerObservability(
     );
   }
   const close = async () => tracing?.shutdown();
-  if (!metricsOn && !spans && !log) return { close };
+  if (!metricsOn && !spans && !log) return { close, observe: undefined };
 
   // Everything a finished request records, once: from onResponse, or from onError for a client that went
   // away (no response is written then, so Fastify runs no onResponse).
@@ -57,11 +59,6 @@ export function registerObservability(
   app.decorateRequest("otelSpan", null);
   app.decorateRequest("errorCode", null);
   app.decorateRequest("observed", false);
-  app.addHook("onRequest", (req: FastifyRequest, _reply: FastifyReply, done: () => void) => {
-    if (metricsOn) countRequestIn();
-    spans?.start(req);
-    done();
-  });
   app.addHook("onError", (req: FastifyRequest, reply: FastifyReply, err: Error, done: () => void) => {
     if (err instanceof GatewayError) {
       req.errorCode = err.code;
@@ -76,5 +73,11 @@ export function registerObservability(
     end(req, reply, !reply.raw.writableFinished);
     done();
   });
-  return { close };
+  const observe = spans
+    ? (req: FastifyRequest) => {
+        if (metricsOn) countRequestIn();
+        spans.start(req);
+      }
+    : countRequestIn;
+  return { close, observe: metricsOn || spans ? observe : undefined };
 }

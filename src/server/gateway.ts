@@ -29,9 +29,10 @@ import { resolveTarget, type Upstreams } from "../upstream/resolve.js";
 import { ADMIN_PREFIX, localOnly, registerAdminRoutes, separateAdminApp } from "./admin.js";
 import { answerClientError } from "./client-error.js";
 import { compressionRules, registerCompression } from "./compression.js";
+import { requestHook, routeHook } from "./edge-hooks.js";
 import { sendError, toGatewayError } from "./error-reply.js";
-import { makeHandler, matchRoute, type ServedRoute } from "./handler.js";
-import { countInFlight, PolicySet, pause, trampoline } from "./lifecycle.js";
+import { makeHandler, type ServedRoute } from "./handler.js";
+import { countInFlight, PolicySet, pause } from "./lifecycle.js";
 import { listenerFactory } from "./listener.js";
 import type { LoadedConfig, RouteBinder } from "./load-table.js";
 import { registerOperationRoutes } from "./operations-routes.js";
@@ -217,21 +218,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     localOnly,
   );
   let draining = false;
-  app.addHook("onRequest", (req, reply, done) => {
-    reply.header("x-request-id", req.id);
-    // Shutting down: HTTP/1.1 clients are asked to leave their keep-alive connections before the
-    // listener closes, so that none sends a request on a connection the drain is closing.
-    if (draining && req.raw.httpVersionMajor === 1) reply.header("connection", "close");
-    done();
-  });
-  // The edge policies, in their registered order (src/server/pipeline.ts). Their hooks run through one
-  // trampoline per phase, so that a reconfigure swaps the whole set with one assignment.
+  // The edge policies, in their registered order (src/server/pipeline.ts), run by the two onRequest
+  // hooks below (edge-hooks.ts) from the set in force, so that a reconfigure swaps it with one assignment.
   const policyContext = { log, router };
   let policies = await buildPolicies(options, policyContext);
-  app.addHook(
-    "onRequest",
-    trampoline("global", () => policies),
-  );
+  const stages = {
+    observe: observability.observe,
+    draining: () => draining,
+    policies: () => policies,
+    router,
+  };
+  app.addHook("onRequest", requestHook(stages));
   await amqp?.start();
   // The cache's stored answers in compressed form, made once per answer and encoding (not per hit).
   const encodings = options.compression
@@ -281,15 +278,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // before the body is read; then the handler and the route's call chain.
   app.decorateRequest("gateway", null);
   await app.register(async (scope) => {
-    scope.addHook(
-      "onRequest",
-      trampoline("beforeMatch", () => policies),
-    );
-    scope.addHook("onRequest", matchRoute(router));
-    scope.addHook(
-      "onRequest",
-      trampoline("afterMatch", () => policies),
-    );
+    scope.addHook("onRequest", routeHook(stages));
     scope.route({ method: methods, url: "/", handler });
     scope.route({ method: methods, url: "/*", handler });
   });

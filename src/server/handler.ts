@@ -30,37 +30,31 @@ export interface ServedRoute extends Route {
 const NO_CLAIMS: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
- * onRequest: finds the route before the body is read, so that an unknown path (404), a wrong method
- * (405) and, next, a missing token (401) cost no body parsing. A WebSocket upgrade finds the streaming
- * route on its path, whatever HTTP method the rule names (404 when there is none).
+ * Finds the route of a request before its body is read, so that an unknown path (404), a wrong method
+ * (405) and, next, a missing token (401) cost no body parsing: sets `req.gateway` and returns undefined,
+ * or returns the error to answer. A WebSocket upgrade finds the streaming route on its path, whatever
+ * HTTP method the rule names (404 when there is none). Run by the route stage's hook (edge-hooks.ts).
  */
-export function matchRoute(router: () => Router<Route>) {
-  // A callback hook, not an async one: no promise per request.
-  return function match(req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
-    const table = router();
-    const url = req.raw.url ?? "/";
-    const q = url.indexOf("?");
-    const path = q === -1 ? url : url.slice(0, q);
-    const upgrade = pendingUpgrade(req.raw) !== undefined;
-    const found = upgrade ? findStreamRoute(table, path) : table.find(req.method, path);
-    if (!found) {
-      done(
-        upgrade
-          ? new GatewayError(Code.NOT_FOUND, `no streaming route for a WebSocket on ${path}`)
-          : noRoute(table, req.method, path),
-      );
-      return;
-    }
-    req.gateway = {
-      match: found,
-      query: q === -1 ? "" : url.slice(q + 1),
-      identity: undefined,
-      claims: undefined,
-      admission: undefined,
-      notes: undefined,
-    };
-    done();
+export function matchRoute(table: Router<Route>, req: FastifyRequest): GatewayError | undefined {
+  const url = req.raw.url ?? "/";
+  const q = url.indexOf("?");
+  const path = q === -1 ? url : url.slice(0, q);
+  const upgrade = pendingUpgrade(req.raw) !== undefined;
+  const found = upgrade ? findStreamRoute(table, path) : table.find(req.method, path);
+  if (!found) {
+    return upgrade
+      ? new GatewayError(Code.NOT_FOUND, `no streaming route for a WebSocket on ${path}`)
+      : noRoute(table, req.method, path);
+  }
+  req.gateway = {
+    match: found,
+    query: q === -1 ? "" : url.slice(q + 1),
+    identity: undefined,
+    claims: undefined,
+    admission: undefined,
+    notes: undefined,
   };
+  return undefined;
 }
 
 /**

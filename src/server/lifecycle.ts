@@ -1,11 +1,11 @@
 import type { Server } from "node:http";
-import type { FastifyReply, FastifyRequest, onRequestHookHandler } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from "fastify";
 import type { EdgePolicy } from "../policies/policy.js";
 
 /** The three places of the request's way where edge policies hook in (src/policies/policy.ts). */
 export type PolicyPhase = "global" | "beforeMatch" | "afterMatch";
 
-/** One built set of edge policies, by module name, with what its trampolines need to run and retire it. */
+/** One built set of edge policies, by module name, with what the edge hooks need to run and retire it. */
 export class PolicySet {
   readonly hooks: Readonly<Record<PolicyPhase, readonly onRequestHookHandler[]>>;
   /** Hook runs of this set not finished yet: a retired set is closed only when none is left. */
@@ -33,43 +33,50 @@ export class PolicySet {
 }
 
 /**
- * The one Fastify `onRequest` hook of a phase, registered once: it runs the hooks of the policy set in
- * force when the request reaches it, in order, so that a reconfigure swaps every policy with one
- * assignment. Hooks keep Fastify's contract: a callback hook has 3 parameters and calls `done`, an async
- * one returns a promise; an error answers the request; once a hook has answered, the rest are skipped.
+ * Runs the hooks of one phase of `set`, in order, then `done` (once, with the first error, if any).
+ * Hooks keep Fastify's contract: a callback hook has 3 parameters and calls `done`, an async one returns
+ * a promise; an error answers the request; once a hook has answered, the rest are skipped. The set is
+ * held open (PolicySet.enter) while its hooks run, so that a reconfigure closes it only after them.
  */
-export function trampoline(phase: PolicyPhase, current: () => PolicySet): onRequestHookHandler {
-  return function policyPhase(req, reply, done) {
-    const set = current();
-    const hooks = set.hooks[phase];
-    if (hooks.length === 0) return done();
-    set.enter();
-    let i = 0;
-    const next = (err?: unknown): void => {
-      if (err !== undefined && err !== null) {
-        set.leave();
-        done(err as Error);
-        return;
+export function runPhase(
+  set: PolicySet,
+  phase: PolicyPhase,
+  self: FastifyInstance,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  done: (err?: Error) => void,
+): void {
+  const hooks = set.hooks[phase];
+  if (hooks.length === 0) {
+    done();
+    return;
+  }
+  set.enter();
+  let i = 0;
+  const next = (err?: unknown): void => {
+    if (err !== undefined && err !== null) {
+      set.leave();
+      done(err as Error);
+      return;
+    }
+    if (i === hooks.length || reply.sent) {
+      set.leave();
+      done();
+      return;
+    }
+    const hook = hooks[i++]!;
+    try {
+      const result = (hook as unknown as Hook).call(self, req, reply, next);
+      if (hook.length < 3) {
+        const p = result as Promise<unknown> | undefined;
+        if (p && typeof p.then === "function") p.then(() => next(), next);
+        else next();
       }
-      if (i === hooks.length || reply.sent) {
-        set.leave();
-        done();
-        return;
-      }
-      const hook = hooks[i++]!;
-      try {
-        const result = (hook as unknown as Hook).call(this, req, reply, next);
-        if (hook.length < 3) {
-          const p = result as Promise<unknown> | undefined;
-          if (p && typeof p.then === "function") p.then(() => next(), next);
-          else next();
-        }
-      } catch (e) {
-        next(e ?? new Error("a policy hook threw"));
-      }
-    };
-    next();
+    } catch (e) {
+      next(e ?? new Error("a policy hook threw"));
+    }
   };
+  next();
 }
 
 type Hook = (req: FastifyRequest, reply: FastifyReply, done: (err?: unknown) => void) => unknown;
