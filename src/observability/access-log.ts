@@ -8,21 +8,27 @@ import { routeLabel } from "./route-label.js";
 import { parseTraceparent } from "./trace-context.js";
 import "./request-facts.js";
 
-/** One access log line's fields (besides pino's `level`, `time` and `msg: "request"`). */
+/**
+ * One access log line's fields (besides pino's `level`, `time` and `msg: "request"`). The fields marked
+ * SAFE hold no character that JSON escapes (`"`, `\\`, controls, lone surrogates) by construction, and
+ * accessLogText writes them unescaped: keep it so when their sources change.
+ */
 export interface AccessLogLine {
+  /** SAFE: policies/request-id.ts accepts only `[A-Za-z0-9._:-]` from clients and makes hex ids. */
   reqId: string;
-  /** The W3C trace id the request runs under (the client's or the gateway's), when there is one. */
+  /** SAFE (32 lower-case hex digits, parseTraceparent): the trace id the request runs under, when there is one. */
   traceId?: string | undefined;
   client: string;
+  /** SAFE: an HTTP method is a token (RFC 9110 5.6.2); Node's HTTP/1 parser and nghttp2 refuse others. */
   method: string;
   /** The rule's template, a static endpoint's path, or `_unmatched`. */
   route: string;
   /** The path as requested, query values replaced by `***`. */
   path: string;
   status: number;
-  /** The gRPC code name of the answer: "OK", or the error's ("NOT_FOUND", "UNAVAILABLE"...). */
+  /** SAFE: the gRPC code name of the answer: "OK", or the error's ("NOT_FOUND", "UNAVAILABLE"...). */
   grpcCode: string;
-  /** The upstream's outcome: gRPC code name or AMQP outcome ("confirmed", "replied"). */
+  /** SAFE: the upstream's outcome, a gRPC code name or one of the AMQP target's words ("confirmed", "replied"). */
   outcome?: string | undefined;
   backend?: string | undefined;
   attempts?: number | undefined;
@@ -63,17 +69,19 @@ const BINDINGS = `,"pid":${process.pid},"hostname":${JSON.stringify(hostname())}
 /**
  * One access log line as pino writes a log call `info(line, "request")` (its default options: epoch
  * milliseconds `time`, `pid` and `hostname`), newline included: the same JSON object (a test parses
- * both for random lines). Strings are escaped by JSON.stringify: quotings of our own (a charCodeAt loop,
- * a regular-expression check, each field's last value remembered) measured more instructions per request
- * in the gateway, not fewer (bench/README.md, "Instructions per request"). Durations with at most three
- * decimals are written from integers, without the double-to-decimal conversion. Non-finite numbers are
- * written as null, as pino does.
+ * both for random lines). Fields whose characters need no JSON escaping by construction are quoted
+ * as they are (SAFE below); the others (client, route, path, backend) are escaped by JSON.stringify:
+ * quotings of our own (a charCodeAt loop, a regular-expression check, each field's last value
+ * remembered) measured more instructions per request in the gateway, not fewer (bench/README.md,
+ * "Instructions per request"). Durations with at most three decimals are written from integers,
+ * without the double-to-decimal conversion. Non-finite numbers are written as null, as pino does.
  */
 export function accessLogText(line: AccessLogLine, time: number): string {
-  let text = `{"level":${INFO},"time":${time}${BINDINGS},"reqId":${JSON.stringify(line.reqId)}`;
-  if (line.traceId !== undefined) text += `,"traceId":${JSON.stringify(line.traceId)}`;
-  text += `,"client":${JSON.stringify(line.client)},"method":${JSON.stringify(line.method)},"route":${JSON.stringify(line.route)},"path":${JSON.stringify(line.path)},"status":${num(line.status)},"grpcCode":${JSON.stringify(line.grpcCode)}`;
-  if (line.outcome !== undefined) text += `,"outcome":${JSON.stringify(line.outcome)}`;
+  // SAFE: reqId, traceId, method, grpcCode and outcome
+  let text = `{"level":${INFO},"time":${time}${BINDINGS},"reqId":"${line.reqId}"`;
+  if (line.traceId !== undefined) text += `,"traceId":"${line.traceId}"`;
+  text += `,"client":${JSON.stringify(line.client)},"method":"${line.method}","route":${JSON.stringify(line.route)},"path":${JSON.stringify(line.path)},"status":${num(line.status)},"grpcCode":"${line.grpcCode}"`;
+  if (line.outcome !== undefined) text += `,"outcome":"${line.outcome}"`;
   if (line.backend !== undefined) text += `,"backend":${JSON.stringify(line.backend)}`;
   if (line.attempts !== undefined) text += `,"attempts":${num(line.attempts)}`;
   text += `,"durationMs":${num(line.durationMs)}`;
