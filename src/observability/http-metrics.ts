@@ -11,13 +11,24 @@ class RouteSeries {
   readonly responseSize: Observer;
   // outcome -> HTTP status -> child of the duration histogram
   private readonly durations = new Map<string, Map<number, Observer>>();
+  // the same route's series for other HTTP methods (a WebSocket upgrade, a GET, to a POST rule)
+  private others: Map<string, RouteSeries> | undefined;
 
   constructor(
-    private readonly method: string,
+    readonly method: string,
     private readonly route: string,
   ) {
     this.requestSize = httpRequestSize.labels(method, route);
     this.responseSize = httpResponseSize.labels(method, route);
+  }
+
+  /** This route's series for `method` (this one when it is the method they were made for). */
+  forMethod(method: string): RouteSeries {
+    if (method === this.method) return this;
+    this.others ??= new Map();
+    let s = this.others.get(method);
+    if (!s) this.others.set(method, (s = new RouteSeries(method, this.route)));
+    return s;
   }
 
   duration(status: number, outcome: string): Observer {
@@ -40,7 +51,7 @@ function seriesOf(req: FastifyRequest): RouteSeries {
   if (route) {
     let s = byRoute.get(route);
     if (!s) byRoute.set(route, (s = new RouteSeries(req.method, route.template.source)));
-    return s;
+    return s.forMethod(req.method);
   }
   const label = routeLabel(req);
   const key = `${req.method} ${label}`;
@@ -49,16 +60,27 @@ function seriesOf(req: FastifyRequest): RouteSeries {
   return s;
 }
 
-/** The request's body size: Content-Length, else the body read, else 0. */
+/**
+ * The request's body size: the bytes counted while a streamed body was read (`notes.bytesIn`: an NDJSON
+ * client stream, a WebSocket session's messages), else Content-Length, else the body read, else 0.
+ */
 export function requestBytes(req: FastifyRequest): number {
+  const counted = req.gateway?.notes?.bytesIn;
+  if (counted !== undefined) return counted;
   const declared = req.headers["content-length"];
   if (declared !== undefined) return Number(declared) || 0;
   const body = req.body;
   return Buffer.isBuffer(body) ? body.length : typeof body === "string" ? Buffer.byteLength(body) : 0;
 }
 
-/** The response's body size as sent (Content-Length; 0 when it was not set, e.g. no body). */
+/**
+ * The response's body size as sent: the bytes counted while a streamed answer was written
+ * (`notes.bytesOut`: NDJSON, SSE, JSON array, WebSocket messages; such answers have no Content-Length),
+ * else Content-Length, else 0 (e.g. no body).
+ */
 export function responseBytes(reply: FastifyReply): number {
+  const counted = reply.request.gateway?.notes?.bytesOut;
+  if (counted !== undefined) return counted;
   const n = reply.getHeader("content-length");
   return n === undefined ? 0 : Number(n) || 0;
 }

@@ -48,7 +48,7 @@ new Gauge({
 
 export const httpRequestSize = new BoundHistogram({
   name: "protogate_http_server_request_body_size_bytes",
-  help: "Request body sizes (Content-Length), by method and route template.",
+  help: "Request body sizes (Content-Length, or the bytes read of a streamed body), by method and route template.",
   labelNames: ["method", "route"] as const,
   buckets: SIZE_BUCKETS,
 });

@@ -64,6 +64,22 @@ export interface CallNotes {
   cacheAge?: number;
   /** The `traceparent` the call came with, noted by the first CLIENT span ("" for none): every attempt's parent. */
   parentTraceparent?: string;
+  /**
+   * Streamed requests only: bytes of the request body read so far, counted by the stream code (an
+   * NDJSON client stream: every byte of its lines, newlines included; a WebSocket session: the payload
+   * bytes of the messages received, not their frame headers). Set only where a body is read as a stream,
+   * so unary requests never carry it; the access log's `bytesIn` and the request size histogram take it
+   * before Content-Length.
+   */
+  bytesIn?: number;
+  /**
+   * Streamed answers only: bytes of the response body written so far, after framing (NDJSON lines, SSE
+   * `id:`/`data:` records and heartbeats, the JSON array's brackets and commas, the final status record;
+   * a WebSocket session: the payload bytes of the text messages sent, not their frame headers nor the
+   * close frame). Not HTTP chunk framing nor headers. The access log's `bytesOut` and the response size
+   * histogram take it, a streamed answer having no Content-Length.
+   */
+  bytesOut?: number;
   [extra: string]: unknown;
 }
 

@@ -43,11 +43,20 @@ export interface StreamRequest {
  * - backpressure: when res.write() returns false the upstream is paused until 'drain';
  * - the client going away cancels the upstream at once; `maxStreamDuration` and `idleTimeout` end
  *   the stream with DEADLINE_EXCEEDED;
- * - SSE: a `Last-Event-ID` is forwarded as `last-event-id` metadata and numbering continues after it.
+ * - SSE: a `Last-Event-ID` is forwarded as `last-event-id` metadata and numbering continues after it;
+ * - sizes: the body bytes written go to `notes.bytesOut` as they are written, and those of an NDJSON
+ *   body read to `notes.bytesIn`, for the access log and the body size histograms (no Content-Length).
  */
 export function serveStream(s: StreamRequest, res: ServerResponse): void {
-  const { route, target, req } = s;
+  const { route, target, req, notes } = s;
   const settings = streamSettings(route.settings.stream);
+  // Every body byte goes through `write`/`end` (or sendError/sendAnswer), counted as it leaves.
+  let bytesOut = 0;
+  notes.bytesOut = 0;
+  const write = (text: string): boolean => {
+    notes.bytesOut = bytesOut += Buffer.byteLength(text);
+    return res.write(text);
+  };
   const framing: Framing | undefined = target.serverStreaming ? chooseFraming(req.headers.accept) : undefined;
   let seq = 1;
   if (framing?.name === "sse") {
@@ -77,7 +86,7 @@ export function serveStream(s: StreamRequest, res: ServerResponse): void {
       ...(wantsTrailers ? { trailer: "grpc-status, grpc-message" } : {}),
     });
     const start = framing!.start(settings.retry);
-    if (start) res.write(start);
+    if (start) write(start);
     else res.flushHeaders();
   };
   const finish = (err: GatewayError | undefined, trailers: Record<string, string[]>): void => {
@@ -88,11 +97,11 @@ export function serveStream(s: StreamRequest, res: ServerResponse): void {
     body?.stop();
     if (res.destroyed) return;
     if (!committed) {
-      if (err) return void sendError(res, s.headers, err);
+      if (err) return void sendError(res, s, err);
       if (!framing) return void sendAnswer(res, s, upstreamHeaders, answer);
       commit();
     }
-    res.write(err ? framing!.error(renderError(err).body) : framing!.end(trailers));
+    write(err ? framing!.error(renderError(err).body) : framing!.end(trailers));
     if (wantsTrailers) {
       res.addTrailers({
         "grpc-status": String(err ? err.code : Code.OK),
@@ -147,7 +156,7 @@ export function serveStream(s: StreamRequest, res: ServerResponse): void {
           );
         }
         if (!committed) commit();
-        if (!res.write(framing.message(json, seq++))) {
+        if (!write(framing.message(json, seq++))) {
           control.pause();
           res.once("drain", () => control.resume());
         }
@@ -186,7 +195,7 @@ export function serveStream(s: StreamRequest, res: ServerResponse): void {
     const beat = setInterval(() => {
       if (finished || res.destroyed) return clearInterval(beat);
       if (!committed) commit();
-      res.write(framing.heartbeat());
+      write(framing.heartbeat());
     }, settings.heartbeatInterval);
     timers.push(beat);
   }
@@ -206,6 +215,7 @@ export function serveStream(s: StreamRequest, res: ServerResponse): void {
     const send = (json: Buffer): boolean =>
       control.write(encodeStreamRequest(route, s.segments, s.query, json));
     if (isReadable(s.body)) {
+      countBytesIn(s.body, notes);
       body = readNdjson(s.body, settings, {
         message: (json) => {
           try {
@@ -232,14 +242,27 @@ function isReadable(body: unknown): body is Readable {
   return typeof (body as Readable | undefined)?.on === "function" && !Buffer.isBuffer(body);
 }
 
+/**
+ * Counts a streamed body's bytes into `notes.bytesIn` as they arrive: every chunk, including what is
+ * drained unread after the call stopped reading (those bytes came over the wire too).
+ */
+function countBytesIn(body: Readable, notes: CallNotes): void {
+  let bytesIn = 0;
+  notes.bytesIn = 0;
+  body.on("data", (chunk: Buffer) => {
+    notes.bytesIn = bytesIn += chunk.length;
+  });
+}
+
 function asInvalid(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
   return new GatewayError(Code.INVALID_ARGUMENT, (err as Error).message, { cause: err });
 }
 
-function sendError(res: ServerResponse, headers: StreamRequest["headers"], err: GatewayError): void {
+function sendError(res: ServerResponse, s: StreamRequest, err: GatewayError): void {
   const { status, body, headers: errHeaders } = renderError(err);
-  res.writeHead(status, { ...headers, ...errHeaders, "content-type": "application/json" });
+  res.writeHead(status, { ...s.headers, ...errHeaders, "content-type": "application/json" });
+  s.notes.bytesOut = Buffer.byteLength(body);
   res.end(body);
 }
 
@@ -251,5 +274,7 @@ function sendAnswer(
 ): void {
   const { contentType, body } = renderResponse(s.route, answer ?? Buffer.alloc(0));
   res.writeHead(200, { ...s.headers, ...upstreamHeaders, "content-type": contentType });
-  res.end(typeof body === "string" ? body : Buffer.from(body));
+  const bytes = typeof body === "string" ? body : Buffer.from(body);
+  s.notes.bytesOut = Buffer.byteLength(bytes);
+  res.end(bytes);
 }

@@ -28,13 +28,18 @@ export const HALF_CLOSE_FRAME = "";
  * set so far (x-request-id, RateLimit, CORS); the call's metadata is the handler's (forwarded headers,
  * x-request-id, the caller's JWT claims). When the session ends, the stand-in response "finishes" so
  * that Fastify's onResponse hooks (metrics, access log) count it out: status 101, its duration, and
- * client_disconnected only when it ended without a close frame.
+ * client_disconnected only when it ended without a close frame. Sizes: `notes.bytesIn` and
+ * `notes.bytesOut` count the payload bytes of the messages received (a refused binary one too) and sent
+ * (text): not frame headers, masks, pings nor the close frame; for the access log's bytesIn/bytesOut and
+ * the body size histograms.
  */
 export function acceptWebSocket(s: StreamRequest, upgrade: PendingUpgrade): void {
   upgrade.accepted = true;
   upgrade.extraHeaders = headerLines(s.headers);
   const { socket, res } = upgrade;
   res.statusCode = 101;
+  s.notes.bytesIn = 0;
+  s.notes.bytesOut = 0;
   // Counted out once: at the WebSocket's close (clean unless 1006, no close frame), or when the socket
   // closes without one (a handshake ws refused, 400); `finished` tells onResponse it was no disconnect.
   let counted = false;
@@ -65,15 +70,22 @@ function headerLines(headers: StreamRequest["headers"]): string[] {
 }
 
 function bridge(ws: WebSocket, s: StreamRequest): void {
-  const { route, target, segments, query, req } = s;
+  const { route, target, segments, query, req, notes } = s;
   const settings = streamSettings(route.settings.stream);
   let finished = false;
   let count = 0;
+  let bytesIn = 0;
+  let bytesOut = 0;
+  /** Sends one text message, its payload bytes counted. */
+  const send = (text: string): void => {
+    notes.bytesOut = bytesOut += Buffer.byteLength(text);
+    ws.send(text);
+  };
   const finish = (err: GatewayError | undefined, trailers: Record<string, string[]>): void => {
     if (finished) return;
     finished = true;
     if (ws.readyState !== ws.OPEN) return;
-    ws.send(err ? `{"error":${renderError(err).body}}` : `{"end":${JSON.stringify({ trailers })}}`);
+    send(err ? `{"error":${renderError(err).body}}` : `{"end":${JSON.stringify({ trailers })}}`);
     // a stream ended by the gateway's shutdown: 1001, going away (RFC 6455 7.4.1), so clients reconnect
     if (err) ws.close(isShutdownEnd(err) ? GOING_AWAY : WS_CLOSE_BASE + err.code, closeReason(err.message));
     else ws.close(1000);
@@ -84,7 +96,7 @@ function bridge(ws: WebSocket, s: StreamRequest): void {
       onHeaders: () => undefined,
       onMessage(message) {
         if (finished) return;
-        ws.send(messageJson(route, settings.wrapMessages, message));
+        send(messageJson(route, settings.wrapMessages, message));
         // Backpressure: stop reading from the backend while the socket has much unsent.
         if (ws.bufferedAmount > 1024 * 1024) {
           control.pause();
@@ -105,10 +117,11 @@ function bridge(ws: WebSocket, s: StreamRequest): void {
     control.cancel();
   };
   ws.on("message", (data: RawData, isBinary: boolean) => {
-    if (finished) return;
     const text = Buffer.isBuffer(data)
       ? data
       : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]);
+    notes.bytesIn = bytesIn += text.length; // every message received, even after the call ended
+    if (finished) return;
     if (isBinary)
       return fail(new GatewayError(Code.INVALID_ARGUMENT, "binary frames are not accepted: send JSON text"));
     if (text.length === 0) return control.end(); // HALF_CLOSE_FRAME
