@@ -12,10 +12,9 @@ import type { Router } from "../routing/router.js";
 import { buildRequest } from "../transcode/request.js";
 import { renderResponse } from "../transcode/response.js";
 import { ENCODED_OFFSET, type Invoke, type UpstreamCall, type UpstreamResult } from "../upstream/call.js";
-import type { Metadata } from "../upstream/call-metadata.js";
 import { timeoutMs } from "../upstream/grpc/deadline.js";
-import { requestMetadata } from "../upstream/grpc/metadata.js";
 import type { Target } from "../upstream/target.js";
+import { callMetadata, HttpCall } from "./http-call.js";
 import { type StreamRequest, serveStream } from "./streaming/http-stream.js";
 import { acceptWebSocket } from "./streaming/websocket.js";
 import { findStreamRoute, pendingUpgrade } from "./streaming/websocket-upgrade.js";
@@ -78,7 +77,6 @@ export function makeHandler(reservedKeys: readonly string[], encodings?: StoredE
       return serveComposite(req, reply, matched as CompositeRoute, reservedKeys);
     const route = matched as ServedRoute;
     const claims = state.claims ?? NO_CLAIMS;
-    const metadata = callMetadata(req, claims, reservedKeys);
     if (route.target.shape === "stream") {
       const notes = {};
       state.notes = notes;
@@ -90,7 +88,7 @@ export function makeHandler(reservedKeys: readonly string[], encodings?: StoredE
         body: req.body,
         segments: state.match.segments,
         query: state.query,
-        metadata,
+        metadata: callMetadata(req, claims, reservedKeys),
         // A stream's life is bounded by Grpc-Timeout or stream.maxStreamDuration, not the unary timeoutMs.
         timeoutMs: timeoutMs(req.headers["grpc-timeout"], 0),
         notes,
@@ -107,24 +105,25 @@ export function makeHandler(reservedKeys: readonly string[], encodings?: StoredE
       body: req.body as Buffer | undefined,
       contentType: req.headers["content-type"],
     });
-    const call: UpstreamCall = {
+    const call = new HttpCall(
       route,
       message,
-      headers: req.headers,
-      encoded: encodeMessage(route.method.input, message, ENCODED_OFFSET),
-      metadata,
-      timeoutMs: timeoutMs(
+      encodeMessage(route.method.input, message, ENCODED_OFFSET),
+      req.headers,
+      timeoutMs(
         req.headers["grpc-timeout"],
         route.settings.timeoutMs,
         route.settings.maxTimeoutMs ?? route.settings.timeoutMs,
       ),
-      requestId: req.id,
-      principal: state.identity ? ownerOf(state.identity) : undefined,
+      req.id,
+      state.identity ? ownerOf(state.identity) : undefined,
       claims,
-      idempotencyKey: idempotencyKey(req.headers["idempotency-key"]),
-      notes: {},
+      idempotencyKey(req.headers["idempotency-key"]),
+      {},
       admission,
-    };
+      req,
+      reservedKeys,
+    );
     state.notes = call.notes;
     const socket = req.raw.socket;
     const cancel = route.invoke(call, (err, result) => {
@@ -143,21 +142,6 @@ export function makeHandler(reservedKeys: readonly string[], encodings?: StoredE
     trackCall(socket, cancel);
     return undefined;
   };
-}
-
-/** Forwarded headers, x-request-id and the caller's claims (over anything the client sent under their keys). */
-function callMetadata(
-  req: FastifyRequest,
-  claims: Readonly<Record<string, string>>,
-  reservedKeys: readonly string[],
-): Metadata {
-  const metadata = requestMetadata(req.headers, req.raw.rawHeaders, req.socket.remoteAddress);
-  metadata.set("x-request-id", req.id);
-  if (reservedKeys.length > 0) {
-    for (const key of reservedKeys) metadata.remove(key);
-    for (const key in claims) metadata.set(key, claims[key]!);
-  }
-  return metadata;
 }
 
 /** A composite route (src/compose/): its target runs the calls and renders the answer itself. */
