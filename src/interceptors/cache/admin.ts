@@ -8,9 +8,10 @@ import type { PurgeSelector } from "./memory.js";
 /**
  * `POST <prefix>/cache/purge` with a JSON body `{"route": "pkg.Service.Method"}`, `{"key": "<key from
  * Cache-Status>"}` or `{"tag": "books"}` (several: all must match). `guard` (localOnly on the public
- * port) keeps it to clients on this machine, like the other internal admin endpoints. `guard` (localOnly on the public
- * port) keeps it to clients on this machine, like the other internal admin endpoints. Drops the entries here and in
- * Redis and, through Redis pub/sub, in every other instance's memory. Answers `{"purged": n}`.
+ * port) keeps it to clients on this machine, like the other internal admin endpoints. Drops the entries
+ * here and in Redis and, through Redis pub/sub, in every other instance's memory. Answers
+ * `{"purged": n}`. The cache interceptor is always built (a route caches once its settings say so), so
+ * the endpoint is always there and purges the cache of the configuration in force.
  */
 export function registerCacheRoutes(
   app: FastifyInstance,
@@ -19,7 +20,7 @@ export function registerCacheRoutes(
   guard?: onRequestHookHandler,
 ): void {
   const cache = () => interceptors().find((i): i is ResponseCache => i instanceof ResponseCache);
-  if (!cache()) return; // the cache is on when the gateway starts with it (a reconfigure keeps that)
+  if (!cache()) return; // INTERCEPTORS always builds one; without it there is nothing to purge
   app.post(`${prefix}/cache/purge`, guard ? { onRequest: guard } : {}, async (req, reply) => {
     const sel = selector(req.body);
     const purged = await cache()!
