@@ -49,16 +49,21 @@ export interface AccessLogLine {
  * out), nor query values. `sampleRatio` keeps that share of lines; 5xx answers are always kept.
  */
 export class AccessLog {
+  /**
+   * `trustProxy`: the gateway's (Fastify's) setting; when it is off, the client address is the socket's
+   * own, an IP literal, and is written unescaped.
+   */
   constructor(
     private readonly sampleRatio: number,
     private readonly out: LogDestination,
+    private readonly trustProxy: boolean,
   ) {}
 
   /** onResponse part. */
   write(req: FastifyRequest, reply: FastifyReply, disconnected: boolean): void {
     const status = reply.statusCode;
     if (this.sampleRatio < 1 && status < 500 && Math.random() >= this.sampleRatio) return;
-    this.out.write(accessLogText(accessLogLine(req, reply, disconnected), Date.now()));
+    this.out.write(accessLogText(accessLogLine(req, reply, disconnected), Date.now(), !this.trustProxy));
   }
 }
 
@@ -70,25 +75,43 @@ const BINDINGS = `,"pid":${process.pid},"hostname":${JSON.stringify(hostname())}
  * One access log line as pino writes a log call `info(line, "request")` (its default options: epoch
  * milliseconds `time`, `pid` and `hostname`), newline included: the same JSON object (a test parses
  * both for random lines). Fields whose characters need no JSON escaping by construction are quoted
- * as they are (SAFE below); the others (client, route, path, backend) are escaped by JSON.stringify:
+ * as they are (SAFE below), and so is `client` when `clientIsSocket` says it is the socket's address (an
+ * IP literal, without trustProxy); the route and backend, from small sets, are quoted once each
+ * (`quoted`); the path and a client address taken from X-Forwarded-For are escaped by JSON.stringify:
  * quotings of our own (a charCodeAt loop, a regular-expression check, each field's last value
  * remembered) measured more instructions per request in the gateway, not fewer (bench/README.md,
  * "Instructions per request"). Durations with at most three decimals are written from integers,
  * without the double-to-decimal conversion. Non-finite numbers are written as null, as pino does.
  */
-export function accessLogText(line: AccessLogLine, time: number): string {
+export function accessLogText(line: AccessLogLine, time: number, clientIsSocket = false): string {
   // SAFE: reqId, traceId, method, grpcCode and outcome
   let text = `{"level":${INFO},"time":${time}${BINDINGS},"reqId":"${line.reqId}"`;
   if (line.traceId !== undefined) text += `,"traceId":"${line.traceId}"`;
-  text += `,"client":${JSON.stringify(line.client)},"method":"${line.method}","route":${JSON.stringify(line.route)},"path":${JSON.stringify(line.path)},"status":${num(line.status)},"grpcCode":"${line.grpcCode}"`;
+  const client = clientIsSocket ? `"${line.client}"` : JSON.stringify(line.client);
+  text += `,"client":${client},"method":"${line.method}","route":${quoted(line.route)},"path":${JSON.stringify(line.path)},"status":${num(line.status)},"grpcCode":"${line.grpcCode}"`;
   if (line.outcome !== undefined) text += `,"outcome":"${line.outcome}"`;
-  if (line.backend !== undefined) text += `,"backend":${JSON.stringify(line.backend)}`;
+  if (line.backend !== undefined) text += `,"backend":${quoted(line.backend)}`;
   if (line.attempts !== undefined) text += `,"attempts":${num(line.attempts)}`;
   text += `,"durationMs":${num(line.durationMs)}`;
   if (line.upstreamMs !== undefined) text += `,"upstreamMs":${num(line.upstreamMs)}`;
   text += `,"bytesIn":${num(line.bytesIn)},"bytesOut":${num(line.bytesOut)}`;
   if (line.flags !== undefined) text += `,"flags":${JSON.stringify(line.flags)}`;
   return `${text},"msg":"request"}\n`;
+}
+
+/** JSON strings of the route templates and backend addresses seen, by value (a bounded set). */
+const QUOTED = new Map<string, string>();
+const MAX_QUOTED = 10_000;
+
+/** `JSON.stringify(s)`, remembered: for values from a small set (route templates, backend addresses). */
+function quoted(s: string): string {
+  let q = QUOTED.get(s);
+  if (q === undefined) {
+    if (QUOTED.size >= MAX_QUOTED) QUOTED.clear(); // a bound, should the set not be small after all
+    q = JSON.stringify(s);
+    QUOTED.set(s, q);
+  }
+  return q;
 }
 
 /**
@@ -127,7 +150,7 @@ export function accessLogLine(
   const line: AccessLogLine = {
     reqId: req.id,
     traceId: trace?.traceId,
-    client: req.ip,
+    client: req.ip ?? "", // undefined once the socket is gone (a client that left)
     method: req.method,
     route: routeLabel(req),
     path: redactQuery(req.raw.url ?? "/"),

@@ -33,7 +33,7 @@ export function registerObservability(
   const tracing = tracingFor(options);
   const spans = tracing ? new ServerSpans(tracing.tracer) : undefined;
   const log = accessLogOn(options)
-    ? new AccessLog(options.accessLog?.sampleRatio ?? 1, logDestination())
+    ? new AccessLog(options.accessLog?.sampleRatio ?? 1, logDestination(), Boolean(options.trustProxy))
     : undefined;
   if (metricsOn) {
     collectProcessMetrics();
