@@ -32,7 +32,7 @@ import { compressionRules, registerCompression } from "./compression.js";
 import { requestHook, routeHook } from "./edge-hooks.js";
 import { sendError, toGatewayError } from "./error-reply.js";
 import { makeHandler, type ServedRoute } from "./handler.js";
-import { countInFlight, PolicySet, pause } from "./lifecycle.js";
+import { InFlight, PolicySet, pause } from "./lifecycle.js";
 import { listenerFactory } from "./listener.js";
 import type { LoadedConfig, RouteBinder } from "./load-table.js";
 import { registerOperationRoutes } from "./operations-routes.js";
@@ -111,6 +111,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     { ...options, maxHeaderSize: options.maxHeaderSize ?? DEFAULTS.maxHeaderSize },
     { info: (m) => app.log.info(m), error: (m) => app.log.error(m) },
   );
+  const inFlight = new InFlight();
   const app = Fastify({
     // stdout, one write per event-loop turn rather than per line (log-destination.ts)
     logger:
@@ -127,7 +128,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     routerOptions: { maxParamLength: 8192, querystringParser: () => NO_QUERY },
     genReqId: requestId,
     // HTTP/1.1, TLS, HTTP/2; Node enforces the limits and times, its refusals have the Status shape too.
-    serverFactory: (handle) => publicListener(handle),
+    serverFactory: (handle) => publicListener(inFlight.wrap(handle)),
     clientErrorHandler: answerClientError,
     trustProxy: options.trustProxy ?? false,
     // Errors Fastify raises before any route runs (a malformed URL) get the same Status shape.
@@ -311,7 +312,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       )
     : undefined;
 
-  const inFlight = countInFlight(app.server);
   const shutdownListeners: Array<(deadline: number) => void> = [];
   const grace = options.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs;
   let closing: Promise<void> | undefined;
@@ -324,7 +324,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // Drain requests in flight, but never longer than the grace period: then cut what is left, and say
     // how many. Keep-alive connections are closed as soon as their last response is out.
     const cut = setTimeout(() => {
-      const n = inFlight();
+      const n = inFlight.count;
       if (n > 0) app.log.warn(`shutdown: drain time of ${grace} ms is over, cutting ${n} requests in flight`);
       app.server.closeAllConnections();
     }, grace);

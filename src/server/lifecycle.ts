@@ -1,4 +1,3 @@
-import type { Server } from "node:http";
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from "fastify";
 import type { EdgePolicy } from "../policies/policy.js";
 
@@ -81,14 +80,31 @@ export function runPhase(
 
 type Hook = (req: FastifyRequest, reply: FastifyReply, done: (err?: unknown) => void) => unknown;
 
-/** Counts the requests of a Node HTTP server that have not finished answering. */
-export function countInFlight(server: Server): () => number {
-  let inFlight = 0;
-  server.on("request", (_req, res) => {
-    inFlight++;
-    res.once("close", () => inFlight--);
-  });
-  return () => inFlight;
+/**
+ * Counts the requests of a listener that have not finished answering: `wrap` Fastify's request handler
+ * (its serverFactory's `handle`) to count each request in, and out when its response closes. A wrapper
+ * rather than a second "request" listener (which makes Node copy the listener array on every emit), and
+ * one shared "close" listener rather than a `once` closure per request.
+ */
+export class InFlight {
+  private n = 0;
+  private readonly closed = (): void => {
+    this.n--;
+  };
+
+  get count(): number {
+    return this.n;
+  }
+
+  wrap<Req, Res extends { on(event: "close", listener: () => void): unknown }>(
+    handle: (req: Req, res: Res) => void,
+  ): (req: Req, res: Res) => void {
+    return (req, res) => {
+      this.n++;
+      res.on("close", this.closed);
+      handle(req, res);
+    };
+  }
 }
 
 /** The SIGTERM sequence's timings (config `server.shutdown`), ms. */
