@@ -45,6 +45,30 @@ export interface UpstreamCall {
   readonly admission?: Admission | undefined;
 }
 
+/**
+ * A copy of `call` with another time budget, ms (a retry attempt, a per-try timeout). Every field is read
+ * into the copy, so a call whose fields are getters (HttpCall's metadata, built on first read) copies
+ * right: an object spread would leave them out. The copy shares the call's metadata and notes objects.
+ */
+export function withTimeout(call: UpstreamCall, timeoutMs: number): UpstreamCall {
+  // Every key of UpstreamCall, required: a field added to the interface and not copied fails to compile.
+  const copy: { [K in keyof Required<UpstreamCall>]: UpstreamCall[K] } = {
+    route: call.route,
+    message: call.message,
+    encoded: call.encoded,
+    headers: call.headers,
+    metadata: call.metadata,
+    timeoutMs,
+    requestId: call.requestId,
+    principal: call.principal,
+    claims: call.claims,
+    idempotencyKey: call.idempotencyKey,
+    notes: call.notes,
+    admission: call.admission,
+  };
+  return copy;
+}
+
 /** Offset of the plain encoding in `UpstreamCall.encoded` (the gRPC message prefix: flag + length). */
 export const ENCODED_OFFSET = 5;
 

@@ -1,6 +1,13 @@
 import { Code } from "../../errors/code.js";
 import { GatewayError } from "../../errors/gateway-error.js";
-import type { Cancel, Done, Invoke, UpstreamCall, UpstreamResult } from "../../upstream/call.js";
+import {
+  type Cancel,
+  type Done,
+  type Invoke,
+  type UpstreamCall,
+  type UpstreamResult,
+  withTimeout,
+} from "../../upstream/call.js";
 import type { Interceptor } from "../interceptor.js";
 import { BackendBudget } from "./budget.js";
 import { isIdempotent, retryDelayMs } from "./decide.js";
@@ -96,7 +103,7 @@ class RetryingCall {
     const perTry = this.policy.perTryTimeoutMs;
     const timeoutMs = perTry > 0 && (left === 0 || perTry < left) ? perTry : left;
     const perTryBound = timeoutMs !== left;
-    const attemptCall = this.attempt === 1 && !perTryBound ? this.call : { ...this.call, timeoutMs };
+    const attemptCall = this.attempt === 1 && !perTryBound ? this.call : withTimeout(this.call, timeoutMs);
     this.cancelAttempt = this.next(attemptCall, (err, result) => {
       this.cancelAttempt = undefined;
       if (this.holdsRetry) {
