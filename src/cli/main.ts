@@ -59,13 +59,8 @@ async function serve(options: GatewayOptions, reread: () => GatewayOptions): Pro
       await gateway.close().catch(() => undefined);
       return failed(message);
     }
-    const routes = gateway.config().table.routes.length;
-    if (isWorker()) reportReady(url, routes);
-    else {
-      if (routes === 0) process.stderr.write(`protogate: warning: ${NO_ROUTES}\n`);
-      const admin = gateway.admin ? `, admin on ${gateway.admin.listeningOrigin}` : "";
-      process.stdout.write(`protogate listening on ${url} (${routes} routes)${admin}\n`);
-    }
+    // The signal handlers before the "listening" line: whoever reads that line may signal at once, and
+    // a signal that comes before its handler kills the process with the default action (no drain).
     const exit = (done: Promise<void>): void => {
       done.then(
         () => process.exit(0),
@@ -81,6 +76,13 @@ async function serve(options: GatewayOptions, reread: () => GatewayOptions): Pro
       exit(gateway.close());
     });
     process.on("SIGHUP", () => void reconfigure(gateway, options, reread));
+    const routes = gateway.config().table.routes.length;
+    if (isWorker()) reportReady(url, routes);
+    else {
+      if (routes === 0) process.stderr.write(`protogate: warning: ${NO_ROUTES}\n`);
+      const admin = gateway.admin ? `, admin on ${gateway.admin.listeningOrigin}` : "";
+      process.stdout.write(`protogate listening on ${url} (${routes} routes)${admin}\n`);
+    }
     return undefined;
   } catch (err) {
     if (err instanceof LoadError) return failed(err.message);

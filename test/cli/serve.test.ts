@@ -153,7 +153,9 @@ describe("protogate serve", () => {
     await expect
       .poll(() => p.output())
       .toMatch(/protogate: warning: no routes: .*every request will answer 404/);
-    expect(await p.stop()).toBe(0);
+    // (once seen ending by a signal under heavy load: the message says which, with the output)
+    const code = await p.stop();
+    expect(code, `ended by ${p.exitSignal()}:\n${p.output()}`).toBe(0);
   });
 
   it.each(failures)(

@@ -11,6 +11,8 @@ export interface Spawned {
   output: () => string;
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
+  /** The signal that ended the process (its exit code is then null), else null. */
+  exitSignal(): NodeJS.Signals | null;
   /** SIGINT by default: it drains at once, where SIGTERM first waits the readiness delay (5 s). */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -23,7 +25,13 @@ export function run(command: string, args: string[], env: Record<string, string>
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  let signal: NodeJS.Signals | null = null;
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("exit", (code, sig) => {
+      signal = sig;
+      resolve(code);
+    }),
+  );
   const url = new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
@@ -39,6 +47,7 @@ export function run(command: string, args: string[], env: Record<string, string>
     child,
     url,
     output: () => out,
+    exitSignal: () => signal,
     exited,
     stop(signal = "SIGINT") {
       if (child.exitCode === null) child.kill(signal);
