@@ -1,5 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const REPO = fileURLToPath(new URL("../..", import.meta.url));
@@ -80,3 +83,21 @@ export const freePort = (): Promise<number> =>
       s.close(() => resolve(port));
     });
   });
+
+/**
+ * `protogate serve` of this checkout with a config file: the protos of `protos`, every service on the
+ * backend at `backend`, a free port, `logLevel: info` (access log lines on its stdout), no watcher.
+ */
+export function serveLogging(protos: string, backend: string): Spawned {
+  const file = join(mkdtempSync(join(tmpdir(), "protogate-log-")), "protogate.yaml");
+  writeFileSync(
+    file,
+    [
+      "server: { port: 0 }",
+      `protos: [${JSON.stringify(protos)}]`,
+      `backends: { default: ${JSON.stringify(backend)} }`,
+      "logLevel: info",
+    ].join("\n"),
+  );
+  return run("node", ["bin/protogate.js", "serve", "--config", file, "--no-watch"]);
+}

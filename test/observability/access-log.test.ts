@@ -1,11 +1,8 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redactQuery } from "../../src/observability/access-log.js";
 import { type EchoServer, startEchoServer, TEST_PROTOS } from "../helpers/echo-server.js";
-import { run, type Spawned } from "../helpers/process.js";
+import { type Spawned, serveLogging } from "../helpers/process.js";
 
 /**
  * The access log as an operator reads it: `protogate serve` in a child process, its stdout parsed line
@@ -18,18 +15,7 @@ const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 
 beforeAll(async () => {
   backend = await startEchoServer();
-  const dir = mkdtempSync(join(tmpdir(), "protogate-log-"));
-  const file = join(dir, "protogate.yaml");
-  writeFileSync(
-    file,
-    [
-      "server: { port: 0 }",
-      `protos: [${JSON.stringify(TEST_PROTOS)}]`,
-      `backends: { default: ${JSON.stringify(backend.address)} }`,
-      "logLevel: info",
-    ].join("\n"),
-  );
-  gw = run("node", ["bin/protogate.js", "serve", "--config", file, "--no-watch"]);
+  gw = serveLogging(TEST_PROTOS, backend.address);
   url = await gw.url;
 });
 afterAll(async () => {

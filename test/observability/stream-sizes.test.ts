@@ -1,10 +1,7 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { run, type Spawned } from "../helpers/process.js";
+import { type Spawned, serveLogging } from "../helpers/process.js";
 import { raw } from "../streaming/http.js";
 import { STREAM_PROTOS, type StreamServer, startStreamServer } from "../streaming/server.js";
 import { parseExposition, sampleValue } from "./exposition.js";
@@ -22,18 +19,7 @@ let url: string;
 
 beforeAll(async () => {
   backend = await startStreamServer();
-  const dir = mkdtempSync(join(tmpdir(), "protogate-sizes-"));
-  const file = join(dir, "protogate.yaml");
-  writeFileSync(
-    file,
-    [
-      "server: { port: 0 }",
-      `protos: [${JSON.stringify(STREAM_PROTOS)}]`,
-      `backends: { default: ${JSON.stringify(backend.address)} }`,
-      "logLevel: info",
-    ].join("\n"),
-  );
-  gw = run("node", ["bin/protogate.js", "serve", "--config", file, "--no-watch"]);
+  gw = serveLogging(STREAM_PROTOS, backend.address);
   url = await gw.url;
 });
 afterAll(async () => {
