@@ -10,7 +10,8 @@ import { type PolicySet, runPhase } from "./lifecycle.js";
  * bench/README.md):
  *   every request (the gateway's own endpoints too): observability in -> x-request-id -> global policies;
  *   the routes from the protos: beforeMatch policies -> the route match -> afterMatch policies.
- * The policy set is read once per hook: a reconfigure swaps the whole set with one assignment.
+ * Each phase runs the policy set in force when it starts (a reconfigure swaps the whole set with one
+ * assignment; runPhase holds the set open while its hooks run).
  */
 export interface EdgeStages {
   /** Counts the request in (metrics, the server span), before anything can answer it. */
@@ -39,20 +40,19 @@ export function routeHook(stages: EdgeStages): onRequestHookHandler {
   const { policies, router } = stages;
   return function route(this: FastifyInstance, req, reply, done) {
     const set = policies();
-    const self = this;
     if (set.hooks.beforeMatch.length === 0) {
-      matchThenAfter(set, self, req, reply, done);
+      matchThenAfter(this, req, reply, done);
       return;
     }
-    runPhase(set, "beforeMatch", self, req, reply, (err) => {
+    runPhase(set, "beforeMatch", this, req, reply, (err) => {
       if (err) done(err);
       else if (reply.sent) done();
-      else matchThenAfter(set, self, req, reply, done);
+      else matchThenAfter(this, req, reply, done);
     });
   };
 
+  // afterMatch reads the set again: a beforeMatch hook that waited may have outlived the set it began with
   function matchThenAfter(
-    set: PolicySet,
     self: FastifyInstance,
     req: FastifyRequest,
     reply: FastifyReply,
@@ -60,6 +60,6 @@ export function routeHook(stages: EdgeStages): onRequestHookHandler {
   ): void {
     const err = matchRoute(router(), req);
     if (err) done(err);
-    else runPhase(set, "afterMatch", self, req, reply, done);
+    else runPhase(policies(), "afterMatch", self, req, reply, done);
   }
 }
