@@ -87,7 +87,9 @@ export function accessLogText(line: AccessLogLine, time: number, clientIsSocket 
   // SAFE: reqId, traceId, method, grpcCode and outcome
   let text = `{"level":${INFO},"time":${time}${BINDINGS},"reqId":"${line.reqId}"`;
   if (line.traceId !== undefined) text += `,"traceId":"${line.traceId}"`;
-  const client = clientIsSocket ? `"${line.client}"` : JSON.stringify(line.client);
+  // an IPv6 zone id (`fe80::1%eth0`) is an interface name, which may hold any character but / : and spaces
+  const client =
+    clientIsSocket && line.client.indexOf("%") === -1 ? `"${line.client}"` : JSON.stringify(line.client);
   text += `,"client":${client},"method":"${line.method}","route":${quoted(line.route)},"path":${JSON.stringify(line.path)},"status":${num(line.status)},"grpcCode":"${line.grpcCode}"`;
   if (line.outcome !== undefined) text += `,"outcome":"${line.outcome}"`;
   if (line.backend !== undefined) text += `,"backend":${quoted(line.backend)}`;
