@@ -109,19 +109,17 @@ export function makeHandler(reservedKeys: readonly string[], encodings?: StoredE
       route,
       message,
       encodeMessage(route.method.input, message, ENCODED_OFFSET),
-      req.headers,
+      req,
       timeoutMs(
         req.headers["grpc-timeout"],
         route.settings.timeoutMs,
         route.settings.maxTimeoutMs ?? route.settings.timeoutMs,
       ),
-      req.id,
       state.identity ? ownerOf(state.identity) : undefined,
       claims,
       idempotencyKey(req.headers["idempotency-key"]),
       {},
       admission,
-      req,
       reservedKeys,
     );
     state.notes = call.notes;

@@ -11,28 +11,45 @@ import { requestMetadata } from "../upstream/grpc/metadata.js";
  * The UpstreamCall of one HTTP request. Its `metadata` is built on first read: a cache hit (the cache
  * is the outermost interceptor) never reads it, so it does not pay for the forwarded headers, and every
  * reader after the first gets the same object (interceptors add to it: trace context, retry attempts).
+ * What the metadata is made of is taken when the call is made, not when it is first read: a
+ * stale-while-revalidate refresh reads it after the answer is sent, when the client's socket (and its
+ * address, for X-Forwarded-For) may be gone; and the call keeps no reference to the request.
  */
 export class HttpCall implements UpstreamCall {
+  readonly headers: IncomingHttpHeaders;
+  readonly requestId: string;
+  private readonly rawHeaders: readonly string[];
+  private readonly remoteAddress: string | undefined;
   private built: Metadata | undefined;
 
   constructor(
     readonly route: Route,
     readonly message: Msg,
     readonly encoded: Buffer,
-    readonly headers: IncomingHttpHeaders,
+    req: FastifyRequest,
     public timeoutMs: number,
-    readonly requestId: string,
     readonly principal: string | undefined,
     readonly claims: Readonly<Record<string, string>>,
     readonly idempotencyKey: string | undefined,
     readonly notes: CallNotes,
     readonly admission: Admission | undefined,
-    private readonly req: FastifyRequest,
     private readonly reservedKeys: readonly string[],
-  ) {}
+  ) {
+    this.headers = req.headers;
+    this.requestId = req.id;
+    this.rawHeaders = req.raw.rawHeaders;
+    this.remoteAddress = req.socket.remoteAddress;
+  }
 
   get metadata(): Metadata {
-    this.built ??= callMetadata(this.req, this.claims, this.reservedKeys);
+    this.built ??= metadataOf(
+      this.headers,
+      this.rawHeaders,
+      this.remoteAddress,
+      this.requestId,
+      this.claims,
+      this.reservedKeys,
+    );
     return this.built;
   }
 }
@@ -47,8 +64,19 @@ export function callMetadata(
   claims: Readonly<Record<string, string>>,
   reservedKeys: readonly string[],
 ): Metadata {
-  const metadata = requestMetadata(req.headers, req.raw.rawHeaders, req.socket.remoteAddress);
-  metadata.set("x-request-id", req.id);
+  return metadataOf(req.headers, req.raw.rawHeaders, req.socket.remoteAddress, req.id, claims, reservedKeys);
+}
+
+function metadataOf(
+  headers: IncomingHttpHeaders,
+  rawHeaders: readonly string[],
+  remoteAddress: string | undefined,
+  requestId: string,
+  claims: Readonly<Record<string, string>>,
+  reservedKeys: readonly string[],
+): Metadata {
+  const metadata = requestMetadata(headers, rawHeaders, remoteAddress);
+  metadata.set("x-request-id", requestId);
   if (reservedKeys.length > 0) {
     for (const key of reservedKeys) metadata.remove(key);
     for (const key in claims) metadata.set(key, claims[key]!);

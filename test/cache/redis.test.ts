@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { request } from "node:http";
 import { createServer } from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
@@ -64,6 +65,28 @@ describe("cache: two instances on one Redis", () => {
     expect(second.body).toEqual(first.body);
     expect(status(second)).toMatch(/; hit;/);
     expect(second.headers.get("etag")).toBe(first.headers.get("etag"));
+  });
+
+  // The background refresh reads the call's metadata after the stale answer went out (it waits for the
+  // Redis lock first): by then a `connection: close` client's socket, and its address, are gone.
+  it("refreshes in the background with the metadata of the request, after its client has gone", async () => {
+    backend.behave(() => ({
+      reply: "echo",
+      metadata: { "cache-control": "max-age=0, stale-while-revalidate=60" },
+    }));
+    const get = (): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const r = request(`${a.url}/v1/echo/swr-forwarded`, { headers: { connection: "close" } }, (res) => {
+          res.resume();
+          res.on("end", () => resolve(String(res.headers["cache-status"])));
+        });
+        r.on("error", reject);
+        r.end();
+      });
+    await get();
+    expect(await get()).toMatch(/detail=stale-while-revalidate/);
+    await vi.waitFor(() => expect(backend.calls).toHaveLength(2));
+    for (const call of backend.calls) expect(call.metadata["x-forwarded-for"]).toMatch(/127\.0\.0\.1/);
   });
 
   it("makes one backend call for 100 concurrent misses spread over both instances", async () => {
