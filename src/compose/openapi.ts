@@ -125,7 +125,7 @@ function bodySchema(calls: readonly PlannedCall[], schemas: SchemaSet): Schema |
       props = next.properties as Record<string, Schema>;
     }
     const k = path[path.length - 1]!;
-    props[k] = k in props && !isDeepStrictEqual(props[k], leaf) ? {} : leaf;
+    props[k] = k in props && !sameType(props[k]!, leaf) ? {} : (props[k] ?? leaf);
   };
   for (const c of calls) {
     if (c.forEach?.source.kind === "body") put(c.forEach.source.path, {});
@@ -133,4 +133,11 @@ function bodySchema(calls: readonly PlannedCall[], schemas: SchemaSet): Schema |
       if (source.kind === "body") put(source.path, schemas.field(chain[chain.length - 1]!));
   }
   return found ? root : undefined;
+}
+
+/** Whether two field schemas say the same type (their descriptions, the fields' comments, apart). */
+function sameType(a: Schema, b: Schema): boolean {
+  const { description: _a, ...typeA } = a as Record<string, unknown>;
+  const { description: _b, ...typeB } = b as Record<string, unknown>;
+  return isDeepStrictEqual(typeA, typeB);
 }

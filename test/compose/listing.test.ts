@@ -69,9 +69,11 @@ compositions:
     calls:
       - { name: a, method: ${SVC}.EchoAll, request: { s: body.x, i64: body.y.z } }
       - { name: b, method: ${SVC}.EchoGet, request: { ts: body.y.when } }
+      - { name: f, method: ${SVC}.Fail, request: { reason: body.x } }
     output:
       - { key: a, from: a }
       - { key: b, from: b }
+      - { key: f, from: f }
   - put: /v1/compose/body/each
     calls:
       - { name: each, method: ${SVC}.EchoPath, forEach: body.ids, request: { s: item } }
@@ -111,7 +113,7 @@ describe("a composite's request body in OpenAPI", () => {
   const int64 = { type: "string", format: "int64", pattern: "^-?[0-9]+$" };
   it.each([
     [
-      "the fields of the key paths it reads, nested",
+      "the fields of the key paths it reads, nested (x is two string fields, one with a comment)",
       "/v1/compose/body/order",
       "post",
       object({
