@@ -51,7 +51,7 @@ export interface AccessLogLine {
 export class AccessLog {
   /**
    * `trustProxy`: the gateway's (Fastify's) setting; when it is off, the client address is the socket's
-   * own, an IP literal, and is written unescaped.
+   * own, an IP literal, written unescaped unless it has an IPv6 zone id (accessLogText).
    */
   constructor(
     private readonly sampleRatio: number,

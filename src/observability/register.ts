@@ -18,7 +18,7 @@ import "./request-facts.js";
  * (metrics and the access log by default, tracing when `tracing.enabled`). Returns `observe`, the
  * request's way in (metrics' in-flight count, the server span), which the gateway's first onRequest
  * hook runs before anything else (edge-hooks.ts), so that every request counted in is counted out;
- * undefined when nothing is on. The hooks are callback-style: no promise per request. `close` is what
+ * undefined when neither metrics nor tracing is on. The hooks are callback-style: no promise per request. `close` is what
  * the gateway's close must run.
  */
 export function registerObservability(
