@@ -1,4 +1,3 @@
-import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { type Spawned, serveLogging } from "../helpers/process.js";
@@ -132,46 +131,24 @@ describe("streamed requests' sizes", () => {
     const reqId = `sizes-ndjson-${path.replace(/\W/g, "")}`;
     const parts = ['{"name":"a"}\n{"na', 'me":"été","qty":2}\r\n', "\n", '{"name":"日本"}\n'];
     const before = await sizes("POST", path);
-    const res = await new Promise<{ status: number; headers: Record<string, unknown>; bytes: number }>(
-      (resolve, reject) => {
-        const req = request(
-          url + path,
-          {
-            method: "POST",
-            headers: { "content-type": "application/x-ndjson", "x-request-id": reqId },
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on("data", (c: Buffer) => chunks.push(c));
-            res.on("end", () =>
-              resolve({
-                status: res.statusCode ?? 0,
-                headers: res.headers,
-                bytes: Buffer.concat(chunks).length,
-              }),
-            );
-          },
-        );
-        req.on("error", reject);
-        // one write per part, apart: the body arrives in several chunks, without a Content-Length
-        let i = 0;
-        const next = (): void => {
-          if (i === parts.length) return void req.end();
-          req.write(parts[i++]!);
-          setTimeout(next, 20);
-        };
-        next();
-      },
+    // one write per part, apart: the body arrives in several chunks, without a Content-Length
+    const res = await raw(
+      url,
+      "POST",
+      path,
+      { "content-type": "application/x-ndjson", "x-request-id": reqId },
+      parts,
     );
     expect(res.status).toBe(200);
     expect(res.headers["content-length"]).toBeUndefined();
     const bytesIn = Buffer.byteLength(parts.join(""));
-    expect(await lineOf(reqId)).toMatchObject({ route: path, status: 200, bytesIn, bytesOut: res.bytes });
+    const bytesOut = Buffer.byteLength(res.text);
+    expect(await lineOf(reqId)).toMatchObject({ route: path, status: 200, bytesIn, bytesOut });
     expect(await after("POST", path, before)).toEqual({
       requests: 1,
       requestBytes: bytesIn,
       responses: 1,
-      responseBytes: res.bytes,
+      responseBytes: bytesOut,
     });
   });
 });

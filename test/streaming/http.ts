@@ -13,13 +13,16 @@ export interface RawReply {
   trailers: Record<string, string | undefined>;
 }
 
-/** One request over node:http, the body read whole (for framing byte-for-byte checks). */
+/**
+ * One request over node:http, the body read whole (for framing byte-for-byte checks). A `body` given as
+ * parts is written one part every 20 ms, so that it arrives in several chunks, without Content-Length.
+ */
 export function raw(
   url: string,
   method: string,
   path: string,
   headers: Record<string, string> = {},
-  body?: string,
+  body?: string | readonly string[],
 ): Promise<RawReply> {
   return new Promise((resolve, reject) => {
     const req = request(url + path, { method, headers }, (res) => {
@@ -36,7 +39,14 @@ export function raw(
       res.on("error", reject);
     });
     req.on("error", reject);
-    req.end(body);
+    if (typeof body !== "object") return void req.end(body);
+    let i = 0;
+    const next = (): void => {
+      if (i === body.length) return void req.end();
+      req.write(body[i++]!);
+      setTimeout(next, 20);
+    };
+    next();
   });
 }
 
