@@ -4,7 +4,8 @@
 # The gateway runs under valgrind with instrumentation off while it starts and warms up (WARM requests),
 # on only for N measured requests, against the Go Echo backend of ../shared/peer-bench.
 # usage: bench/instructions/count.sh <name> "<checkout> [protogate args]"
-# env: ROUTE (GET|POST, default POST), N (4000), WARM (15000), PORT (18681), PEER_DIR (/tmp/peer-bench)
+# env: ROUTE (GET|POST, default POST), N (4000), WARM (15000), PORT (18681), PEER_DIR (/tmp/peer-bench),
+#   NODE_FLAGS (more node flags: --perf-basic-prof lets jit-names.mjs name the JS functions of the profile)
 # Prints the main thread's instructions per request, in all and without V8's garbage collector (a major
 # GC in the window adds tens of thousands to one run), then all threads' (V8's compiler threads too: a
 # gateway still compiling shows up there).
@@ -19,7 +20,7 @@ rm -f "$out".*
 "${PEER_DIR:-/tmp/peer-bench}/echo-gw" -mode=loopback -http 127.0.0.1:$((P + 2000)) -grpc 127.0.0.1:$G >/dev/null 2>&1 & backend=$!
 # shellcheck disable=SC2086
 (cd "$dir" && exec valgrind --tool=callgrind --instr-atstart=no --separate-threads=yes --callgrind-out-file="$out.cg" \
-  node --max-semi-space-size=32 --single-threaded-gc bin/protogate.js serve --protos "$protos" \
+  node --max-semi-space-size=32 --single-threaded-gc ${NODE_FLAGS:-} bin/protogate.js serve --protos "$protos" \
   --backend 127.0.0.1:$G --port $P $args >"$out.log" 2>&1) &
 for _ in $(seq 300); do curl -fs http://127.0.0.1:$P/v1/echo/up >/dev/null 2>&1 && break; sleep 1; done
 vg=$(pgrep -f "valgrind.*port $P" | head -1)

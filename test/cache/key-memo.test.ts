@@ -42,7 +42,7 @@ describe("CacheKeys: remembered keys are cacheKey's", () => {
         ...(r.chance(0.5) ? { "accept-language": piece() } : {}),
       });
       const caller = r.chance(0.5) ? "-" : piece();
-      const expected = cacheKey(c, policy, false, caller);
+      const expected = `test.v1.EchoService.Echo:${cacheKey(c, policy, false, caller)}`;
       expect(keys.of(numbers[which]!, c, policy, false, caller), `seed ${seed}`).toBe(expected);
       expect(keys.of(numbers[which]!, c, policy, false, caller), `seed ${seed}, again`).toBe(expected);
       // distinct inputs never share a key (the hash's own guarantee, checked through the memo); an
@@ -69,6 +69,8 @@ describe("CacheKeys: remembered keys are cacheKey's", () => {
     const ka = keys.of(na, call(a, body, {}), DEFAULT_CACHE_POLICY, false, "-");
     const kb = keys.of(nb, call(b, body, {}), DEFAULT_CACHE_POLICY, false, "-");
     expect(ka).not.toBe(kb);
-    expect(kb).toBe(cacheKey(call(b, body, {}), DEFAULT_CACHE_POLICY, false, "-"));
+    expect(kb).toBe(
+      `test.v1.EchoService.Echo:${cacheKey(call(b, body, {}), DEFAULT_CACHE_POLICY, false, "-")}`,
+    );
   });
 });

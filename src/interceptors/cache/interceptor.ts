@@ -65,6 +65,8 @@ export class ResponseCache implements Interceptor {
   private readonly redis: RedisTier | undefined;
   private readonly flights = new Map<string, Flight>();
   private readonly keys = new CacheKeys();
+  /** Per entry, its last fresh-hit Cache-Status (hitStatus). Weak: it goes with the entry. */
+  private readonly hitTexts = new WeakMap<Entry, { readonly ttl: number; readonly text: string }>();
   private readonly counts = {
     hits: 0,
     stale: 0,
@@ -166,7 +168,7 @@ export class ResponseCache implements Interceptor {
     const cc = parseCacheControl(typeof h["cache-control"] === "string" ? h["cache-control"] : undefined);
     const pragmaNoCache = h.pragma === "no-cache" && h["cache-control"] === undefined;
     return {
-      key: `${call.route.method.fullName}:${this.keys.of(keyed.number, call, policy, keyed.hasMaps, caller)}`,
+      key: this.keys.of(keyed.number, call, policy, keyed.hasMaps, caller),
       credentialed: hasCredentials && policy.scope === "shared",
       reload: cc.has("no-cache") || cc.get("max-age") === "0" || pragmaNoCache,
       noStore: cc.has("no-store"),
@@ -189,19 +191,18 @@ export class ResponseCache implements Interceptor {
     if (usable && now < usable.freshUntil) {
       call.admission?.waive(); // a hit is free of a deferred rate limit
       this.counts.hits++;
-      this.serveEntry(call, usable, now, `hit; ttl=${Math.floor((usable.freshUntil - now) / 1000)}`, done);
+      call.notes.cacheStatus = this.hitStatus(usable, Math.floor((usable.freshUntil - now) / 1000));
+      this.serveEntry(call, usable, now, done);
       return undefined;
     }
     if (usable && now < usable.swrUntil && !ask.credentialed) {
       call.admission?.waive();
       this.counts.stale++;
-      this.serveEntry(
-        call,
+      call.notes.cacheStatus = statusText(
         usable,
-        now,
         `hit; ttl=${ttlOf(usable, now)}; detail=stale-while-revalidate`,
-        done,
       );
+      this.serveEntry(call, usable, now, done);
       if (!this.flights.has(ask.key)) this.flight(next, policy, call, ask, true).start();
       return undefined;
     }
@@ -241,13 +242,11 @@ export class ResponseCache implements Interceptor {
       if (how.collapsed && how.entry) this.memory.set(how.entry); // found in Redis, filled elsewhere
       if (err && stale && isServerError(err)) {
         this.counts.stale++;
-        this.serveEntry(
-          call,
+        call.notes.cacheStatus = statusText(
           stale,
-          Date.now(),
           `fwd=stale; fwd-status=${statusOf(err)}; detail=stale-if-error`,
-          done,
         );
+        this.serveEntry(call, stale, Date.now(), done);
         return;
       }
       call.notes.cacheStatus = status(
@@ -393,12 +392,30 @@ export class ResponseCache implements Interceptor {
     return entry;
   }
 
-  private serveEntry(call: UpstreamCall, e: Entry, now: number, what: string, done: Done): void {
-    call.notes.cacheStatus = `protogate; ${what}; key="${e.key}"`;
+  /**
+   * The Cache-Status of a fresh hit on `e` with `ttl` seconds left: the same text for a whole second of
+   * the entry's life, so it is made once a second, not once a hit (and Node's header check meets a
+   * string it has flattened already).
+   */
+  private hitStatus(e: Entry, ttl: number): string {
+    const last = this.hitTexts.get(e);
+    if (last?.ttl === ttl) return last.text;
+    const text = statusText(e, `hit; ttl=${ttl}`);
+    this.hitTexts.set(e, { ttl, text });
+    return text;
+  }
+
+  /** Answers with a stored entry (its Cache-Status already in the notes). */
+  private serveEntry(call: UpstreamCall, e: Entry, now: number, done: Done): void {
     call.notes.cacheAge = Math.max(0, Math.floor((now - e.storedAt) / 1000));
     if (e.error) done(errorOf(e.error), undefined);
     else done(undefined, e.result);
   }
+}
+
+/** The RFC 9211 Cache-Status value of an answer served from `e`. */
+function statusText(e: Entry, what: string): string {
+  return `protogate; ${what}; key="${e.key}"`;
 }
 
 /** The RFC 9211 Cache-Status value of an answer that went forward. */

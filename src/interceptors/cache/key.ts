@@ -48,12 +48,14 @@ const REMEMBERED_CHARS = 4 * 1024 * 1024;
 const MAX_MATERIAL = 4096;
 
 /**
- * cacheKey with its sha256 remembered: a request whose inputs were seen lately (a hit, mostly) gets its
- * key from a map instead of hashing again, which was about 5% of a hit's instructions
- * (bench/README.md). The map is keyed by every input of the hash, each one length-prefixed, so two
- * requests share a remembered key only when their hash inputs are the same; a route's inputs are
- * prefixed by the route's number (`route`, from `routeNumber()`), so no two routes share one either.
- * Bounded: 10,000 keys and 4 Mi characters of inputs, least recently used first out.
+ * The entry key of a call, `<method full name>:<cacheKey>`, with its sha256 remembered: a request whose
+ * inputs were seen lately (a hit, mostly) gets its key from a map instead of hashing again, which was
+ * about 5% of a hit's instructions (bench/README.md). The map is keyed by every input of the hash, each
+ * one length-prefixed, so two requests share a remembered key only when their hash inputs are the same;
+ * a route's inputs are prefixed by the route's number (`route`, from `routeNumber()`), so no two routes
+ * share one either. A remembered key is the same string object each time, so the maps it is looked up
+ * in next (the entries, the fills in flight) find its hash already computed. Bounded: 10,000 keys and
+ * 4 Mi characters of inputs, least recently used first out.
  */
 export class CacheKeys {
   private readonly memo = new LRUCache<string, string>({
@@ -68,10 +70,10 @@ export class CacheKeys {
     return ++this.routes;
   }
 
-  /** The same key cacheKey gives. */
+  /** `<method full name>:` and the key cacheKey gives. */
   of(route: number, call: UpstreamCall, policy: CachePolicy, hasMaps: boolean, caller: string): string {
     const encoded = canonicalRequest(call, hasMaps);
-    if (encoded.length > MAX_MATERIAL) return hashKey(call, policy, encoded, caller);
+    if (encoded.length > MAX_MATERIAL) return entryKey(call, hashKey(call, policy, encoded, caller));
     let material = `${route}\0${encoded.length}:${encoded.toString("latin1")}`;
     for (const name of policy.vary) {
       const v = headerValue(call.headers, name);
@@ -80,11 +82,18 @@ export class CacheKeys {
     material += `\0${caller.length}:${caller}`;
     let key = this.memo.get(material);
     if (key === undefined) {
-      key = hashKey(call, policy, encoded, caller);
+      key = entryKey(call, hashKey(call, policy, encoded, caller));
       if (material.length <= MAX_MATERIAL) this.memo.set(material, key);
     }
     return key;
   }
+}
+
+/** The key an entry is stored under: the route's method is its prefix, for purges by route. */
+function entryKey(call: UpstreamCall, hash: string): string {
+  const key = `${call.route.method.fullName}:${hash}`;
+  key.charCodeAt(0); // flattened once (V8 builds a rope), not by every map that hashes it
+  return key;
 }
 
 /** Whether a message type has a map field anywhere inside (computed once per route). */
