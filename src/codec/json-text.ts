@@ -56,7 +56,11 @@ const GENERAL = -1;
 const fastKinds: number[] = [];
 /** Per open object, where its keys begin in `spans`. */
 const fastBase: number[] = [];
-/** Start and end offsets (exclusive, without quotes) of the keys of the open objects, pair by pair. */
+/**
+ * Start and end offsets (exclusive, without quotes) of the keys of the open objects, pair by pair, up
+ * to the scan's `top`: the array is never shortened (setting `length` calls into V8's runtime and drops
+ * the backing store, which the next push then grows again: both per request).
+ */
 const spans: number[] = [];
 
 /**
@@ -76,7 +80,7 @@ function scanKeysFast(text: string): number {
   let depth = -1;
   let expectKey = false;
   let surrogates = 0;
-  spans.length = 0;
+  let top = 0; // spans in use
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
@@ -88,26 +92,27 @@ function scanKeysFast(text: string): number {
       if (expectKey) {
         if (scanned & ESCAPED) return GENERAL; // "\u0061" and "a" are one key: decoded comparison needed
         const base = fastBase[depth]!;
-        if (spans.length - base >= 2 * SMALL_OBJECT) return GENERAL;
+        if (top - base >= 2 * SMALL_OBJECT) return GENERAL;
         const len = i - open;
-        for (let k = base; k < spans.length; k += 2) {
+        for (let k = base; k < top; k += 2) {
           const s = spans[k]!;
           if (spans[k + 1]! - s === len && sameChars(text, s, open, len))
             throw duplicate(text.slice(open, i));
         }
-        spans.push(open, i);
+        spans[top++] = open;
+        spans[top++] = i;
         expectKey = false;
       }
     } else if (c === 0x7b /* { */) {
       depth++;
       fastKinds[depth] = OBJECT;
-      fastBase[depth] = spans.length;
+      fastBase[depth] = top;
       expectKey = true;
     } else if (c === 0x5b /* [ */) {
       depth++;
       fastKinds[depth] = ARRAY;
     } else if (c === 0x7d /* } */) {
-      spans.length = fastBase[depth]!; // the object's keys are done with
+      top = fastBase[depth]!; // the object's keys are done with
       depth--;
     } else if (c === 0x5d /* ] */) {
       depth--;

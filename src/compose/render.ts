@@ -87,6 +87,6 @@ export function renderComposite(
   return {
     httpStatus: 200,
     headers: errors.length > 0 ? { [PARTIAL_HEADER]: "true" } : {},
-    body: { contentType: "application/json", bytes: JSON.stringify(body) },
+    body: { contentType: "application/json; charset=utf-8", bytes: JSON.stringify(body) }, // whole: see transcode/response.ts
   };
 }

@@ -33,7 +33,11 @@ export function toGatewayError(err: unknown): GatewayError {
   return GatewayError.from(err);
 }
 
+// The type Fastify sends for a JSON text, given whole: told only "application/json", Fastify appends
+// "; charset=utf-8" per reply, and Node's header check takes a slow path on the concatenated string.
+const JSON_TYPE = "application/json; charset=utf-8";
+
 export function sendError(reply: FastifyReply, err: GatewayError): FastifyReply {
   const { status, body, headers } = renderError(err);
-  return reply.code(status).headers(headers).type("application/json").send(body);
+  return reply.code(status).headers(headers).type(JSON_TYPE).send(body);
 }
