@@ -26,6 +26,11 @@ export interface ServedRoute extends Route {
   readonly invoke: Invoke;
 }
 
+// The type Fastify sends for a JSON text, given whole: told only "application/json", Fastify appends
+// "; charset=utf-8" per reply, and Node's header check takes a slow path on the concatenated string.
+const JSON_TEXT_TYPE = "application/json; charset=utf-8";
+const JSON_TYPE = "application/json";
+
 const NO_CLAIMS: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
@@ -212,7 +217,9 @@ function send(
   }
   const { contentType, body } = renderResponse(route, result.message!);
   if (caching && conditionalReply(reply, call.headers, result.httpStatus, etagOf(body))) return;
-  reply.type(contentType).send(typeof body === "string" ? body : Buffer.from(body));
+  if (typeof body === "string")
+    reply.type(contentType === JSON_TYPE ? JSON_TEXT_TYPE : contentType).send(body);
+  else reply.type(contentType).send(Buffer.from(body));
 }
 
 /** A printable Idempotency-Key of 1-200 characters, else none (draft-ietf-httpapi-idempotency-key-header). */
@@ -227,28 +234,36 @@ function idempotencyKey(v: string | string[] | undefined): string | undefined {
  * too. One listener per connection, not one per request (that costs on every request).
  */
 const kCalls = Symbol("protogate.calls");
-// An array, not a Set: a long-lived Set with an add and a delete per request keeps garbage alive
-// across young GCs (see upstream/grpc/h2/stream-table.ts). HTTP/1.1 has one call per connection at a
-// time (a few with pipelining), so the array stays tiny.
-type TrackedSocket = Socket & { [kCalls]?: Array<() => void> };
+type Cancel = () => void;
+/** A connection's calls: none yet, one (HTTP/1.1, almost always), or several (HTTP/2, pipelining). */
+const NONE: Cancel = () => undefined;
+// An array only for several calls, and never a Set: a long-lived Set with an add and a delete per
+// request keeps garbage alive across young GCs (see upstream/grpc/h2/stream-table.ts); one call held
+// as itself costs no push, search and splice per request.
+type TrackedSocket = Socket & { [kCalls]?: Cancel | Cancel[] };
 
-function trackCall(socket: TrackedSocket, cancel: () => void): void {
-  let calls = socket[kCalls];
-  if (!calls) {
-    const list: Array<() => void> = [];
-    socket[kCalls] = calls = list;
+function trackCall(socket: TrackedSocket, cancel: Cancel): void {
+  const held = socket[kCalls];
+  if (held === undefined) {
     socket.once("close", () => {
-      for (const c of list.splice(0)) c();
+      const calls = socket[kCalls];
+      socket[kCalls] = NONE;
+      if (Array.isArray(calls)) for (const c of calls.splice(0)) c();
+      else calls?.();
     });
-  }
-  calls.push(cancel);
+    socket[kCalls] = cancel;
+  } else if (held === NONE) socket[kCalls] = cancel;
+  else if (Array.isArray(held)) held.push(cancel);
+  else socket[kCalls] = [held, cancel];
 }
 
-function untrackCall(socket: TrackedSocket, cancel: () => void): void {
-  const calls = socket[kCalls];
-  if (!calls) return;
-  const i = calls.indexOf(cancel);
-  if (i >= 0) calls.splice(i, 1);
+function untrackCall(socket: TrackedSocket, cancel: Cancel): void {
+  const held = socket[kCalls];
+  if (held === cancel) socket[kCalls] = NONE;
+  else if (Array.isArray(held)) {
+    const i = held.indexOf(cancel);
+    if (i >= 0) held.splice(i, 1);
+  }
 }
 
 function noRoute(router: Router<Route>, method: string, path: string): GatewayError {

@@ -19,9 +19,7 @@ export interface HttpResponseBody {
   readonly body: string | Uint8Array;
 }
 
-// The type Fastify sends for a JSON text, given whole: told only "application/json", Fastify appends
-// "; charset=utf-8" per reply, and Node's header check takes a slow path on the concatenated string.
-const JSON_TYPE = "application/json; charset=utf-8";
+const JSON_TYPE = "application/json";
 
 /**
  * The upstream's binary answer as the HTTP body: the whole message, or only `response_body`.

@@ -46,6 +46,7 @@ export function circuitBreakerInterceptor(
       const b = breakerOf(target.upstream);
       if (!b) return next;
       const failureCodes = b.config.failureCodes;
+      const counts = b.config.failureBreaker; // without it, record only counts the call out: no clock
       return (call, done) => {
         const admitted = b.admit(Date.now());
         if (!("probe" in admitted)) {
@@ -54,7 +55,7 @@ export function circuitBreakerInterceptor(
         }
         return next(call, (err, result) => {
           const failed = err !== undefined && failureCodes.includes(err.code) && !isLocalRejection(err);
-          b.record(failed, admitted.probe, Date.now());
+          b.record(failed, admitted.probe, counts ? Date.now() : 0);
           done(err, result);
         });
       };

@@ -52,7 +52,30 @@ export function retryInterceptor(budget: RetryBudget = DEFAULT_RETRY_BUDGET): In
       if (policy.attempts <= 1 && policy.perTryTimeoutMs === 0) return next;
       const idempotent = isIdempotent(route);
       const shared = backendBudget(target.upstream);
-      return (call, done) => new RetryingCall(next, call, done, policy, idempotent, shared).cancel;
+      if (policy.perTryTimeoutMs > 0)
+        return (call, done) => new RetryingCall(next, call, done, policy, idempotent, shared).begin();
+      // Most calls end with their first attempt: it runs without a RetryingCall, which is made only when
+      // that attempt fails in a way the policy may retry.
+      return (call, done) => {
+        const deadline = call.timeoutMs > 0 ? Date.now() + call.timeoutMs : 0;
+        shared.requests++;
+        let retrying: RetryingCall | undefined;
+        let answered = false;
+        const cancelFirst = next(call, (err, result) => {
+          if (err) {
+            retrying = new RetryingCall(next, call, done, policy, idempotent, shared, deadline);
+            retrying.afterFirst(err);
+            return;
+          }
+          answered = true;
+          shared.requests--;
+          done(undefined, result);
+        });
+        return () => {
+          if (retrying) retrying.cancel();
+          else if (!answered) cancelFirst(); // the attempt ends with CANCELLED, which is never retried
+        };
+      };
     },
     wrapStream(next, route, target) {
       // Server streams of methods that may be repeated; client and bidi streams never (stream-retry.ts).
@@ -64,6 +87,11 @@ export function retryInterceptor(budget: RetryBudget = DEFAULT_RETRY_BUDGET): In
   };
 }
 
+/**
+ * The attempts of one call after the first (or from the first, with a per-try timeout): `begin()`
+ * makes the first attempt; `afterFirst(err)` takes over a first attempt made without it (the wrapper
+ * above), whose `requests` count it then owns.
+ */
 class RetryingCall {
   private attempt = 0;
   private cancelAttempt: Cancel | undefined;
@@ -79,10 +107,22 @@ class RetryingCall {
     private readonly policy: RetryPolicy,
     private readonly idempotent: boolean,
     private readonly budget: BackendBudget,
+    deadline?: number,
   ) {
-    this.deadline = call.timeoutMs > 0 ? Date.now() + call.timeoutMs : 0;
-    budget.requests++;
+    this.deadline = deadline ?? (call.timeoutMs > 0 ? Date.now() + call.timeoutMs : 0);
+  }
+
+  /** Makes the first attempt; returns the call's cancel. */
+  begin(): Cancel {
+    this.budget.requests++;
     this.start();
+    return this.cancel;
+  }
+
+  /** The first attempt (made without a per-try bound) failed with `err`: retry it, or finish with it. */
+  afterFirst(err: GatewayError): void {
+    this.attempt = 1;
+    if (!this.retryAfter(err, false)) this.finish(err, undefined);
   }
 
   readonly cancel = (): void => {
