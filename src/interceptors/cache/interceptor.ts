@@ -165,12 +165,16 @@ export class ResponseCache implements Interceptor {
         `c:${createHash("sha256")
           .update(`${h.authorization ?? ""}\0${h.cookie ?? ""}`)
           .digest("hex")}`;
-    const cc = parseCacheControl(typeof h["cache-control"] === "string" ? h["cache-control"] : undefined);
-    const pragmaNoCache = h.pragma === "no-cache" && h["cache-control"] === undefined;
+    const key = this.keys.of(keyed.number, call, policy, keyed.hasMaps, caller);
+    const credentialed = hasCredentials && policy.scope === "shared";
+    const given = h["cache-control"];
+    // Most requests send no Cache-Control: nothing to parse (RFC 9111 5.4: Pragma counts only then).
+    if (given === undefined) return { key, credentialed, reload: h.pragma === "no-cache", noStore: false };
+    const cc = parseCacheControl(typeof given === "string" ? given : undefined);
     return {
-      key: this.keys.of(keyed.number, call, policy, keyed.hasMaps, caller),
-      credentialed: hasCredentials && policy.scope === "shared",
-      reload: cc.has("no-cache") || cc.get("max-age") === "0" || pragmaNoCache,
+      key,
+      credentialed,
+      reload: cc.has("no-cache") || cc.get("max-age") === "0",
       noStore: cc.has("no-store"),
     };
   }
