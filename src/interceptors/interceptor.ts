@@ -32,6 +32,25 @@ export interface Interceptor {
   close?(): Promise<void> | void;
 }
 
+const ON_DEMAND = Symbol("protogate.transcodesOnDemand");
+
+/**
+ * Marks the invoke of an interceptor that reads a call's `message` and `encoded` only when it needs
+ * them, and then synchronously, inside its invoke, before anything it does later (the cache: a fresh
+ * hit needs neither). When the outermost invoke of a route carries the mark, the handler leaves the
+ * transcoding to it: a request's 400 still reaches the client from inside the handler's call to
+ * invoke, and a hit costs no transcoding. Returns `invoke`.
+ */
+export function transcodesOnDemand(invoke: Invoke): Invoke {
+  (invoke as Invoke & { [ON_DEMAND]?: true })[ON_DEMAND] = true;
+  return invoke;
+}
+
+/** Whether `invoke` was marked by transcodesOnDemand (an unmarked one gets transcoded calls). */
+export function isOnDemand(invoke: Invoke): boolean {
+  return (invoke as Invoke & { [ON_DEMAND]?: true })[ON_DEMAND] === true;
+}
+
 /**
  * The chain of one route: `interceptors[0]` is outermost (sees the call first and the answer last), the
  * target's invoke innermost. Interceptors that return `next` unchanged add no frame.

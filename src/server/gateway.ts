@@ -13,7 +13,7 @@ import { GatewayError } from "../errors/gateway-error.js";
 import { registerCacheRoutes } from "../interceptors/cache/admin.js";
 import { StoredEncodings } from "../interceptors/cache/encodings.js";
 import { buildInterceptors } from "../interceptors/index.js";
-import { compose, composeStream, type Interceptor } from "../interceptors/interceptor.js";
+import { compose, composeStream, type Interceptor, isOnDemand } from "../interceptors/interceptor.js";
 import { StreamDrain } from "../interceptors/stream-drain.js";
 import { logDestination } from "../observability/log-destination.js";
 import { registerObservability } from "../observability/register.js";
@@ -162,8 +162,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       const target = resolveTarget(route.method, where, upstreams, registry);
       // Streams are served by src/server/streaming/, through the interceptors' wrapStream.
       if (target.shape === "stream")
-        return { ...route, target: composeStream(interceptors, route, target), invoke: notUnary };
-      return { ...route, target, invoke: compose(interceptors, route, target) };
+        return {
+          ...route,
+          target: composeStream(interceptors, route, target),
+          invoke: notUnary,
+          transcodeOnDemand: false,
+        };
+      const invoke = compose(interceptors, route, target);
+      return { ...route, target, invoke, transcodeOnDemand: isOnDemand(invoke) };
     };
   // Open streams, ended before the drain deadline at shutdown; shared by every generation of interceptors.
   const drain = new StreamDrain();

@@ -14,7 +14,7 @@ import { renderResponse } from "../transcode/response.js";
 import { ENCODED_OFFSET, type Invoke, type UpstreamCall, type UpstreamResult } from "../upstream/call.js";
 import { timeoutMs } from "../upstream/grpc/deadline.js";
 import type { Target } from "../upstream/target.js";
-import { callMetadata, HttpCall } from "./http-call.js";
+import { callMetadata, HttpCall, type RequestParts } from "./http-call.js";
 import { type StreamRequest, serveStream } from "./streaming/http-stream.js";
 import { acceptWebSocket } from "./streaming/websocket.js";
 import { findStreamRoute, pendingUpgrade } from "./streaming/websocket-upgrade.js";
@@ -24,6 +24,8 @@ export interface ServedRoute extends Route {
   readonly target: Target;
   /** The target's invoke wrapped by the interceptors that apply to this route (unary targets). */
   readonly invoke: Invoke;
+  /** `invoke` transcodes the call itself, when it needs the message (interceptors/interceptor.ts). */
+  readonly transcodeOnDemand: boolean;
 }
 
 // The type Fastify sends for a JSON text, given whole: told only "application/json", Fastify appends
@@ -104,16 +106,20 @@ export function makeHandler(reservedKeys: readonly string[], encodings?: StoredE
       else serveStream(stream, reply.raw);
       return undefined;
     }
-    const message = buildRequest(route, {
+    const parts: RequestParts = {
       segments: state.match.segments,
       query: state.query,
       body: req.body as Buffer | undefined,
       contentType: req.headers["content-type"],
-    });
+      target: req.raw.url ?? "/",
+    };
+    // Transcoded here (a bad request throws its 400 from here), unless the chain does it on demand.
+    const message = route.transcodeOnDemand ? undefined : buildRequest(route, parts);
     const call = new HttpCall(
       route,
+      parts,
       message,
-      encodeMessage(route.method.input, message, ENCODED_OFFSET),
+      message && encodeMessage(route.method.input, message, ENCODED_OFFSET),
       req,
       timeoutMs(
         req.headers["grpc-timeout"],

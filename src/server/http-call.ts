@@ -1,11 +1,18 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { FastifyRequest } from "fastify";
-import type { Msg } from "../codec/index.js";
+import { encodeMessage, type Msg } from "../codec/index.js";
 import type { Route } from "../routing/route.js";
+import { buildRequest, type HttpRequestParts } from "../transcode/request.js";
 import type { Admission } from "../upstream/admission.js";
-import type { CallNotes, UpstreamCall } from "../upstream/call.js";
+import { type CallNotes, ENCODED_OFFSET, type RawRequest, type UpstreamCall } from "../upstream/call.js";
 import type { Metadata } from "../upstream/call-metadata.js";
 import { requestMetadata } from "../upstream/grpc/metadata.js";
+
+/** What the handler transcodes a request from; also the call's RawRequest (`target`: req.url). */
+export interface RequestParts extends HttpRequestParts, RawRequest {
+  readonly body: Buffer | undefined;
+  readonly contentType: string | undefined;
+}
 
 /**
  * The UpstreamCall of one HTTP request. Its `metadata` is built on first read: a cache hit (the cache
@@ -14,6 +21,9 @@ import { requestMetadata } from "../upstream/grpc/metadata.js";
  * What the metadata is made of is taken when the call is made, not when it is first read: a
  * stale-while-revalidate refresh reads it after the answer is sent, when the client's socket (and its
  * address, for X-Forwarded-For) may be gone; and the call keeps no reference to the request.
+ * `message` and `encoded` are the ones given, or (a route that transcodes on demand, given none) made
+ * from `parts` on first read, which throws the request's transcoding error (GatewayError,
+ * JsonMappingError, PercentDecodeError: the 400).
  */
 export class HttpCall implements UpstreamCall {
   readonly headers: IncomingHttpHeaders;
@@ -24,8 +34,9 @@ export class HttpCall implements UpstreamCall {
 
   constructor(
     readonly route: Route,
-    readonly message: Msg,
-    readonly encoded: Buffer,
+    private readonly parts: RequestParts,
+    private msg: Msg | undefined,
+    private bytes: Buffer | undefined,
     req: FastifyRequest,
     public timeoutMs: number,
     readonly principal: string | undefined,
@@ -39,6 +50,20 @@ export class HttpCall implements UpstreamCall {
     this.requestId = req.id;
     this.rawHeaders = req.raw.rawHeaders;
     this.remoteAddress = req.socket.remoteAddress;
+  }
+
+  get message(): Msg {
+    this.msg ??= buildRequest(this.route, this.parts);
+    return this.msg;
+  }
+
+  get encoded(): Buffer {
+    this.bytes ??= encodeMessage(this.route.method.input, this.message, ENCODED_OFFSET);
+    return this.bytes;
+  }
+
+  get raw(): RawRequest {
+    return this.parts;
   }
 
   get metadata(): Metadata {

@@ -7,8 +7,10 @@ import type { Metadata } from "./call-metadata.js";
 
 /**
  * One call to an upstream, protocol-neutral: what every target and interceptor gets. Built by the
- * handler once per request from the transcoded message; interceptors may read it, annotate it, and
- * (retry) invoke `next` with it again.
+ * handler once per request; interceptors may read it, annotate it, and (retry) invoke `next` with it
+ * again. `message` and `encoded` may be made on first read (the handler's HttpCall on a route whose
+ * chain transcodes on demand, interceptors/interceptor.ts): reading them can then throw the request's
+ * transcoding error, which only the outermost interceptor meets, synchronously.
  */
 export interface UpstreamCall {
   readonly route: Route;
@@ -39,10 +41,27 @@ export interface UpstreamCall {
   /** What interceptors and targets learned on the way, for the access log, metrics and traces. */
   readonly notes: CallNotes;
   /**
+   * The request as the client sent it, before transcoding, when the call came from one (the handler's;
+   * a composition's calls have none). The cache keys a hit by it without transcoding (cache/raw-keys.ts).
+   */
+  readonly raw?: RawRequest | undefined;
+  /**
    * An edge check (the rate limit) deferred until this call goes upstream: run it before that, or waive
    * it when the answer comes from the cache (admission.ts). Undefined: nothing was deferred.
    */
   readonly admission?: Admission | undefined;
+}
+
+/**
+ * What the message of a call is made from, as received: the same inputs give the same message (and
+ * the same transcoding error) for one route, so they can stand for it in a memo.
+ */
+export interface RawRequest {
+  /** The request target: the path and query as sent (`req.url`). */
+  readonly target: string;
+  /** The request body; undefined or empty when there is none. */
+  readonly body: Buffer | undefined;
+  readonly contentType: string | undefined;
 }
 
 /**
@@ -65,6 +84,7 @@ export function withTimeout(call: UpstreamCall, timeoutMs: number): UpstreamCall
     idempotencyKey: call.idempotencyKey,
     notes: call.notes,
     admission: call.admission,
+    raw: call.raw,
   };
   return copy;
 }

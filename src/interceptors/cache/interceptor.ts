@@ -4,7 +4,7 @@ import type { GatewayError } from "../../errors/gateway-error.js";
 import { httpStatusFromCode } from "../../errors/http-status.js";
 import type { Route } from "../../routing/route.js";
 import type { Cancel, Done, Invoke, UpstreamCall, UpstreamResult } from "../../upstream/call.js";
-import type { Interceptor } from "../interceptor.js";
+import { type Interceptor, transcodesOnDemand } from "../interceptor.js";
 import { admitFirst } from "./admit-first.js";
 import { type Entry, errorOf, sizeOf, storedError } from "./entry.js";
 import { type FillDone, Flight } from "./flight.js";
@@ -12,6 +12,7 @@ import { lifetimeOf, parseCacheControl } from "./freshness.js";
 import { CacheKeys, hasMapFields } from "./key.js";
 import { MemoryTier, type PurgeSelector } from "./memory.js";
 import { type CacheConfig, type CachePolicy, DEFAULT_CACHE_CONFIG, DEFAULT_CACHE_POLICY } from "./policy.js";
+import { RawKeys } from "./raw-keys.js";
 import { RedisTier } from "./redis-tier.js";
 import { renderForStore } from "./representation.js";
 
@@ -39,6 +40,8 @@ interface KeyedRoute {
   readonly hasMaps: boolean;
   /** The route's number in the key memo (CacheKeys). */
   readonly number: number;
+  /** Its entry keys by the request as sent, for hits without transcoding. */
+  readonly raw: RawKeys;
 }
 
 /** What one request is allowed to do with the cache, from its headers and the route's policy. */
@@ -100,8 +103,9 @@ export class ResponseCache implements Interceptor {
     // deferred rate limit: every one of its calls goes upstream.
     if (!safe) return this.config.hitsCountForRateLimit ? next : admitFirst(next);
     const hasMaps = hasMapFields(route.method.input);
-    const keyed: KeyedRoute = { policy, hasMaps, number: this.keys.routeNumber() };
-    return (call, done) => this.serve(next, keyed, call, done);
+    const keyed: KeyedRoute = { policy, hasMaps, number: this.keys.routeNumber(), raw: new RawKeys() };
+    // A fresh hit needs neither the message nor its encoding; serve transcodes (synchronously) otherwise.
+    return transcodesOnDemand((call, done) => this.serve(next, keyed, call, done));
   }
 
   /** Drops entries from this instance's memory and from Redis, and tells the other instances. */
@@ -134,6 +138,9 @@ export class ResponseCache implements Interceptor {
       if (!cancelled) done(err, result);
     };
     const found = ask.reload ? undefined : this.memory.get(ask.key);
+    // Anything but a fresh hit uses the message: transcoded now, inside the handler's call to invoke,
+    // so that a bad request is its 400 from there and never a throw from a later tick.
+    if (!found || Date.now() >= found.freshUntil || (ask.credentialed && !found.public)) transcode(call);
     if (found || ask.reload || !this.redis) {
       // Answered on a later tick even for a memory hit: `done` is never called inside invoke.
       process.nextTick(() => {
@@ -165,7 +172,12 @@ export class ResponseCache implements Interceptor {
         `c:${createHash("sha256")
           .update(`${h.authorization ?? ""}\0${h.cookie ?? ""}`)
           .digest("hex")}`;
-    const key = this.keys.of(keyed.number, call, policy, keyed.hasMaps, caller);
+    const raw = call.raw;
+    let key = raw && keyed.raw.get(raw, policy, h, caller);
+    if (key === undefined) {
+      key = this.keys.of(keyed.number, call, policy, keyed.hasMaps, caller); // transcodes: may throw the 400
+      if (raw) keyed.raw.set(raw, policy, h, caller, key);
+    }
     const credentialed = hasCredentials && policy.scope === "shared";
     const given = h["cache-control"];
     // Most requests send no Cache-Control: nothing to parse (RFC 9111 5.4: Pragma counts only then).
@@ -415,6 +427,11 @@ export class ResponseCache implements Interceptor {
     if (e.error) done(errorOf(e.error), undefined);
     else done(undefined, e.result);
   }
+}
+
+/** The call's encoding, made on first read (HttpCall): throws the request's transcoding error. */
+function transcode(call: UpstreamCall): Buffer {
+  return call.encoded;
 }
 
 /** The RFC 9211 Cache-Status value of an answer served from `e`. */
