@@ -5,7 +5,8 @@
 # on only for N measured requests, against the Go Echo backend of ../shared/peer-bench.
 # usage: bench/instructions/count.sh <name> "<checkout> [protogate args]"
 # env: ROUTE (GET|POST, default POST), N (4000), WARM (15000), PORT (18681), PEER_DIR (/tmp/peer-bench),
-#   NODE_FLAGS (more node flags: --perf-basic-prof lets jit-names.mjs name the JS functions of the profile)
+#   NODE_FLAGS (more node flags: --perf-basic-prof lets jit-names.mjs name the JS functions of the profile),
+#   SERVER=static (measure the static Fastify route of `npm run bench` instead of a gateway: the floor)
 # Prints the main thread's instructions per request, in all and without V8's garbage collector (a major
 # GC in the window adds tens of thousands to one run), then all threads' (V8's compiler threads too: a
 # gateway still compiling shows up there).
@@ -19,11 +20,16 @@ out=/tmp/protogate-instr-$name
 rm -f "$out".*
 "${PEER_DIR:-/tmp/peer-bench}/echo-gw" -mode=loopback -http 127.0.0.1:$((P + 2000)) -grpc 127.0.0.1:$G >/dev/null 2>&1 & backend=$!
 # shellcheck disable=SC2086
-(cd "$dir" && exec valgrind --tool=callgrind --instr-atstart=no --separate-threads=yes --callgrind-out-file="$out.cg" \
-  node --max-semi-space-size=32 --single-threaded-gc ${NODE_FLAGS:-} bin/protogate.js serve --protos "$protos" \
-  --backend 127.0.0.1:$G --port $P $args >"$out.log" 2>&1) &
+if [ "${SERVER:-}" = static ]; then
+  (cd "$dir" && PORT=$P exec valgrind --tool=callgrind --instr-atstart=no --separate-threads=yes --callgrind-out-file="$out.cg" \
+    node --max-semi-space-size=32 --single-threaded-gc ${NODE_FLAGS:-} bench/lib/static-server.mjs >"$out.log" 2>&1) &
+else
+  (cd "$dir" && exec valgrind --tool=callgrind --instr-atstart=no --separate-threads=yes --callgrind-out-file="$out.cg" \
+    node --max-semi-space-size=32 --single-threaded-gc ${NODE_FLAGS:-} bin/protogate.js serve --protos "$protos" \
+    --backend 127.0.0.1:$G --port $P $args >"$out.log" 2>&1) &
+fi
 for _ in $(seq 300); do curl -fs http://127.0.0.1:$P/v1/echo/up >/dev/null 2>&1 && break; sleep 1; done
-vg=$(pgrep -f "valgrind.*port $P" | head -1)
+vg=$(pgrep -f "valgrind.*callgrind-out-file=$out.cg" | head -1)
 # one load process: the measured requests reuse the warm-up's connections (load.mjs)
 node "$here/load.mjs" $P "$ROUTE" "$N" 4 "$WARM" "callgrind_control -i {} $vg" >/dev/null
 callgrind_control -d "$vg" >/dev/null 2>&1

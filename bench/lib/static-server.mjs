@@ -14,5 +14,6 @@ const book = JSON.stringify({
 app.all("/*", (_req, reply) => {
   reply.type("application/json").send(book);
 });
-const url = await app.listen({ port: 0, host: "127.0.0.1" });
+// PORT: a fixed port (bench/instructions/count.sh measures this server too); any free one by default
+const url = await app.listen({ port: Number(process.env.PORT ?? 0), host: "127.0.0.1" });
 console.log(`static listening on ${url}`);
