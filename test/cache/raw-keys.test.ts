@@ -1,8 +1,6 @@
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type RunningGateway, startGateway } from "../helpers/gateway.js";
+import { describe, expect, it } from "vitest";
 import { rng } from "../helpers/random.js";
-import { type ScriptedServer, startScriptedServer } from "../helpers/scripted-server.js";
 import { scriptedGateway } from "./fixture.js";
 
 const GET = "test.v1.EchoService.EchoGet";
@@ -89,28 +87,15 @@ describe("cache: hits keyed by the request as sent", () => {
 const PROTOS = fileURLToPath(new URL("./protos", import.meta.url));
 
 describe("cache: hits of a POST keyed by the request as sent", () => {
-  let backend: ScriptedServer;
-  let gw: RunningGateway;
-  beforeAll(async () => {
-    backend = await startScriptedServer();
-    gw = await startGateway({
-      backend: backend.address,
-      protos: [PROTOS],
-      routeDefaults: { cache: { ttlMs: 60_000, noSideEffects: true } },
-    });
-  });
-  afterAll(async () => {
-    await gw.close();
-    await backend.close();
-  });
-  beforeEach(() => {
-    backend.calls.length = 0;
+  const f = scriptedGateway({
+    protos: [PROTOS],
+    routeDefaults: { cache: { ttlMs: 60_000, noSideEffects: true } },
   });
 
   it("keys by the body: one target, different bodies, each its own answer; a body that is not JSON, its 400", async () => {
     const bodies = ['{"s":"x"}', '{"s":"y"}', '{"s":"x"}', '{"s":"y"}', '{"s":', '{"s":"x"}', '{"s":'];
     for (const body of bodies) {
-      const res = await gw.call("POST", "/v1/search", {
+      const res = await f.gw.call("POST", "/v1/search", {
         body,
         headers: { "content-type": "application/json" },
       });
@@ -121,6 +106,6 @@ describe("cache: hits of a POST keyed by the request as sent", () => {
       expect(res.status).toBe(200);
       expect(res.body).toEqual(JSON.parse(body));
     }
-    expect(backend.calls).toHaveLength(2);
+    expect(f.backend.calls).toHaveLength(2);
   });
 });
