@@ -1,5 +1,8 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { type CachePolicy, DEFAULT_CACHE_POLICY } from "../../src/interceptors/cache/policy.js";
+import { RawKeys } from "../../src/interceptors/cache/raw-keys.js";
+import type { RawRequest } from "../../src/upstream/call.js";
 import { rng } from "../helpers/random.js";
 import { scriptedGateway } from "./fixture.js";
 
@@ -107,5 +110,47 @@ describe("cache: hits of a POST keyed by the request as sent", () => {
       expect(res.body).toEqual(JSON.parse(body));
     }
     expect(f.backend.calls).toHaveLength(2);
+  });
+});
+
+describe("RawKeys: a remembered key is the one set for that route and request", () => {
+  const raw = (target: string, body?: string): RawRequest => ({
+    target,
+    body: body === undefined ? undefined : Buffer.from(body),
+    contentType: body === undefined ? undefined : "application/json",
+  });
+  const noVary = DEFAULT_CACHE_POLICY;
+  const vary: CachePolicy = { ...DEFAULT_CACHE_POLICY, vary: ["accept-language"] };
+
+  it("never answers with another route's, request's, Vary value's or caller's key (seeded, against a model)", () => {
+    const keys = new RawKeys();
+    const model = new Map<string, string>();
+    const r = rng(11);
+    for (let i = 0; i < 5000; i++) {
+      const route = 1 + r.int(6); // more routes than one target keeps: the oldest are dropped
+      const request = raw(
+        r.pick(["/a", "/a?x=1", "/b", "/b?x=1"]),
+        r.chance(0.3) ? r.pick(["{}", "{ }"]) : undefined,
+      );
+      const policy = r.chance(0.3) ? vary : noVary;
+      const headers = r.chance(0.5) ? { "accept-language": r.pick(["en", "fr"]) } : {};
+      const caller = r.pick(["-", "-", "iss sub", "c:1"]);
+      const id = JSON.stringify([
+        route,
+        request.target,
+        request.body?.toString(),
+        policy.vary,
+        policy.vary.length ? headers : {},
+        caller,
+      ]);
+      const got = keys.get(route, request, policy, headers, caller);
+      if (got !== undefined) expect(got, `step ${i}`).toBe(model.get(id));
+      if (r.chance(0.5)) {
+        const key = `k${i}`;
+        keys.set(route, request, policy, headers, caller, key);
+        model.set(id, key);
+        expect(keys.get(route, request, policy, headers, caller), `step ${i}, just set`).toBe(key);
+      }
+    }
   });
 });

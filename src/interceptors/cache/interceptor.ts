@@ -40,8 +40,6 @@ interface KeyedRoute {
   readonly hasMaps: boolean;
   /** The route's number in the key memo (CacheKeys). */
   readonly number: number;
-  /** Its entry keys by the request as sent, for hits without transcoding. */
-  readonly raw: RawKeys;
 }
 
 /** What one request is allowed to do with the cache, from its headers and the route's policy. */
@@ -68,6 +66,8 @@ export class ResponseCache implements Interceptor {
   private readonly redis: RedisTier | undefined;
   private readonly flights = new Map<string, Flight>();
   private readonly keys = new CacheKeys();
+  /** Entry keys by the request as sent, for hits without transcoding. */
+  private readonly rawKeys = new RawKeys();
   /** Per entry, its last fresh-hit Cache-Status (hitStatus). Weak: it goes with the entry. */
   private readonly hitTexts = new WeakMap<Entry, { readonly ttl: number; readonly text: string }>();
   private readonly counts = {
@@ -103,7 +103,7 @@ export class ResponseCache implements Interceptor {
     // deferred rate limit: every one of its calls goes upstream.
     if (!safe) return this.config.hitsCountForRateLimit ? next : admitFirst(next);
     const hasMaps = hasMapFields(route.method.input);
-    const keyed: KeyedRoute = { policy, hasMaps, number: this.keys.routeNumber(), raw: new RawKeys() };
+    const keyed: KeyedRoute = { policy, hasMaps, number: this.keys.routeNumber() };
     // A fresh hit needs neither the message nor its encoding; serve transcodes (synchronously) otherwise.
     return transcodesOnDemand((call, done) => this.serve(next, keyed, call, done));
   }
@@ -173,10 +173,10 @@ export class ResponseCache implements Interceptor {
           .update(`${h.authorization ?? ""}\0${h.cookie ?? ""}`)
           .digest("hex")}`;
     const raw = call.raw;
-    let key = raw && keyed.raw.get(raw, policy, h, caller);
+    let key = raw && this.rawKeys.get(keyed.number, raw, policy, h, caller);
     if (key === undefined) {
       key = this.keys.of(keyed.number, call, policy, keyed.hasMaps, caller); // transcodes: may throw the 400
-      if (raw) keyed.raw.set(raw, policy, h, caller, key);
+      if (raw) this.rawKeys.set(keyed.number, raw, policy, h, caller, key);
     }
     const credentialed = hasCredentials && policy.scope === "shared";
     const given = h["cache-control"];
