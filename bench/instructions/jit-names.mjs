@@ -15,7 +15,11 @@ const ranges = readFileSync(`/tmp/perf-${pid}.map`, "latin1")
   .filter(Boolean)
   .map((l) => {
     const [start, size, ...name] = l.split(" ");
-    return { start: Number.parseInt(start, 16), end: Number.parseInt(start, 16) + Number.parseInt(size, 16), name: name.join(" ") };
+    return {
+      start: Number.parseInt(start, 16),
+      end: Number.parseInt(start, 16) + Number.parseInt(size, 16),
+      name: name.join(" "),
+    };
   })
   .sort((a, b) => a.start - b.start);
 
@@ -42,8 +46,11 @@ for (const line of text.split("\n")) {
   if (!m || m[2].includes("PROGRAM TOTALS")) continue;
   const n = Number(m[1].replaceAll(",", ""));
   const addr = /\?\?\?:0x([0-9a-f]+) \[\?\?\?\]/.exec(m[2]);
-  const name = addr ? nameOf(Number.parseInt(addr[1], 16)) : m[2].replace(/^\?\?\?:/, "").replace(/ \[.*\]$/, "");
+  const name = addr
+    ? nameOf(Number.parseInt(addr[1], 16))
+    : m[2].replace(/^\?\?\?:/, "").replace(/ \[.*\]$/, "");
   sums.set(name, (sums.get(name) ?? 0) + n);
 }
 const rows = [...sums].sort((a, b) => b[1] - a[1]).slice(0, top);
-for (const [name, n] of rows) console.log(`${String(Math.round(n / requests)).padStart(7)}  ${name.slice(0, 150)}`);
+for (const [name, n] of rows)
+  console.log(`${String(Math.round(n / requests)).padStart(7)}  ${name.slice(0, 150)}`);
