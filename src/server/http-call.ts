@@ -9,10 +9,7 @@ import type { Metadata } from "../upstream/call-metadata.js";
 import { requestMetadata } from "../upstream/grpc/metadata.js";
 
 /** What the handler transcodes a request from; also the call's RawRequest (`target`: req.url). */
-export interface RequestParts extends HttpRequestParts, RawRequest {
-  readonly body: Buffer | undefined;
-  readonly contentType: string | undefined;
-}
+export interface RequestParts extends HttpRequestParts, RawRequest {}
 
 /**
  * The UpstreamCall of one HTTP request. Its `metadata` is built on first read: a cache hit (the cache
