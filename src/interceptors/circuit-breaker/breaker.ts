@@ -34,7 +34,8 @@ export class Breaker {
 
   /**
    * Lets a call through (then `record` must follow) or returns the 503 to answer with. `probe` tells
-   * `record` whether the call was a half-open probe.
+   * `record` whether the call was a half-open probe. `now` (ms since the epoch) is read only when the
+   * failure breaker is on: without it the circuit stays closed.
    */
   admit(now: number): { probe: boolean } | GatewayError {
     const c = this.config;

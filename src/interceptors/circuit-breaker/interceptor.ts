@@ -46,9 +46,11 @@ export function circuitBreakerInterceptor(
       const b = breakerOf(target.upstream);
       if (!b) return next;
       const failureCodes = b.config.failureCodes;
-      const counts = b.config.failureBreaker; // without it, record only counts the call out: no clock
+      // Without the failure breaker the circuit never opens: admit and record only count the call in and
+      // out, and read no clock.
+      const counts = b.config.failureBreaker;
       return (call, done) => {
-        const admitted = b.admit(Date.now());
+        const admitted = b.admit(counts ? Date.now() : 0);
         if (!("probe" in admitted)) {
           queueMicrotask(() => done(admitted, undefined));
           return noop;
