@@ -177,6 +177,28 @@ describe("answers that are not plain gRPC (gRPC over HTTP/2 error rules)", () =>
       /truncated/,
     ],
     [
+      "a message, then a truncated one",
+      (s) => okAnswer(s, [frameOf(Buffer.from("a")), frameOf(Buffer.from("abc")).subarray(0, 6)]),
+      Code.INTERNAL,
+      /truncated gRPC message$/,
+    ],
+    [
+      "DATA shorter than a message prefix",
+      (s) => okAnswer(s, [Buffer.from([0, 0])]),
+      Code.INTERNAL,
+      /truncated gRPC message frame/,
+    ],
+    [
+      "status OK with a grpc-message",
+      (s) => {
+        s.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+        s.on("wantTrailers", () => s.sendTrailers({ "grpc-status": "0", "grpc-message": "all%20fine" }));
+        s.end(frameOf(Buffer.from("a")));
+      },
+      Code.OK,
+      /^all fine$/,
+    ],
+    [
       "a reset with INTERNAL_ERROR",
       (s) => s.close(http2.constants.NGHTTP2_INTERNAL_ERROR),
       Code.INTERNAL,

@@ -16,7 +16,7 @@ import {
   type ResponseHead,
   requestHeaderListSize,
   responseStatus,
-  splitMessages,
+  singleMessage,
 } from "./wire.js";
 
 /** The result of a unary call: the final status with trailers, the answer's bytes, the header metadata. */
@@ -222,30 +222,26 @@ class UnaryCall implements StreamHandler, Expiring, ChannelCall {
   /** The call's result once the server closed the stream cleanly. */
   private outcome(): UnaryResult {
     const trailers = this.trailers ?? new Metadata();
-    const headers = this.headers;
-    const fail = (code: number, details: string, local = true): UnaryResult => ({
-      status: { code, details, metadata: trailers, local },
-      message: undefined,
-      headers,
-    });
     const head = this.head;
     const { code, details } = responseStatus(head);
-    // the server's own grpc-status, or one the gateway derived (HTTP status, wrong content type)
-    const fromServer =
-      head.httpStatus === 200 &&
-      head.contentType.startsWith("application/grpc") &&
-      head.statusText !== undefined;
-    if (code !== Code.OK) return fail(code, details, !fromServer);
-    const messages = splitMessages(this.chunks, this.received);
-    if (typeof messages === "string") return fail(Code.INTERNAL, messages);
-    if (messages.length !== 1) {
-      return fail(
-        Code.INTERNAL,
-        messages.length === 0
-          ? "protocol violation: no response message from a unary method"
-          : "protocol violation: more than one response message from a unary method",
-      );
+    if (code !== Code.OK) {
+      // the server's own grpc-status, or one the gateway derived (HTTP status, wrong content type)
+      const fromServer =
+        head.httpStatus === 200 &&
+        head.contentType.startsWith("application/grpc") &&
+        head.statusText !== undefined;
+      return this.failed(code, details, trailers, !fromServer);
     }
-    return { status: { code, details, metadata: trailers }, message: messages[0], headers };
+    const message = singleMessage(this.chunks, this.received);
+    if (typeof message === "string") return this.failed(Code.INTERNAL, message, trailers, true);
+    return { status: { code, details, metadata: trailers }, message, headers: this.headers };
+  }
+
+  private failed(code: number, details: string, trailers: Metadata, local: boolean): UnaryResult {
+    return {
+      status: { code, details, metadata: trailers, local },
+      message: undefined,
+      headers: this.headers,
+    };
   }
 }

@@ -105,9 +105,17 @@ export function parseResponseHeaders(head: ResponseHead, fields: HeaderField[], 
 }
 
 const DIGITS = /^\d+$/;
+/** The status of almost every answer, shared (callers copy it before changing anything). */
+const OK_STATUS: { readonly code: number; readonly details: string } = Object.freeze({
+  code: Code.OK,
+  details: "",
+});
 
-/** The status of an answer the server ended cleanly (gRPC over HTTP/2: HTTP status, content-type, grpc-status). */
-export function responseStatus(head: ResponseHead): { code: number; details: string } {
+/**
+ * The status of an answer the server ended cleanly (gRPC over HTTP/2: HTTP status, content-type,
+ * grpc-status). The result may be shared: read it, do not change it.
+ */
+export function responseStatus(head: ResponseHead): { readonly code: number; readonly details: string } {
   const statusText = head.statusText;
   if (head.httpStatus !== 200) {
     if (statusText === undefined)
@@ -121,6 +129,7 @@ export function responseStatus(head: ResponseHead): { code: number; details: str
       details: `backend answered content-type "${head.contentType}", not application/grpc`,
     };
   }
+  if (statusText === "0" && head.statusMessage === undefined) return OK_STATUS;
   if (statusText === undefined || !DIGITS.test(statusText))
     return { code: Code.UNKNOWN, details: "backend's answer ended without grpc-status" };
   return { code: Number(statusText), details: decodeMessage(head.statusMessage) };
@@ -218,6 +227,29 @@ export function decodeMessage(raw: string | Buffer | undefined): string {
   } catch {
     return raw;
   }
+}
+
+/**
+ * The one length-prefixed message of a unary answer's DATA (a view, not a copy), or an error text
+ * (none, more than one, truncated, compressed). The same checks as splitMessages, without its array.
+ */
+export function singleMessage(chunks: Buffer[], total: number): Buffer | string {
+  const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+  if (data.length < MESSAGE_PREFIX)
+    return data.length === 0
+      ? "protocol violation: no response message from a unary method"
+      : "truncated gRPC message frame";
+  if (data[0] !== 0) return "compressed answer, but no compression was offered (grpc-accept-encoding)";
+  const len = data.readUInt32BE(1);
+  if (data.length - MESSAGE_PREFIX < len) return "truncated gRPC message";
+  if (data.length - MESSAGE_PREFIX > len) {
+    // what follows must itself be well framed for the error to name the real problem
+    const rest = splitMessages([data.subarray(MESSAGE_PREFIX + len)], data.length - MESSAGE_PREFIX - len);
+    return typeof rest === "string"
+      ? rest
+      : "protocol violation: more than one response message from a unary method";
+  }
+  return data.subarray(MESSAGE_PREFIX, data.length);
 }
 
 /** Length-prefixed messages of the stream's DATA, or an error text. */
