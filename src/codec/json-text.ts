@@ -13,11 +13,13 @@ export function parseJsonText(input: Uint8Array | string): unknown {
   let text: string;
   if (typeof input === "string") text = input;
   else {
-    // One native check for the whole body, not one per string: a Buffer decode would put U+FFFD instead.
-    if (!isUtf8(input)) throw new JsonTextError("is not valid UTF-8");
     text = (
       Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength)
     ).toString("utf8");
+    // The decoder puts U+FFFD for each ill-formed sequence (WHATWG's UTF-8 decode, which V8's is), so a
+    // text without one came from well-formed UTF-8: only one that has a U+FFFD (sent or put there) needs
+    // the native check of the bytes. A one-byte string is not even searched.
+    if (text.indexOf(REPLACEMENT) !== -1 && !isUtf8(input)) throw new JsonTextError("is not valid UTF-8");
   }
   let json: unknown;
   try {
@@ -43,6 +45,8 @@ export class JsonTextError extends JsonMappingError {
     this.name = "JsonTextError";
   }
 }
+
+const REPLACEMENT = "\uFFFD";
 
 const OBJECT = 1;
 const ARRAY = 2;

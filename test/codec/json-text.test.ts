@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { describe, expect, it } from "vitest";
 import {
   decodeMessage,
@@ -45,6 +46,33 @@ describe("parseJsonText: the bytes are UTF-8", () => {
   it.each(invalid)("should reject %s", (_name, body) => {
     expect(() => parseJsonText(body)).toThrow(JsonTextError);
     expect(() => parseJsonText(body)).toThrow(/not valid UTF-8/);
+  });
+
+  it("should accept a U+FFFD that was sent (\\xef\\xbf\\xbd), and still reject a bad byte beside one", () => {
+    expect(parseJsonText(bytes('{"s":"a', [0xef, 0xbf, 0xbd], 'b"}'))).toEqual({ s: "a\uFFFDb" });
+    expect(() => parseJsonText(bytes('{"s":"', [0xef, 0xbf, 0xbd, 0xff], '"}'))).toThrow(/not valid UTF-8/);
+  });
+
+  it("should accept exactly the bytes node:buffer's isUtf8 accepts (property, seeded)", () => {
+    const r = rng(2026120701);
+    // bytes JSON allows in a string as they are: no control character, quote or backslash
+    const edges = [
+      0x7f, 0x80, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff, 0x9f, 0xa0,
+    ];
+    let rejected = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const inner = Array.from({ length: 1 + r.int(8) }, () => {
+        const b = r.chance(0.7) ? r.pick(edges) : 0x20 + r.int(0xe0);
+        return b === 0x22 || b === 0x5c ? 0x61 : b;
+      });
+      const body = bytes('{"s":"', inner, '"}');
+      const valid = isUtf8(body);
+      if (!valid) rejected++;
+      if (valid)
+        expect(parseJsonText(body), `case ${i}: ${inner}`).toEqual({ s: Buffer.from(inner).toString() });
+      else expect(() => parseJsonText(body), `case ${i}: ${inner}`).toThrow(/not valid UTF-8/);
+    }
+    expect(rejected).toBeGreaterThan(5_000); // the cases reach both answers
   });
 
   it("should accept well-formed multi-byte text", () => {
