@@ -29,7 +29,7 @@ import { resolveTarget, type Upstreams } from "../upstream/resolve.js";
 import { ADMIN_PREFIX, localOnly, registerAdminRoutes, separateAdminApp } from "./admin.js";
 import { answerClientError } from "./client-error.js";
 import { compressionRules, registerCompression } from "./compression.js";
-import { requestHook, routeHook } from "./edge-hooks.js";
+import { requestHook } from "./edge-hooks.js";
 import { sendError, toGatewayError } from "./error-reply.js";
 import { makeHandler, type ServedRoute } from "./handler.js";
 import { InFlight, PolicySet, pause } from "./lifecycle.js";
@@ -227,15 +227,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     localOnly,
   );
   let draining = false;
-  // The edge policies, in their registered order (src/server/pipeline.ts), run by the two onRequest
-  // hooks below (edge-hooks.ts) from the set in force, so that a reconfigure swaps it with one assignment.
+  // The edge policies, in their registered order (src/server/pipeline.ts), run by the onRequest hook
+  // below (edge-hooks.ts) from the set in force, so that a reconfigure swaps it with one assignment.
   const policyContext = { log, router };
   let policies = await buildPolicies(options, policyContext);
+  let routeScope: FastifyInstance | undefined;
   const stages = {
     observe: observability.observe,
     draining: () => draining,
     policies: () => policies,
     router,
+    routeScope: () => routeScope,
   };
   app.addHook("onRequest", requestHook(stages));
   await amqp?.start();
@@ -287,7 +289,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // before the body is read; then the handler and the route's call chain.
   app.decorateRequest("gateway", null);
   await app.register(async (scope) => {
-    scope.addHook("onRequest", routeHook(stages));
+    routeScope = scope; // the onRequest hook runs the route stages for the routes of this scope
     scope.route({ method: methods, url: "/", handler });
     scope.route({ method: methods, url: "/*", handler });
   });
