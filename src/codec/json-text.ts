@@ -13,9 +13,10 @@ export function parseJsonText(input: Uint8Array | string): unknown {
   let text: string;
   if (typeof input === "string") text = input;
   else {
+    // toString() without arguments is UTF-8 straight away; naming the encoding costs a lookup per call
     text = (
       Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength)
-    ).toString("utf8");
+    ).toString();
     // The decoder puts U+FFFD for each ill-formed sequence (WHATWG's UTF-8 decode, which V8's is), so a
     // text without one came from well-formed UTF-8: only one that has a U+FFFD (sent or put there) needs
     // the native check of the bytes. A one-byte string is not even searched.

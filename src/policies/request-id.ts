@@ -20,6 +20,8 @@ export function requestId(req: IncomingMessage): string {
  * prefix and digits makes a V8 rope (cons string), which Node's header value check (a RegExp test) or a
  * flattening read turns into a runtime call per request; `latin1Slice` gives a flat string at once.
  */
+// Buffer's own slice method that toString("latin1") ends in, without its encoding lookup (Node 20-24).
+type LatinSlice = Buffer & { latin1Slice(start: number, end: number): string };
 const ID = (() => {
   const h = randomBytes(10).toString("hex");
   return Buffer.from(
@@ -44,5 +46,5 @@ function nextId(): string {
     ID[i] = d === NINE ? A : d + 1;
     break;
   }
-  return ID.toString("latin1", 0, ID.length);
+  return (ID as LatinSlice).latin1Slice(0, ID.length);
 }
