@@ -68,11 +68,11 @@ async function serve(options: GatewayOptions, reread: () => GatewayOptions): Pro
       );
     };
     process.once("SIGTERM", () => {
-      gateway.app.log.info("SIGTERM: shutting down (not ready, then draining requests in flight)");
+      gateway.log.info("SIGTERM: shutting down (not ready, then draining requests in flight)");
       exit(gateway.shutdown());
     });
     process.once("SIGINT", () => {
-      gateway.app.log.info("SIGINT: draining requests in flight, then stopping");
+      gateway.log.info("SIGINT: draining requests in flight, then stopping");
       exit(gateway.close());
     });
     process.on("SIGHUP", () => void reconfigure(gateway, options, reread));
@@ -99,14 +99,12 @@ async function reconfigure(gateway: Gateway, started: GatewayOptions, reread: ()
   try {
     next = reread();
   } catch (err) {
-    gateway.app.log.error(`SIGHUP: the running configuration stays: ${(err as Error).message}`);
+    gateway.log.error(`SIGHUP: the running configuration stays: ${(err as Error).message}`);
     return;
   }
   const fixed = (o: GatewayOptions) => JSON.stringify([o.host, o.port, o.admin, o.amqp]);
   if (fixed(next) !== fixed(started))
-    gateway.app.log.warn(
-      "SIGHUP: listen addresses and AMQP brokers are not reloaded: restart to change them",
-    );
+    gateway.log.warn("SIGHUP: listen addresses and AMQP brokers are not reloaded: restart to change them");
   await gateway.reconfigure(next);
 }
 

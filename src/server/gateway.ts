@@ -1,11 +1,6 @@
 import { METHODS } from "node:http";
 import { dirname } from "node:path";
-import Fastify, {
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-  LogController,
-} from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { DEFAULTS, type GatewayOptions } from "../config/options.js";
 import { Code } from "../errors/code.js";
 import { UpstreamFailure } from "../errors/conceal.js";
@@ -15,7 +10,6 @@ import { StoredEncodings } from "../interceptors/cache/encodings.js";
 import { buildInterceptors } from "../interceptors/index.js";
 import { compose, composeStream, type Interceptor, isOnDemand } from "../interceptors/interceptor.js";
 import { StreamDrain } from "../interceptors/stream-drain.js";
-import { logDestination } from "../observability/log-destination.js";
 import { registerObservability } from "../observability/register.js";
 import { registerOpenApiRoutes } from "../openapi/serve.js";
 import { Authenticator } from "../policies/auth/authenticator.js";
@@ -31,6 +25,7 @@ import { answerClientError } from "./client-error.js";
 import { compressionRules, registerCompression } from "./compression.js";
 import { requestHook } from "./edge-hooks.js";
 import { sendError, toGatewayError } from "./error-reply.js";
+import { GatewayLogController, type GatewayLogger, gatewayLogger } from "./gateway-log.js";
 import { makeHandler, type ServedRoute } from "./handler.js";
 import { InFlight, PolicySet, pause } from "./lifecycle.js";
 import { listenerFactory } from "./listener.js";
@@ -63,6 +58,8 @@ export type GatewayStatus = ConfigStatus & {
 
 export interface Gateway {
   readonly app: FastifyInstance;
+  /** The gateway's logger (pino JSON lines on stdout, at `logLevel`); Fastify's `app.log` logs nothing. */
+  readonly log: GatewayLogger;
   /** The loaded protos, routes and backends in force. */
   readonly config: () => LoadedConfig;
   /** Recompiles protos and mappings and swaps them in if they have no error (also run by the watcher). */
@@ -101,6 +98,7 @@ export interface Gateway {
 /** Builds a gateway from options. Throws LoadError if protos, rules or mappings are wrong. */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   void keepTickShape(); // Node 20: keeps nextTick's literal fast (tick-shape.ts)
+  const log = gatewayLogger(options.logLevel);
   const channels = new BackendChannels(
     channelOptions(options.backendTls),
     options.balancing,
@@ -109,17 +107,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const reflectionClients = new ReflectionClients(options.backendTls);
   const publicListener = listenerFactory(
     { ...options, maxHeaderSize: options.maxHeaderSize ?? DEFAULTS.maxHeaderSize },
-    { info: (m) => app.log.info(m), error: (m) => app.log.error(m) },
+    log,
   );
   const inFlight = new InFlight();
   const app = Fastify({
-    // stdout, one write per event-loop turn rather than per line (log-destination.ts)
-    logger:
-      options.logLevel === false ? false : { level: options.logLevel ?? "info", stream: logDestination() },
-    // Per-request lines are the access log's job, not Fastify's: they cost throughput on every request.
-    logController: new LogController({ disableRequestLogging: true }),
-    // No child logger per request (it costs on every request): lines that need the id carry reqId.
-    childLoggerFactory: (logger) => logger,
+    // No logger in Fastify: the gateway's own (gateway-log.ts) gets Fastify's lines through the log
+    // controller. Per-request lines are the access log's job; lines that need the id carry reqId.
+    logger: false,
+    logController: new GatewayLogController(log),
     bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
     exposeHeadRoutes: false,
     return503OnClosing: true,
@@ -140,15 +135,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     options.reflect ?? [],
     reflectionClients,
     () => reload(),
-    { info: (m) => app.log.info(m), error: (m) => app.log.error(m) },
+    log,
     options.reflectionRefreshMs,
   );
   await reflection.start();
-  const log = {
-    info: (m: string) => app.log.info(m),
-    warn: (m: string) => app.log.warn(m),
-    error: (m: string) => app.log.error(m),
-  };
   // The upstreams and interceptors, built once; each route's chain is bound to them at every load.
   let current: () => LoadedConfig = () => {
     throw new Error("no configuration loaded yet");
@@ -185,7 +175,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }
   current = reloader.config;
   const router = () => reloader.config().table.router;
-  for (const w of reloader.config().table.warnings) app.log.warn(w);
+  for (const w of reloader.config().table.warnings) log.warn(w);
 
   if (options.compression) await registerCompression(app, options.compression); // before any route
   // Bodies stay raw: the transcoder parses JSON itself so that every error has the Status shape.
@@ -201,8 +191,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   app.setErrorHandler((err, req, reply) => {
     const gwErr = toGatewayError(err);
     if (gwErr.cause instanceof UpstreamFailure)
-      req.log.warn({ reqId: req.id, code: gwErr.code, cause: gwErr.cause.message }, "upstream failure");
-    else if (gwErr.code === Code.INTERNAL) req.log.error({ err, reqId: req.id }, "internal error");
+      log.warn({ reqId: req.id, code: gwErr.code, cause: gwErr.cause.message }, "upstream failure");
+    else if (gwErr.code === Code.INTERNAL) log.error({ err, reqId: req.id }, "internal error");
     return sendError(reply, gwErr);
   });
   // Only reached for URLs the catch-all cannot take (Fastify's router refuses them).
@@ -299,13 +289,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   reload = (): boolean => {
     const result = reloader.reload();
     if (result.ok) {
-      app.log.info(
+      log.info(
         `configuration reloaded: generation ${reloader.status().generation}, ${result.config.table.routes.length} routes`,
       );
-      for (const w of result.config.table.warnings) app.log.warn(w);
+      for (const w of result.config.table.warnings) log.warn(w);
     } else {
       for (const e of result.errors)
-        app.log.error(`reload failed, the running configuration stays: ${e.message}`);
+        log.error(`reload failed, the running configuration stays: ${e.message}`);
     }
     return result.ok;
   };
@@ -316,7 +306,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   ];
   const watcher = options.watch
     ? new DirectoryWatcher(watched, reload, (err) =>
-        app.log.error(`watching ${watched.join(", ")}: ${err.message}`),
+        log.error(`watching ${watched.join(", ")}: ${err.message}`),
       )
     : undefined;
 
@@ -333,7 +323,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // how many. Keep-alive connections are closed as soon as their last response is out.
     const cut = setTimeout(() => {
       const n = inFlight.count;
-      if (n > 0) app.log.warn(`shutdown: drain time of ${grace} ms is over, cutting ${n} requests in flight`);
+      if (n > 0) log.warn(`shutdown: drain time of ${grace} ms is over, cutting ${n} requests in flight`);
       app.server.closeAllConnections();
     }, grace);
     const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
@@ -357,6 +347,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   return {
     app,
+    log,
     config: reloader.config,
     reload,
     status,
@@ -369,7 +360,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     async shutdown() {
       draining = true;
       const delay = options.shutdownDelayMs ?? DEFAULTS.shutdownDelayMs;
-      app.log.info(`shutdown: not ready; the listener closes in ${delay} ms, then drains for ${grace} ms`);
+      log.info(`shutdown: not ready; the listener closes in ${delay} ms, then drains for ${grace} ms`);
       await pause(delay);
       closing ??= close();
       await closing;
@@ -389,13 +380,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         interceptors = built.interceptors;
         handle = nextHandle;
         operationsAuth = nextOperationsAuth;
-        app.log.info(
+        log.info(
           `configuration file reloaded: generation ${reloader.status().generation}, ${result.config.table.routes.length} routes`,
         );
         await retire(old.policies, old.interceptors);
         return true;
       } catch (err) {
-        app.log.error(`reconfigure failed, the running configuration stays: ${(err as Error).message}`);
+        log.error(`reconfigure failed, the running configuration stays: ${(err as Error).message}`);
         if (built) await retire(built.policies, built.interceptors).catch(() => undefined);
         return false;
       }
