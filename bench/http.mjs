@@ -2,7 +2,8 @@
 // beside a static Fastify route measured in the same run (the upper bound of any Node gateway here).
 // Reports req/s, p50/p99 latency and the gateway's RSS, as ratios to the baseline; then the composition
 // scenario (lib/composition.mjs: a 3-call composite against the three calls made one after another).
-// A cache-hit scenario runs on a second gateway that caches GetBook (the others stay uncached).
+// A cache-hit scenario runs on a second gateway that caches GetBook (the others stay uncached), set
+// against the static route and against a static route that also writes a hit's four headers.
 // Writes a JSON result.
 // env: DUR (seconds per scenario, default 5), CONN (connections, default 50)
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -31,6 +32,11 @@ const reachable = (port) =>
 // --- servers ---
 const backend = await start([`${here}lib/backend.mjs`], /backend listening on (\S+)/, { cpu: 0 });
 const staticServer = await start([`${here}lib/static-server.mjs`], /static listening on (\S+)/, { cpu: 0 });
+// The cache hit's second baseline: the static route that also writes the four headers a hit adds.
+const staticHitHeaders = await start([`${here}lib/static-server.mjs`], /static listening on (\S+)/, {
+  cpu: 0,
+  env: { STATIC_HEADERS: "cache-hit" },
+});
 const keys = await generateKeyPair("ES256");
 const rabbit = await reachable(5672);
 const work = `${root}bench/results/tmp-${process.pid}`;
@@ -154,6 +160,7 @@ SCENARIOS.push({
   method: "GET",
   path: "/v1/shelves/1/books/2",
   gateway: cacheGateway,
+  sameHeaders: staticHitHeaders, // also set against a static route writing the same headers
   async before(url) {
     for (let i = 0; i < 2; i++) {
       const res = await fetch(url + this.path);
@@ -192,11 +199,13 @@ try {
     await s.before?.(target.match[1]);
     const base = await load(staticServer.match[1], { ...s, expect: 200 });
     const gw = await load(target.match[1], s);
+    const same = s.sameHeaders && (await load(s.sameHeaders.match[1], { ...s, expect: 200 }));
     results.push({
       scenario: s.name,
       gateway: gw,
       baseline: base,
       ratio: gw.rps / base.rps,
+      ...(same && { sameHeadersBaseline: same, sameHeadersRatio: gw.rps / same.rps }),
       rssMiB: rssMiB(target.pid),
     });
   }
@@ -204,7 +213,7 @@ try {
 } finally {
   await cacheGateway.stop();
   await benchQueue?.conn.close();
-  await Promise.all([gateway.stop(), staticServer.stop(), backend.stop()]);
+  await Promise.all([gateway.stop(), staticServer.stop(), staticHitHeaders.stop(), backend.stop()]);
 }
 
 const m = machine();
@@ -225,7 +234,7 @@ const hit = results.find((r) => r.scenario.startsWith("cache hit"));
 const uncached = results.find((r) => r.scenario === "GET path mapping");
 if (hit && uncached)
   console.log(
-    `\ncache hit / static: ${hit.ratio.toFixed(3)} of the req/s; cache hit / uncached GET: ${(hit.gateway.rps / uncached.gateway.rps).toFixed(2)}x`,
+    `\ncache hit / static: ${hit.ratio.toFixed(3)} of the req/s; / static with a hit's headers (${Math.round(hit.sameHeadersBaseline.rps)} req/s): ${hit.sameHeadersRatio.toFixed(3)}; cache hit / uncached GET: ${(hit.gateway.rps / uncached.gateway.rps).toFixed(2)}x`,
   );
 const file = `${root}bench/results/http-${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
 writeFileSync(

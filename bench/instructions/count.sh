@@ -6,7 +6,8 @@
 # usage: bench/instructions/count.sh <name> "<checkout> [protogate args]"
 # env: ROUTE (GET|POST, default POST), N (4000), WARM (15000), PORT (18681), PEER_DIR (/tmp/peer-bench),
 #   NODE_FLAGS (more node flags: --perf-basic-prof lets jit-names.mjs name the JS functions of the profile),
-#   SERVER=static (measure the static Fastify route of `npm run bench` instead of a gateway: the floor)
+#   SERVER=static (measure the static Fastify route of `npm run bench` instead of a gateway: the floor;
+#   with STATIC_HEADERS=cache-hit it also sends the headers a cache hit adds)
 # Prints the main thread's instructions per request, in all and without V8's garbage collector (a major
 # GC in the window adds tens of thousands to one run), then all threads' (V8's compiler threads too: a
 # gateway still compiling shows up there).
